@@ -1,0 +1,32 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "imagec",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "imagec", targets: ["imagec"]),
+        // Definitions in systems/ and templates/ are compiled against this library
+        // (ImageDSL plus the small runtime that hands the value back to imagec).
+        .library(name: "ImageDSL", type: .dynamic, targets: ["ImageDSL", "EvaluationRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .target(name: "ImageDSL"),
+        .target(name: "EvaluationRuntime", dependencies: ["ImageDSL"]),
+        .target(name: "Builder", dependencies: [
+            "ImageDSL",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "imagec", dependencies: [
+            "Builder", "ImageDSL",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ImageDSLTests", dependencies: ["ImageDSL"]),
+        .testTarget(name: "BuilderTests", dependencies: ["Builder", "ImageDSL"],
+                    resources: [.copy("Golden"), .copy("Invalid")]),
+    ]
+)

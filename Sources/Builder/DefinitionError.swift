@@ -1,0 +1,22 @@
+import ImageDSL
+
+/// A definition that cannot be evaluated: it does not compile, crashes, runs too long,
+/// or declares an invalid system. Carries every problem found, each with its location.
+public struct DefinitionError: Error, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case compilation, crash, timeout, invalid
+    }
+
+    public var kind: Kind
+    public var diagnostics: [Diagnostic]
+    /// The compiler's output (for compilation errors) or what the definition printed.
+    public var output: String
+
+    public init(_ kind: Kind, _ diagnostics: [Diagnostic], output: String = "") {
+        self.kind = kind
+        self.diagnostics = diagnostics
+        self.output = output
+    }
+
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import ImageDSL
+
+/// The systems a definition file declares, each with its canonical JSON and digest.
+public struct Evaluation: Sendable {
+    /// One evaluated system.
+    public struct System: Sendable {
+        public var model: SystemModel
+        /// The canonical JSON of the model (see ``CanonicalJSON``).
+        public var canonicalJSON: Data
+        /// `sha256:` and the SHA-256 of the canonical JSON.
+        public var digest: String
+    }
+
+    public var file: URL
+    public var systems: [System]
+    /// Warnings (errors make evaluation throw).
+    public var diagnostics: [Diagnostic]
+    /// What the definition printed while it ran.
+    public var output: String
+    public var cacheHit: Bool
+
+    /// - Throws: ``DefinitionError`` when the result has errors.
+    init(file: URL, result: EvaluationResult, output: String, cacheHit: Bool) throws {
+        if result.hasErrors { throw DefinitionError(.invalid, result.diagnostics, output: output) }
+        self.file = file
+        self.output = output
+        self.cacheHit = cacheHit
+        self.diagnostics = result.diagnostics
+        self.systems = try result.systems.map { model in
+            let json = try CanonicalJSON.encode(model)
+            return System(model: model, canonicalJSON: json, digest: "sha256:" + CanonicalJSON.sha256(json))
+        }
+    }
+
+    /// The system with the given host name.
+    public func system(named name: String) -> System? { systems.first { $0.model.hostName == name } }
+}
+
+/// imagec itself.
+public enum Imagec {
+    /// imagec's version; part of every evaluation cache key and, later, of build digests.
+    public static let version = "0.1.0"
+}

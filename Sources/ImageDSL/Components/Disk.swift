@@ -1,0 +1,66 @@
+/// Declares the disk layout: root size and file system, extra partitions, persistent volumes.
+///
+/// ```swift
+/// Disk(rootSize: .gibibytes(20)) {
+///     Partition("scratch", size: .gibibytes(8), fileSystem: .xfs, mountPoint: "/scratch")
+///     PersistentVolume("home", mountPoint: "/home", size: .tebibytes(2), device: "/dev/sdb")
+/// }
+/// ```
+///
+/// Only the values given change; a partition or volume replaces an inherited one with the
+/// same name.
+public struct Disk: SystemComponent {
+    public var rootSize: ByteCount?
+    public var minimumRootSize: ByteCount?
+    public var rootFileSystem: FileSystemType?
+    let declarations: [DiskBuilder.Declaration]
+
+    public init(
+        rootSize: ByteCount? = nil, minimumRootSize: ByteCount? = nil, rootFileSystem: FileSystemType? = nil,
+        @DiskBuilder _ content: () -> [DiskBuilder.Declaration] = { [] }
+    ) {
+        self.rootSize = rootSize
+        self.minimumRootSize = minimumRootSize
+        self.rootFileSystem = rootFileSystem
+        self.declarations = content()
+    }
+
+    public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
+        if let rootSize { system.set(\.disk.rootSize, to: rootSize, key: "rootSize", at: location) }
+        if let minimumRootSize {
+            system.set(\.disk.minimumRootSize, to: minimumRootSize, key: "minimumRootSize", at: location)
+        }
+        if let rootFileSystem {
+            system.set(\.disk.rootFileSystem, to: rootFileSystem, key: "rootFileSystem", at: location)
+        }
+        for declaration in declarations {
+            declaration.item.apply(to: &system, at: declaration.location)
+        }
+    }
+}
+
+/// Something that can appear in a `Disk { … }` block.
+public protocol DiskItem: Sendable {
+    func apply(to system: inout OperatingSystem, at location: SourceLocation)
+}
+
+/// The result builder behind `Disk { … }`.
+@resultBuilder
+public enum DiskBuilder {
+    public struct Declaration: Sendable {
+        var item: any DiskItem
+        var location: SourceLocation
+    }
+
+    public static func buildExpression(
+        _ item: any DiskItem, file: String = #filePath, line: Int = #line
+    ) -> [Declaration] {
+        [Declaration(item: item, location: SourceLocation(file: file, line: line))]
+    }
+
+    public static func buildBlock(_ parts: [Declaration]...) -> [Declaration] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [Declaration]?) -> [Declaration] { part ?? [] }
+    public static func buildEither(first part: [Declaration]) -> [Declaration] { part }
+    public static func buildEither(second part: [Declaration]) -> [Declaration] { part }
+    public static func buildArray(_ parts: [[Declaration]]) -> [Declaration] { parts.flatMap { $0 } }
+}

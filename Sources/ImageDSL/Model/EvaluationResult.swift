@@ -1,0 +1,35 @@
+/// What evaluating a definition file gives: the systems it declares, resolved, and every
+/// problem found. This is what a compiled definition hands back to imagec.
+public struct EvaluationResult: Codable, Equatable, Sendable {
+    public var systems: [SystemModel]
+    public var diagnostics: [Diagnostic]
+    /// What the definition printed is not here: it travels separately and cannot corrupt this.
+
+    public init(systems: [SystemModel], diagnostics: [Diagnostic]) {
+        self.systems = systems
+        self.diagnostics = diagnostics
+    }
+
+    /// Resolves every system of a file and checks what must hold across them (unique host names).
+    public init(resolving declared: [OperatingSystem]) {
+        var systems: [SystemModel] = []
+        var diagnostics: [Diagnostic] = []
+        var hostNames: [String: SourceLocation] = [:]
+        for system in declared {
+            let (model, problems) = system.resolve()
+            for problem in problems where !diagnostics.contains(problem) { diagnostics.append(problem) }
+            guard let model else { continue }
+            if let first = hostNames[model.hostName] {
+                diagnostics.append(Diagnostic(
+                    "host name '\(model.hostName)' is declared by two systems (first at \(first))",
+                    at: model.location(of: "hostName")))
+            } else {
+                hostNames[model.hostName] = model.location(of: "hostName") ?? .unknown
+            }
+            systems.append(model)
+        }
+        self.init(systems: systems.sorted { $0.hostName < $1.hostName }, diagnostics: diagnostics)
+    }
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}

@@ -1,0 +1,56 @@
+/// The canonical description of one machine: a system with its inheritance applied and its
+/// services folded in. Everything downstream (the build, diffs, tests, deployment) reads this.
+///
+/// Lists that are sets (packages, users, files, units…) are sorted, so two definitions that
+/// declare the same machine in a different order give the same model. Source locations are
+/// kept in ``sources`` for error messages and are not part of the canonical form.
+public struct SystemModel: Codable, Equatable, Sendable {
+    public var hostName: String
+    public var distribution: Distribution
+    public var architecture: Architecture
+    /// Package sources; empty means the build host's apt sources.
+    public var aptSources: [AptSource]
+    public var kernelPackage: String
+    public var kernelArguments: [String]
+    public var firmware: Firmware
+    public var disk: DiskLayout
+    public var timezone: String
+    public var locales: [String]
+    public var keyboard: Keyboard
+    public var network: NetworkConfiguration
+    /// Every package the system asks for: declared ones and those its services need.
+    public var packages: [String]
+    public var users: [User]
+    public var groups: [Group]
+    public var files: [File]
+    public var units: [SystemdUnit]
+    public var mounts: [Mount]
+    public var services: [ServiceRecord]
+    /// Where each part was declared, keyed like `user:alice` or `file:/etc/motd`;
+    /// `nil` in the canonical form.
+    public var sources: [String: SourceLocation]?
+
+    /// This model without its source locations: what the canonical JSON and the digest cover.
+    public var canonical: SystemModel {
+        var model = self
+        model.sources = nil
+        return model
+    }
+
+    /// Where the part with the given key was declared, or else where the system was.
+    public func location(of key: String) -> SourceLocation? {
+        sources?[key] ?? sources?["system"]
+    }
+}
+
+/// A service in the canonical model: its type's name and its value once other services
+/// have extended it.
+public struct ServiceRecord: Codable, Hashable, Sendable {
+    public var type: String
+    public var configuration: JSONValue
+
+    public init(type: String, configuration: JSONValue) {
+        self.type = type
+        self.configuration = configuration
+    }
+}

@@ -1,0 +1,240 @@
+/// The semantic checks of a resolved system. Every problem is collected, each at the
+/// location of the declaration at fault.
+struct SystemValidator {
+    let model: SystemModel
+    private(set) var problems: [Diagnostic] = []
+
+    init(_ model: SystemModel) {
+        self.model = model
+        checkIdentity()
+        checkPackages()
+        checkUsersAndGroups()
+        checkFilesAndUnits()
+        checkNetwork()
+        checkDisk()
+        checkKernel()
+        checkAptSources()
+    }
+
+    private mutating func problem(_ message: String, at key: String) {
+        problems.append(Diagnostic(message, at: model.location(of: key)))
+    }
+
+    private mutating func checkIdentity() {
+        if model.hostName.wholeMatch(of: /[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?/) == nil {
+            problem("'\(model.hostName)' is not a valid host name (letters, digits and '-', at most 63)", at: "hostName")
+        }
+        if model.timezone != "UTC", model.timezone.wholeMatch(of: /[A-Z][A-Za-z_-]+(\/[A-Za-z0-9_+-]+){1,2}/) == nil {
+            problem("'\(model.timezone)' is not a time zone name such as Europe/Paris", at: "timezone")
+        }
+        for locale in model.locales where !["C", "C.UTF-8", "POSIX"].contains(locale)
+            && locale.wholeMatch(of: /[a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?/) == nil
+        {
+            problem("'\(locale)' is not a locale name such as fr_FR.UTF-8", at: "locales")
+        }
+        if model.keyboard.layout.wholeMatch(of: /[a-z]{2,}/) == nil {
+            problem("'\(model.keyboard.layout)' is not a keyboard layout such as fr or us", at: "keyboard")
+        }
+    }
+
+    private mutating func checkPackages() {
+        for name in model.packages where name.wholeMatch(of: /[a-z0-9][a-z0-9+.\-]+/) == nil {
+            problem(
+                "'\(name)' is not a valid Debian package name (lowercase letters, digits, '+', '-' and '.')",
+                at: "package:\(name)")
+        }
+    }
+
+    private mutating func checkUsersAndGroups() {
+        var uids: [Int: String] = [:]
+        for user in model.users {
+            let key = "user:\(user.name)"
+            if user.name.wholeMatch(of: /[a-z_][a-z0-9_-]{0,30}\$?/) == nil {
+                problem("'\(user.name)' is not a valid user name", at: key)
+            }
+            if let uid = user.uid {
+                if !(0...65533).contains(uid) || (uid == 0 && user.name != "root") {
+                    problem("uid \(uid) of user '\(user.name)' is out of range", at: key)
+                } else if let other = uids[uid] {
+                    problem("uid \(uid) of user '\(user.name)' is already used by user '\(other)'", at: key)
+                } else {
+                    uids[uid] = user.name
+                }
+            }
+            if !user.shell.hasPrefix("/") { problem("shell '\(user.shell)' of user '\(user.name)' is not an absolute path", at: key) }
+            if !user.home.hasPrefix("/") { problem("home '\(user.home)' of user '\(user.name)' is not an absolute path", at: key) }
+            for sshKey in user.sshKeys where !Self.isAuthorizedKey(sshKey) {
+                problem("SSH key of user '\(user.name)' is not an OpenSSH public key: '\(sshKey.prefix(40))'", at: key)
+            }
+        }
+        var gids: [Int: String] = [:]
+        for group in model.groups {
+            let key = "group:\(group.name)"
+            if group.name.wholeMatch(of: /[a-z_][a-z0-9_-]{0,30}/) == nil {
+                problem("'\(group.name)' is not a valid group name", at: key)
+            }
+            guard let gid = group.gid else { continue }
+            if !(0...65533).contains(gid) {
+                problem("gid \(gid) of group '\(group.name)' is out of range", at: key)
+            } else if let other = gids[gid] {
+                problem("gid \(gid) of group '\(group.name)' is already used by group '\(other)'", at: key)
+            } else {
+                gids[gid] = group.name
+            }
+        }
+    }
+
+    static func isAuthorizedKey(_ line: String) -> Bool {
+        let fields = line.split(separator: " ")
+        let types = [
+            "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+            "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
+        ]
+        guard fields.count >= 2, types.contains(String(fields[0])) else { return false }
+        return fields[1].count >= 16 && fields[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+/=".contains($0)) }
+    }
+
+    private mutating func checkFilesAndUnits() {
+        for file in model.files {
+            let key = "file:\(file.path)"
+            if !file.path.hasPrefix("/") || file.path.hasSuffix("/") || file.path.split(separator: "/").contains("..") {
+                problem("file path '\(file.path)' is not an absolute path to a file", at: key)
+            }
+            if !(0...0o7777).contains(file.mode) {
+                problem("mode \(String(file.mode, radix: 8)) of file '\(file.path)' is not a permission mode", at: key)
+            }
+            if file.owner.isEmpty || file.group.isEmpty { problem("file '\(file.path)' has an empty owner or group", at: key) }
+        }
+        for unit in model.units {
+            let suffix = unit.name.split(separator: ".").last.map(String.init) ?? ""
+            if unit.name.wholeMatch(of: /[A-Za-z0-9:_.@\\-]+/) == nil || !SystemdUnit.suffixes.contains(suffix)
+                || unit.name.hasPrefix(".")
+            {
+                problem(
+                    "'\(unit.name)' is not a systemd unit name (a name with a suffix such as .service or .timer)",
+                    at: "unit:\(unit.name)")
+            }
+        }
+        for mount in model.mounts where !mount.mountPoint.hasPrefix("/") {
+            problem("mount point '\(mount.mountPoint)' is not an absolute path", at: "mount:\(mount.mountPoint)")
+        }
+    }
+
+    private mutating func checkNetwork() {
+        let network = model.network
+        let names = Set(network.interfaces.map(\.name))
+        for interface in network.interfaces {
+            let key = "interface:\(interface.name)"
+            if interface.name.isEmpty || interface.name.count > 15
+                || interface.name.contains(where: { $0 == "/" || $0.isWhitespace })
+            {
+                problem("'\(interface.name)' is not an interface name (at most 15 characters, no '/' or spaces)", at: key)
+            }
+            for address in interface.addresses where !AddressSyntax.isCIDR(address) {
+                problem(
+                    "'\(address)' on interface '\(interface.name)' is not an address with a prefix length (such as 10.8.0.42/16)",
+                    at: key)
+            }
+            if let gateway = interface.gateway, !AddressSyntax.isIP(gateway) {
+                problem("gateway '\(gateway)' of interface '\(interface.name)' is not an IP address", at: key)
+            }
+            if let mtu = interface.mtu, !(68...65535).contains(mtu) {
+                problem("MTU \(mtu) of interface '\(interface.name)' is out of range (68–65535)", at: key)
+            }
+            if let vlan = interface.vlan {
+                if !(1...4094).contains(vlan.id) { problem("VLAN id \(vlan.id) is out of range (1–4094)", at: key) }
+                if !names.contains(vlan.parent) {
+                    problem("the parent interface '\(vlan.parent)' of VLAN '\(interface.name)' is not declared", at: key)
+                }
+            }
+        }
+        for route in network.routes {
+            let key = "route:\(route.destination)"
+            if route.destination != "default", !AddressSyntax.isCIDR(route.destination) {
+                problem("route destination '\(route.destination)' is not a network (such as 10.141.0.0/16) or 'default'", at: key)
+            }
+            if !AddressSyntax.isIP(route.gateway) { problem("route gateway '\(route.gateway)' is not an IP address", at: key) }
+            if let interface = route.interface, !names.contains(interface) {
+                problem("route to '\(route.destination)' uses interface '\(interface)', which is not declared", at: key)
+            }
+        }
+        for server in network.nameServers where !AddressSyntax.isIP(server) {
+            problem("name server '\(server)' is not an IP address", at: "nameServers")
+        }
+    }
+
+    private mutating func checkDisk() {
+        let disk = model.disk
+        if disk.rootSize < disk.minimumRootSize {
+            problem(
+                "root size \(disk.rootSize) is smaller than the minimum of \(disk.minimumRootSize)"
+                    + (model.sources?["minimumRootSize"].map { " declared at \($0)" } ?? ""),
+                at: "rootSize")
+        }
+        var mountPoints: [String: String] = ["/": "the root file system"]
+        func claim(_ mountPoint: String, by owner: String, at key: String, into problems: inout [Diagnostic]) {
+            if !mountPoint.hasPrefix("/") {
+                problems.append(Diagnostic("mount point '\(mountPoint)' of \(owner) is not an absolute path", at: model.location(of: key)))
+            } else if let other = mountPoints[mountPoint] {
+                problems.append(Diagnostic("\(owner) is mounted on '\(mountPoint)', already used by \(other)", at: model.location(of: key)))
+            } else {
+                mountPoints[mountPoint] = owner
+            }
+        }
+        var labels = Set<String>()
+        for partition in disk.partitions {
+            let key = "partition:\(partition.name)"
+            if partition.name.wholeMatch(of: /[a-z0-9][a-z0-9_-]{0,15}/) == nil {
+                problem("'\(partition.name)' is not a partition name (lowercase, at most 16 characters)", at: key)
+            }
+            if partition.size.bytes == 0 { problem("partition '\(partition.name)' has size zero", at: key) }
+            if !labels.insert(partition.name).inserted { problem("partition name '\(partition.name)' is used twice", at: key) }
+            if let mountPoint = partition.mountPoint {
+                claim(mountPoint, by: "partition '\(partition.name)'", at: key, into: &problems)
+            }
+        }
+        for volume in disk.persistentVolumes {
+            let key = "volume:\(volume.name)"
+            if volume.name.wholeMatch(of: /[a-z0-9][a-z0-9_-]{0,15}/) == nil {
+                problem("'\(volume.name)' is not a volume name (lowercase, at most 16 characters)", at: key)
+            }
+            if !labels.insert(volume.name).inserted { problem("volume name '\(volume.name)' is already used by a partition or volume", at: key) }
+            if volume.size.bytes == 0 { problem("persistent volume '\(volume.name)' has size zero", at: key) }
+            if let device = volume.device, !device.hasPrefix("/dev/") {
+                problem("device '\(device)' of persistent volume '\(volume.name)' is not a /dev path", at: key)
+            }
+            if volume.mountPoint == "/" {
+                problem(
+                    "persistent volume '\(volume.name)' cannot be mounted on '/': the root file system is replaced by every reinstall",
+                    at: key)
+            } else {
+                claim(volume.mountPoint, by: "persistent volume '\(volume.name)'", at: key, into: &problems)
+            }
+        }
+        for mount in model.mounts where mountPoints[mount.mountPoint] != nil {
+            problem(
+                "'\(mount.what)' is mounted on '\(mount.mountPoint)', already used by \(mountPoints[mount.mountPoint]!)",
+                at: "mount:\(mount.mountPoint)")
+        }
+    }
+
+    private mutating func checkKernel() {
+        if model.kernelPackage.wholeMatch(of: /[a-z0-9][a-z0-9+.\-]+/) == nil {
+            problem("'\(model.kernelPackage)' is not a valid Debian package name", at: "kernel")
+        }
+        for argument in model.kernelArguments where argument.isEmpty || argument.contains(where: \.isWhitespace) {
+            problem("kernel argument '\(argument)' is empty or contains spaces; give each argument separately",
+                    at: "kernelArgument:\(argument)")
+        }
+    }
+
+    private mutating func checkAptSources() {
+        for source in model.aptSources {
+            let key = "aptSource:\(source.uris.joined(separator: ","))"
+            if source.uris.isEmpty || source.uris.contains(where: { $0.wholeMatch(of: /(https?|file|mirror\+[a-z]+):\/\/?\S+/) == nil }) {
+                problem("apt source URIs \(source.uris) must each be an http(s):// or file:/ URI", at: key)
+            }
+            if source.suites.isEmpty { problem("apt source \(source.uris.first ?? "") has no suite", at: key) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Builder
+import Foundation
+import ImageDSL
+
+/// How imagec talks to people: errors in the compiler's `file:line: error: …` style with
+/// paths relative to the current directory, on standard error.
+enum Report {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+
+    static func print(_ diagnostic: Diagnostic) {
+        var diagnostic = diagnostic
+        if let file = diagnostic.location?.file { diagnostic.location?.file = relative(file) }
+        FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
+    }
+
+    static func print(_ error: DefinitionError) {
+        switch error.kind {
+        case .compilation:
+            FileHandle.standardError.write(Data((relativePaths(in: error.output) + "\n").utf8))
+            let count = error.diagnostics.count
+            Report.error("the definition does not compile (\(count) error\(count == 1 ? "" : "s"))")
+        case .crash, .timeout, .invalid:
+            error.diagnostics.forEach(print)
+            if !error.output.isEmpty {
+                FileHandle.standardError.write(Data("note: the definition printed:\n\(error.output)".utf8))
+                if !error.output.hasSuffix("\n") { FileHandle.standardError.write(Data("\n".utf8)) }
+            }
+        }
+    }
+
+    /// `path` relative to the current directory when it is below it.
+    static func relative(_ path: String) -> String {
+        let current = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(current) ? String(path.dropFirst(current.count)) : path
+    }
+
+    static func relativePaths(in text: String) -> String {
+        text.replacingOccurrences(of: FileManager.default.currentDirectoryPath + "/", with: "")
+    }
+}
