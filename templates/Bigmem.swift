@@ -1,0 +1,16 @@
+import ImageDSL
+
+extension Lab {
+    /// A bookable big-memory server (bare metal). Users' data lives on a persistent volume
+    /// that reinstalls never touch.
+    static let bigmem = OperatingSystem(inheriting: base) {
+        Distribution.bookworm
+        Disk(rootSize: .gibibytes(8), minimumRootSize: .gibibytes(6)) {
+            PersistentVolume("home", mountPoint: "/home", size: .tebibytes(4), fileSystem: .xfs, device: "/dev/sdb")
+            Partition("scratch", size: .gibibytes(2), fileSystem: .ext4, mountPoint: "/scratch")
+        }
+        Packages("xfsprogs", "htop", "tmux", "build-essential")
+        Sysctl(["vm.swappiness": "10"])
+        Firewall()
+    }
+}
