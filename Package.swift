@@ -16,7 +16,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "ImageDSL"),
-        .target(name: "EvaluationRuntime", dependencies: ["ImageDSL"]),
+        // Swift 5 mode: it sets the C library's `stdout` buffering, a global Swift 6 rejects.
+        .target(name: "EvaluationRuntime", dependencies: ["ImageDSL"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(name: "Builder", dependencies: [
             "ImageDSL",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -4,31 +4,37 @@ import ImageDSL
 /// The compiler's errors for a definition, in its `file:line:column: error: message` format.
 struct CompilerOutput {
     var diagnostics: [Diagnostic] = []
+    /// The compiler's output as shown to the user: imagec's own appended line and notes
+    /// about imagec's sources are left out.
     var text: String
 
     /// `emitLine` is the line imagec appended to hand the systems back; an error there means
-    /// `system` or `systems` has the wrong type.
-    init(_ output: String, file: URL, emitLine: Int) {
+    /// `system` or `systems` has the wrong type, and is reported where the file declares them.
+    init(_ output: String, file: URL, source: String, emitLine: Int) {
+        let declarationLine = source.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.firstMatch(of: /^\s*(let|var)\s+systems?\b/) != nil }.map { $0 + 1 } ?? 1
         var lines: [String] = []
+        var hiding = false
         for line in output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             guard let match = line.wholeMatch(of: /(.+?):(\d+):(\d+): (error|warning|note): (.*)/) else {
-                lines.append(line)
+                if !hiding { lines.append(line) }
                 continue
             }
             let path = String(match.1)
-            let lineNumber = Int(match.2)!
-            var message = String(match.5)
-            if path == file.path, lineNumber == emitLine {
-                message = "`system` must be an OperatingSystem and `systems` an array of OperatingSystem (\(message))"
-            }
             let severity = Diagnostic.Severity(rawValue: String(match.4)) ?? .error
-            let location = SourceLocation(file: path, line: path == file.path && lineNumber == emitLine ? 1 : lineNumber)
-            if severity != .note || !diagnostics.isEmpty {
-                diagnostics.append(Diagnostic(message, at: location, severity: severity))
+            if path == file.path, Int(match.2)! == emitLine {
+                let message = "`system` must be an OperatingSystem and `systems` an array of OperatingSystem (\(match.5))"
+                diagnostics.append(Diagnostic(message, at: SourceLocation(file: path, line: declarationLine), severity: severity))
+                lines.append("\(path):\(declarationLine): \(severity.rawValue): \(message)")
+                hiding = true
+                continue
             }
-            lines.append("\(location.file):\(location.line):\(match.3): \(severity.rawValue): \(message)")
+            hiding = severity == .note && (hiding || !path.hasSuffix(".swift") || path.contains("/Sources/EvaluationRuntime/"))
+            if hiding { continue }
+            diagnostics.append(Diagnostic(String(match.5), at: SourceLocation(file: path, line: Int(match.2)!), severity: severity))
+            lines.append(line)
         }
-        text = lines.joined(separator: "\n")
+        text = lines.joined(separator: "\n").trimmingCharacters(in: .newlines)
     }
 
     var error: DefinitionError {

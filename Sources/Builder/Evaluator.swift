@@ -13,6 +13,8 @@ public struct Evaluator: Sendable {
     public var timeout: Double
     /// How long compiling a definition may take, in seconds.
     public var compileTimeout: Double = 300
+    /// Where each evaluation gets its scratch folder (removed afterwards).
+    public var scratchRoot = FileManager.default.temporaryDirectory
 
     public init(toolchain: DSLToolchain, sandbox: Sandbox, cache: EvaluationCache?, timeout: Double = 60) {
         self.toolchain = toolchain
@@ -87,7 +89,7 @@ public struct Evaluator: Sendable {
 
     private func compileAndRun(_ file: URL, source: Data, templates: [URL]) throws -> (EvaluationResult, String) {
         let cacheDirectory = cache?.directory ?? EvaluationCache.defaultDirectory
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-eval-\(UUID().uuidString)")
+        let scratch = scratchRoot.appendingPathComponent("imagec-eval-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -99,6 +101,7 @@ public struct Evaluator: Sendable {
         let emitLine = lineCount + 1
         let main = """
             import EvaluationRuntime
+            EvaluationRuntime.prepareOutput()
             #sourceLocation(file: "\(file.path)", line: 1)
             \(text)#sourceLocation(file: "\(file.path)", line: \(emitLine))
             EvaluationRuntime.emit(system, systems, file: #filePath)
@@ -123,7 +126,7 @@ public struct Evaluator: Sendable {
                 "compiling the definition took longer than \(Int(compileTimeout)) s", at: SourceLocation(file: file.path, line: 1))])
         }
         if compilation.status != 0 {
-            throw CompilerOutput(compilation.output, file: file, emitLine: emitLine).error
+            throw CompilerOutput(compilation.output, file: file, source: text, emitLine: emitLine).error
         }
 
         let resultFile = scratch.appendingPathComponent("result.json")
@@ -157,20 +160,20 @@ public struct Evaluator: Sendable {
     }
 
     /// A definition that trapped: the Swift runtime's `Fatal error` line names file and line.
+    /// What the definition printed before it is kept; the stack trace after it is not.
     static func crash(output: String, status: Int32, file: URL, templates: [URL]) -> DefinitionError {
-        let candidates = [file] + templates
-        for line in output.split(separator: "\n") {
-            guard let match = line.firstMatch(of: /(?:^|\s)([^\s:]+\.swift):(\d+): Fatal error: ?(.*)$/) else { continue }
-            let name = URL(fileURLWithPath: String(match.1)).lastPathComponent
-            let source = candidates.first { $0.lastPathComponent == name }?.path ?? String(match.1)
-            let reason = match.3.isEmpty ? "fatal error" : String(match.3)
+        let pattern = /(?m)^(?:[^\n]*[ \t])?([^\s:]+\.swift):(\d+): Fatal error: ?(.*)$/
+        guard let match = output.firstMatch(of: pattern) else {
             return DefinitionError(.crash, [Diagnostic(
-                "the definition crashed while running: \(reason)", at: SourceLocation(file: source, line: Int(match.2)!))],
-                output: output)
+                "the definition stopped with status \(status) before returning its systems",
+                at: SourceLocation(file: file.path, line: 1))], output: output)
         }
+        let name = URL(fileURLWithPath: String(match.1)).lastPathComponent
+        let source = ([file] + templates).first { $0.lastPathComponent == name }?.path ?? String(match.1)
+        let reason = match.3.isEmpty ? "fatal error" : String(match.3)
         return DefinitionError(.crash, [Diagnostic(
-            "the definition stopped with status \(status) before returning its systems",
-            at: SourceLocation(file: file.path, line: 1))], output: output)
+            "the definition crashed while running: \(reason)", at: SourceLocation(file: source, line: Int(match.2)!))],
+            output: String(output[..<match.range.lowerBound]))
     }
 }
 

@@ -7,6 +7,8 @@ public struct Sandbox: Sendable {
     /// The `bwrap` program, or `nil` when sandboxing is turned off (`IMAGEC_SANDBOX=none`).
     public var bubblewrap: URL?
 
+    public init(bubblewrap: URL?) { self.bubblewrap = bubblewrap }
+
     /// Finds bubblewrap; fails with the package to install when it is missing.
     public static func detect() throws -> Sandbox {
         if ProcessInfo.processInfo.environment["IMAGEC_SANDBOX"] == "none" { return Sandbox(bubblewrap: nil) }

@@ -33,6 +33,11 @@ public func emit(_ system: some SystemDeclaration, _ systems: some SystemDeclara
     }
 }
 
+/// Makes standard output line-buffered, so what a definition prints before it crashes is kept.
+public func prepareOutput() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+}
+
 /// A value that declares systems: an `OperatingSystem`, an array of them, or a placeholder.
 public protocol SystemDeclaration {
     /// The systems declared, or `nil` for a placeholder.

@@ -1,0 +1,106 @@
+import Builder
+import Foundation
+import Testing
+
+/// The `imagec` program as users run it: output, exit codes and help.
+struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// Runs the `imagec` built beside the test runner, from the repository root.
+    func imagec(_ arguments: String..., cache: URL? = nil) throws -> Run {
+        try imagec(arguments, cache: cache)
+    }
+
+    func imagec(_ arguments: [String], cache: URL? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
+        process.arguments = arguments
+        process.currentDirectoryURL = Support.repository
+        var environment = ProcessInfo.processInfo.environment
+        environment["IMAGEC_CACHE_DIR"] = (try cache ?? Support.temporaryDirectory()).path
+        process.environment = environment
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    @Test func showPrintsASummaryWithTheDigest() throws {
+        let run = try imagec("show", "systems/bigmem2.swift")
+        #expect(run.status == 0)
+        let golden = try Data(contentsOf: Support.resources.appendingPathComponent("Golden/bigmem2.json"))
+        #expect(run.standardOutput.hasPrefix("bigmem2  (systems/bigmem2.swift:4)\n  digest       sha256:\(CanonicalJSON.sha256(golden))\n"))
+        #expect(run.standardOutput.contains("  disk         root 8 GiB ext4; scratch 2 GiB ext4 on /scratch; persistent home 4 TiB xfs on /home (/dev/sdb)\n"))
+    }
+
+    @Test func jsonIsTheCanonicalModelWithAndWithoutTheCache() throws {
+        let cache = try Support.temporaryDirectory()
+        let golden = try String(contentsOf: Support.resources.appendingPathComponent("Golden/bigmem2.json"), encoding: .utf8)
+        let cold = try imagec("show", "--json", "systems/bigmem2.swift", cache: cache)
+        let warm = try imagec("show", "--json", "systems/bigmem2.swift", cache: cache)
+        let uncached = try imagec("show", "--json", "--no-cache", "systems/bigmem2.swift", cache: cache)
+        #expect([cold.status, warm.status, uncached.status] == [0, 0, 0])
+        #expect(cold.standardOutput == golden)
+        #expect(warm.standardOutput == golden)
+        #expect(uncached.standardOutput == golden)
+    }
+
+    @Test func oneSystemOfAFileThatDeclaresSeveral() throws {
+        let run = try imagec("show", "--json", "--system", "slurmd-worker-007", "systems/workers.swift")
+        #expect(run.status == 0)
+        #expect(run.standardOutput.contains("\"hostName\" : \"slurmd-worker-007\""))
+        let unknown = try imagec("show", "--system", "nope", "systems/workers.swift")
+        #expect(unknown.status == 2)
+        #expect(unknown.standardError.hasPrefix("error: systems/workers.swift declares no system named 'nope' (it declares: slurmd-worker-001,"))
+    }
+
+    @Test func anInvalidDefinitionExitsWithOne() throws {
+        let run = try imagec("show", "Tests/BuilderTests/Invalid/several-errors-at-once.swift")
+        #expect(run.status == 1)
+        #expect(run.standardOutput == "")
+        #expect(run.standardError == """
+            Tests/BuilderTests/Invalid/several-errors-at-once.swift:5: error: 'Samtools' is not a valid Debian package name (lowercase letters, digits, '+', '-' and '.')
+            Tests/BuilderTests/Invalid/several-errors-at-once.swift:6: error: file path 'motd' is not an absolute path to a file
+            Tests/BuilderTests/Invalid/several-errors-at-once.swift:7: error: '10.0.0.1/40' on interface 'eth0' is not an address with a prefix length (such as 10.8.0.42/16)
+
+            """)
+    }
+
+    @Test func aCompileErrorIsShownInTheCompilersFormat() throws {
+        let run = try imagec("show", "Tests/BuilderTests/Invalid/compile-error.swift")
+        #expect(run.status == 1)
+        #expect(run.standardError.hasPrefix(
+            "Tests/BuilderTests/Invalid/compile-error.swift:4:5: error: cannot find 'HostNam' in scope\n"))
+        #expect(run.standardError.hasSuffix("error: the definition does not compile (1 error)\n"))
+    }
+
+    @Test func usageErrorsExitWithTwo() throws {
+        let missing = try imagec("show", "systems/nope.swift")
+        #expect(missing.status == 2)
+        #expect(missing.standardError == "error: systems/nope.swift: no such file\n")
+        let badOption = try imagec("show", "--frobnicate", "systems/bigmem2.swift")
+        #expect(badOption.status == 2)
+        #expect(badOption.standardError.contains("Unknown option '--frobnicate'"))
+        let noCommand = try imagec("frobnicate")
+        #expect(noCommand.status == 2)
+    }
+
+    @Test func everyCommandHasHelp() throws {
+        for arguments in [["--help"], ["show", "--help"], ["help", "show"]] {
+            let process = try imagec(arguments)
+            #expect(process.status == 0, "\(arguments)")
+            #expect(process.standardOutput.contains("USAGE: imagec"), "\(arguments)")
+        }
+    }
+}

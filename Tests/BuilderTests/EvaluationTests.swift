@@ -1,0 +1,180 @@
+import Builder
+import Foundation
+import ImageDSL
+import Testing
+
+/// Evaluation: the cache, the sandbox, time limits, and the result channel.
+struct EvaluationTests {
+    /// A scratch definitions repository: templates/base.swift and systems/a.swift.
+    struct Repository {
+        let root: URL
+        var system: URL { root.appendingPathComponent("systems/a.swift") }
+        var template: URL { root.appendingPathComponent("templates/base.swift") }
+
+        init(system: String, template: String = "enum Site { static let base = OperatingSystem { Timezone(\"Europe/Paris\") } }") throws {
+            root = try Support.temporaryDirectory()
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("systems"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("templates"), withIntermediateDirectories: true)
+            try write(system: system)
+            try write(template: template)
+        }
+
+        func write(system text: String) throws { try ("import ImageDSL\n" + text).write(to: system, atomically: true, encoding: .utf8) }
+        func write(template text: String) throws { try ("import ImageDSL\n" + text).write(to: template, atomically: true, encoding: .utf8) }
+    }
+
+    static let simple = "let system = OperatingSystem(inheriting: Site.base) { HostName(\"a1\") }\n"
+
+    @Test func cacheHitAndMissAfterTemplateOrSystemEdit() throws {
+        let repository = try Repository(system: Self.simple)
+        let evaluator = try Support.evaluator(cache: repository.root.appendingPathComponent("cache"))
+
+        let first = try evaluator.evaluate(repository.system.path)
+        #expect(!first.cacheHit)
+        #expect(first.systems.first?.model.timezone == "Europe/Paris")
+
+        let second = try evaluator.evaluate(repository.system.path)
+        #expect(second.cacheHit)
+        #expect(second.systems.first?.canonicalJSON == first.systems.first?.canonicalJSON)
+
+        try repository.write(template: "enum Site { static let base = OperatingSystem { Timezone(\"America/Montreal\") } }")
+        let afterTemplateEdit = try evaluator.evaluate(repository.system.path)
+        #expect(!afterTemplateEdit.cacheHit)
+        #expect(afterTemplateEdit.systems.first?.model.timezone == "America/Montreal")
+        #expect(afterTemplateEdit.systems.first?.digest != first.systems.first?.digest)
+
+        try repository.write(system: "let system = OperatingSystem(inheriting: Site.base) { HostName(\"a2\") }\n")
+        let afterSystemEdit = try evaluator.evaluate(repository.system.path)
+        #expect(!afterSystemEdit.cacheHit)
+        #expect(afterSystemEdit.systems.first?.model.hostName == "a2")
+        #expect(try evaluator.evaluate(repository.system.path).cacheHit)
+    }
+
+    @Test func aNewTemplateFileInvalidatesTheCache() throws {
+        let repository = try Repository(system: Self.simple)
+        let evaluator = try Support.evaluator(cache: repository.root.appendingPathComponent("cache"))
+        _ = try evaluator.evaluate(repository.system.path)
+        try "import ImageDSL\nenum Other {}\n".write(
+            to: repository.root.appendingPathComponent("templates/other.swift"), atomically: true, encoding: .utf8)
+        #expect(try !evaluator.evaluate(repository.system.path).cacheHit)
+    }
+
+    @Test func aTrapIsReportedWithItsOutputAndNothingIsCached() throws {
+        let repository = try Repository(system: """
+            print("looking up the address")
+            let addresses: [String: String] = [:]
+            let system = OperatingSystem { HostName("a1"); Network { Interface("eth0", address: addresses["a1"]!) } }
+
+            """)
+        let cache = repository.root.appendingPathComponent("cache")
+        let error = try Support.definitionError(repository.system.path, evaluator: Support.evaluator(cache: cache))
+        #expect(error.kind == .crash)
+        #expect(error.diagnostics.map(\.description) == [
+            "\(repository.system.path):4: error: the definition crashed while running: Unexpectedly found nil while unwrapping an Optional value",
+        ])
+        #expect(error.output == "looking up the address\n")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("evaluations").path)) ?? []
+        #expect(entries.isEmpty)
+    }
+
+    @Test func aDefinitionThatRunsTooLongIsStopped() throws {
+        let repository = try Repository(system: """
+            var spins = 0
+            while spins >= 0 { spins &+= 1 }
+            let system = OperatingSystem { HostName("a1") }
+
+            """)
+        let started = Date()
+        var evaluator = try Support.evaluator(timeout: 2)
+        evaluator.scratchRoot = repository.root
+        let error = try Support.definitionError(repository.system.path, evaluator: evaluator)
+        #expect(error.kind == .timeout)
+        #expect(error.diagnostics.first?.message.hasPrefix("the definition ran longer than 2 s and was stopped") == true)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try !processIsRunning(matching: repository.root.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repository.root.path).sorted() == ["systems", "templates"])
+    }
+
+    @Test func whatTheDefinitionPrintsCannotCorruptTheResult() throws {
+        let repository = try Repository(system: """
+            print(#"{"diagnostics":[],"systems":[]}"#)
+            let system = OperatingSystem { HostName("a1") }
+
+            """)
+        let evaluation = try Support.evaluator().evaluate(repository.system.path)
+        #expect(evaluation.systems.map(\.model.hostName) == ["a1"])
+        #expect(evaluation.output == "{\"diagnostics\":[],\"systems\":[]}\n")
+    }
+
+    @Test func canonicalJSONIsTheSameOnEveryEvaluation() throws {
+        let repository = try Repository(system: Self.simple)
+        let first = try Support.evaluator().evaluate(repository.system.path)
+        let second = try Support.evaluator().evaluate(repository.system.path)
+        #expect(first.systems.first?.canonicalJSON == second.systems.first?.canonicalJSON)
+    }
+
+    /// The sandbox hides the host's files, makes everything but the scratch folder read-only
+    /// and gives the definition a network of its own. The same program run without the sandbox
+    /// reaches both, which shows the probes work.
+    @Test func theSandboxBlocksWritesAndTheNetwork() throws {
+        let listener = try LoopbackListener()
+        let outside = try Support.temporaryDirectory().appendingPathComponent("escaped")
+        let repository = try Repository(system: """
+            import Foundation
+            let wrote = FileManager.default.createFile(atPath: "\(outside.path)", contents: Data("x".utf8))
+            print("write:", wrote ? "allowed" : "denied")
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(\(listener.port)).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            print("network:", connected == 0 ? "reached" : "unreachable")
+            let system = OperatingSystem { HostName("a1") }
+
+            """)
+        var evaluator = try Support.evaluator()
+        let sandboxed = try evaluator.evaluate(repository.system.path)
+        #expect(sandboxed.output == "write: denied\nnetwork: unreachable\n")
+        #expect(!FileManager.default.fileExists(atPath: outside.path))
+
+        evaluator.sandbox = Sandbox(bubblewrap: nil)
+        let unsandboxed = try evaluator.evaluate(repository.system.path)
+        #expect(unsandboxed.output == "write: allowed\nnetwork: reached\n")
+    }
+
+    private func processIsRunning(matching text: String) throws -> Bool {
+        let entries = try FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }
+        return entries.contains { pid in
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            return command.contains(text)
+        }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 with a free port, closed when released.
+final class LoopbackListener {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(descriptor, address, length) == 0 && listen(descriptor, 4) == 0
+                    && getsockname(descriptor, address, &length) == 0
+            }
+        }
+        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    deinit { close(descriptor) }
+}

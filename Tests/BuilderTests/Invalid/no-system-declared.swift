@@ -1,0 +1,2 @@
+import ImageDSL  // error: the file declares no system
+let template = OperatingSystem { HostName("h1") }

@@ -1,0 +1,3 @@
+import ImageDSL
+
+let system = "bigmem2"  // error: `system` must be an OperatingSystem
