@@ -15,19 +15,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
-        .target(name: "ImageDSL"),
+        .target(name: "ImageDSL", exclude: ["README.md"]),
         // Swift 5 mode: it sets the C library's `stdout` buffering, a global Swift 6 rejects.
-        .target(name: "EvaluationRuntime", dependencies: ["ImageDSL"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .target(name: "Builder", dependencies: [
-            "ImageDSL",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .executableTarget(name: "imagec", dependencies: [
-            "Builder", "ImageDSL",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "EvaluationRuntime", dependencies: ["ImageDSL"], exclude: ["README.md"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(
+            name: "Builder",
+            dependencies: ["ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]),
+        .executableTarget(
+            name: "imagec",
+            dependencies: ["Builder", "ImageDSL", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["README.md"]),
         .testTarget(name: "ImageDSLTests", dependencies: ["ImageDSL"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "ImageDSL"],
-                    resources: [.copy("Golden"), .copy("Invalid")]),
+        .testTarget(
+            name: "BuilderTests", dependencies: ["Builder", "ImageDSL"],
+            exclude: ["Golden", "Invalid"]),
     ]
 )

@@ -104,3 +104,33 @@ struct CommandLineTests {
         }
     }
 }
+
+/// An installed imagec finds its library in PREFIX/lib/imagec, away from the build folder.
+struct InstallationTests {
+    @Test func installedImagecEvaluatesDefinitions() throws {
+        let prefix = try Support.temporaryDirectory()
+        let buildFolder = DSLToolchain.currentExecutable.deletingLastPathComponent()
+        let install = Process()
+        install.executableURL = Support.repository.appendingPathComponent("scripts/install")
+        install.arguments = ["--prefix", prefix.path, "--from", buildFolder.path]
+        install.standardOutput = FileHandle.nullDevice
+        try install.run()
+        install.waitUntilExit()
+        #expect(install.terminationStatus == 0)
+
+        let show = Process()
+        show.executableURL = prefix.appendingPathComponent("bin/imagec")
+        show.arguments = ["show", "--json", "--no-cache", "systems/test001.swift"]
+        show.currentDirectoryURL = Support.repository
+        var environment = ProcessInfo.processInfo.environment
+        environment["IMAGEC_CACHE_DIR"] = prefix.appendingPathComponent("cache").path
+        show.environment = environment
+        let output = Pipe()
+        show.standardOutput = output
+        try show.run()
+        let json = output.fileHandleForReading.readDataToEndOfFile()
+        show.waitUntilExit()
+        #expect(show.terminationStatus == 0)
+        #expect(json == (try Data(contentsOf: Support.resources.appendingPathComponent("Golden/test001.json"))))
+    }
+}

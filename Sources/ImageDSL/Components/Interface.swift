@@ -53,17 +53,3 @@ public struct Interface: Codable, Hashable, Sendable, NetworkItem {
         system.upsert(self, into: \.network.interfaces, key: "interface:\(name)", at: location) { $0.name == name }
     }
 }
-
-/// A VLAN interface (`eno2.1504`) on a parent interface.
-///
-/// ```swift
-/// VLAN(1504, on: "eno2", address: "10.50.0.42/16")
-/// ```
-public func VLAN(
-    _ id: Int, on parent: String, address: String? = nil, gateway: String? = nil, mtu: Int? = nil
-) -> Interface {
-    var interface = address.map { Interface("\(parent).\(id)", address: $0, gateway: gateway, mtu: mtu) }
-        ?? Interface("\(parent).\(id)", .dhcp, mtu: mtu)
-    interface.vlan = Interface.VLANTag(id: id, parent: parent)
-    return interface
-}

@@ -9,14 +9,3 @@ public struct NameServers: NetworkItem {
         system.set(\.network.nameServers, to: addresses, key: "nameServers", at: location)
     }
 }
-
-/// The DNS search domains; replaces inherited ones.
-public struct SearchDomains: NetworkItem {
-    public var domains: [String]
-
-    public init(_ domains: String...) { self.domains = domains }
-
-    public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
-        system.set(\.network.searchDomains, to: domains, key: "searchDomains", at: location)
-    }
-}
