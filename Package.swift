@@ -24,6 +24,7 @@ let package = Package(
             name: "Builder",
             dependencies: ["ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
+        .target(name: "Deployer", dependencies: ["ImageDSL", "Builder"], exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",
             dependencies: ["Builder", "ImageDSL", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -37,6 +37,8 @@ struct Command {
         } catch {
             throw BuildEnvironmentError("cannot run \(executable): \(error.localizedDescription)")
         }
+        Interruption.killOnInterrupt(process.processIdentifier)
+        defer { Interruption.forget(process: process.processIdentifier) }
         var timedOut = false
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true

@@ -90,8 +90,12 @@ public struct Evaluator: Sendable {
     private func compileAndRun(_ file: URL, source: Data, templates: [URL]) throws -> (EvaluationResult, String) {
         let cacheDirectory = cache?.directory ?? EvaluationCache.defaultDirectory
         let scratch = scratchRoot.appendingPathComponent("imagec-eval-\(UUID().uuidString)")
+        Interruption.removeOnInterrupt(scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.forget(scratch)
+        }
 
         // The definition becomes the program's main file; #sourceLocation keeps every
         // diagnostic, #line and crash report pointing at the user's own file.

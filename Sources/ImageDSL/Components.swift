@@ -17,7 +17,7 @@ public struct Components: SystemComponent {
     /// Each component keeps the location it was written at.
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         for declaration in declarations {
-            declaration.component.apply(to: &system, at: declaration.location)
+            declaration.item.apply(to: &system, at: declaration.location)
         }
     }
 }

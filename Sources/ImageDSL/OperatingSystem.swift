@@ -67,7 +67,7 @@ public struct OperatingSystem: Sendable {
         sources["system"] = location
         declaredInBlock = [:]
         for declaration in declarations {
-            declaration.component.apply(to: &self, at: declaration.location)
+            declaration.item.apply(to: &self, at: declaration.location)
         }
         declaredInBlock = [:]
     }
@@ -107,6 +107,18 @@ public struct OperatingSystem: Sendable {
         } else {
             self[keyPath: field].append(element)
         }
+    }
+
+    /// Removes the elements of a list that match; reports `what` when none does.
+    public mutating func remove<Element>(
+        from field: WritableKeyPath<OperatingSystem, [Element]>, _ what: String, at location: SourceLocation,
+        where matches: (Element) -> Bool
+    ) {
+        guard self[keyPath: field].contains(where: matches) else {
+            report("cannot remove \(what): the system does not declare it", at: location)
+            return
+        }
+        self[keyPath: field].removeAll(where: matches)
     }
 
     /// Records a problem to report when the system is resolved.

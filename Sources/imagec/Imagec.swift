@@ -17,6 +17,7 @@ struct ImagecCommand: ParsableCommand {
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() {
+        Interruption.install()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -134,3 +134,49 @@ struct InstallationTests {
         #expect(json == (try Data(contentsOf: Support.resources.appendingPathComponent("Golden/test001.json"))))
     }
 }
+
+/// Ctrl-C during an evaluation leaves no process and no temporary folder behind.
+struct InterruptionTests {
+    @Test(arguments: ["swiftc", "bwrap"])
+    func interruptedEvaluationCleansUp(during step: String) throws {
+        let root = try Support.temporaryDirectory()
+        let scratch = root.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let definition = root.appendingPathComponent("spin.swift")
+        try "import ImageDSL\nvar n = 0\nwhile n >= 0 { n &+= 1 }\nlet system = OperatingSystem { HostName(\"h\") }\n"
+            .write(to: definition, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
+        process.arguments = ["show", "--no-cache", definition.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = scratch.path
+        environment["IMAGEC_CACHE_DIR"] = root.appendingPathComponent("cache").path
+        process.environment = environment
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        // Wait until the step runs (the compiler, or the compiled definition), then interrupt.
+        func stepIsRunning() -> Bool {
+            runningProcesses().contains { $0.hasPrefix("/") && $0.contains(step) && $0.contains(scratch.path) }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !stepIsRunning() { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(stepIsRunning())
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+
+        #expect(process.terminationStatus == 128 + SIGINT)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [])
+        #expect(!runningProcesses().contains { $0.contains(scratch.path) })
+    }
+
+    /// The command lines of the running processes, arguments separated by spaces.
+    private func runningProcesses() -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc").filter { Int($0) != nil }) ?? []
+        return pids.compactMap { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
+                .split(separator: "\0").joined(separator: " ")
+        }
+    }
+}

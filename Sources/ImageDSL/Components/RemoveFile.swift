@@ -5,10 +5,6 @@ public struct RemoveFile: SystemComponent {
     public init(_ path: String) { self.path = path }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
-        guard system.files.contains(where: { $0.path == path }) else {
-            system.report("cannot remove file '\(path)': the system does not declare it", at: location)
-            return
-        }
-        system.files.removeAll { $0.path == path }
+        system.remove(from: \.files, "file '\(path)'", at: location) { $0.path == path }
     }
 }

@@ -6,11 +6,7 @@ public struct RemoveKernelArguments: SystemComponent {
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         for argument in arguments {
-            guard system.kernelArguments.contains(argument) else {
-                system.report("cannot remove kernel argument '\(argument)': the system does not have it", at: location)
-                continue
-            }
-            system.kernelArguments.removeAll { $0 == argument }
+            system.remove(from: \.kernelArguments, "kernel argument '\(argument)'", at: location) { $0 == argument }
         }
     }
 }

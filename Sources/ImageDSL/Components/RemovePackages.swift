@@ -6,11 +6,7 @@ public struct RemovePackages: SystemComponent {
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         for name in names {
-            guard system.packages.contains(name) else {
-                system.report("cannot remove package '\(name)': the system does not declare it", at: location)
-                continue
-            }
-            system.packages.removeAll { $0 == name }
+            system.remove(from: \.packages, "package '\(name)'", at: location) { $0 == name }
         }
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Cleans up when imagec is interrupted (Ctrl-C, SIGTERM, SIGHUP): kills the programs it
+/// started and removes the temporary folders it made, so nothing half-written is left behind.
+public enum Interruption {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var paths: Set<String> = []
+    nonisolated(unsafe) private static var processes: Set<Int32> = []
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    /// Installs the handlers; the process then exits with 128 + the signal's number.
+    public static func install() {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                cleanUp()
+                FileHandle.standardError.write(Data("\nimagec: interrupted; temporary files removed\n".utf8))
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            lock.withLock { sources.append(source) }
+        }
+    }
+
+    /// Removes `url` if imagec is interrupted before ``forget(_:)``.
+    static func removeOnInterrupt(_ url: URL) { lock.withLock { _ = paths.insert(url.path) } }
+    /// Kills `pid` if imagec is interrupted before ``forget(process:)``.
+    static func killOnInterrupt(_ pid: Int32) { lock.withLock { _ = processes.insert(pid) } }
+    static func forget(_ url: URL) { lock.withLock { _ = paths.remove(url.path) } }
+    static func forget(process pid: Int32) { lock.withLock { _ = processes.remove(pid) } }
+
+    private static func cleanUp() {
+        let (pids, folders) = lock.withLock { (processes, paths) }
+        // The compiler driver starts frontends of its own: stop the whole tree, children first.
+        for pid in pids { for child in descendants(of: pid).reversed() { kill(child, SIGKILL) } }
+        for pid in pids { kill(pid, SIGKILL) }
+        for pid in pids { var status: Int32 = 0; waitpid(pid, &status, 0) }
+        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    /// Every process below `pid`, parents before children (from /proc).
+    static func descendants(of pid: Int32) -> [Int32] {
+        var parents: [Int32: [Int32]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (name) ": state, then the parent's pid.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[parent, default: []].append(child) }
+        }
+        var result: [Int32] = []
+        var queue = parents[pid] ?? []
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            result.append(next)
+            queue += parents[next] ?? []
+        }
+        return result
+    }
+}
