@@ -23,11 +23,15 @@ enum Report {
             Report.error("the definition does not compile (\(count) error\(count == 1 ? "" : "s"))")
         case .crash, .timeout, .invalid:
             error.diagnostics.forEach(print)
-            if !error.output.isEmpty {
-                FileHandle.standardError.write(Data("note: the definition printed:\n\(error.output)".utf8))
-                if !error.output.hasSuffix("\n") { FileHandle.standardError.write(Data("\n".utf8)) }
-            }
+            printed(error.output)
         }
+    }
+
+    /// What a definition printed while it ran, on standard error so `--json` output stays clean.
+    static func printed(_ output: String) {
+        guard !output.isEmpty else { return }
+        FileHandle.standardError.write(Data("note: the definition printed:\n\(output)".utf8))
+        if !output.hasSuffix("\n") { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     /// `path` relative to the current directory when it is below it.

@@ -30,6 +30,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let evaluation = try Evaluator.standard(useCache: !noCache).evaluate(file)
         evaluation.diagnostics.forEach(Report.print)
+        Report.printed(evaluation.output)
         var systems = evaluation.systems
         if let system {
             guard let match = evaluation.system(named: system) else {
