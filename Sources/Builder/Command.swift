@@ -9,8 +9,6 @@ struct Command {
 
     struct Result {
         var status: Int32
-        /// Set when the process was killed by a signal (other than the time limit).
-        var signal: Int32?
         var timedOut: Bool
         var output: String
     }
@@ -42,16 +40,20 @@ struct Command {
         var timedOut = false
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
-            kill(process.processIdentifier, SIGKILL)
+            Interruption.killTree(process.processIdentifier)
             finished.wait()
         }
-        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        let bySignal = process.terminationReason == .uncaughtSignal
-        return Result(
-            status: process.terminationStatus,
-            signal: bySignal ? process.terminationStatus : (process.terminationStatus > 128 ? process.terminationStatus - 128 : nil),
-            timedOut: timedOut,
-            output: text)
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(status: status, timedOut: timedOut, output: Self.read(outputFile))
+    }
+
+    /// At most the first MiB of what a program printed.
+    static func read(_ file: URL, limit: Int = 1 << 20) -> String {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return "" }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
+        let text = String(decoding: data.prefix(limit), as: UTF8.self)
+        return data.count > limit ? text + "\n[output cut at \(limit) bytes]\n" : text
     }
 
     /// The full command line, for error messages.

@@ -17,7 +17,8 @@ struct CompilerOutput {
         var hiding = false
         for line in output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             guard let match = line.wholeMatch(of: /(.+?):(\d+):(\d+): (error|warning|note): (.*)/) else {
-                if !hiding { lines.append(line) }
+                // The driver's own "… command failed with exit code 1" adds nothing.
+                if !hiding, line.wholeMatch(of: /error: .* command failed with exit code \d+.*/) == nil { lines.append(line) }
                 continue
             }
             let path = String(match.1)

@@ -63,18 +63,20 @@ public struct DSLToolchain: Sendable {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     }
 
-    /// A fingerprint of the library and module files: it changes whenever they are rebuilt.
-    func libraryFingerprint() -> String {
+    /// A fingerprint of imagec itself, the compiler binary and the library and module files:
+    /// it changes whenever any of them is rebuilt or replaced.
+    func fingerprint() -> String {
         let files = [
+            Self.currentExecutable,
+            compiler.resolvingSymlinksInPath(),
             libraryDirectory.appendingPathComponent("libImageDSL.so"),
             moduleDirectory.appendingPathComponent("ImageDSL.swiftmodule"),
             moduleDirectory.appendingPathComponent("EvaluationRuntime.swiftmodule"),
         ]
         return files.map { url in
-            let attributes = (try? FileManager.default.attributesOfItem(atPath: url.path)) ?? [:]
-            let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            return "\(url.path) \(size) \(modified)"
+            var info = stat()
+            guard stat(url.path, &info) == 0 else { return "\(url.path) missing" }
+            return "\(url.path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
         }.joined(separator: "\n")
     }
 }

@@ -41,9 +41,9 @@ public struct EvaluationCache: Sendable {
 
     /// The compiler's version, remembered per compiler binary so a cache hit never runs it.
     func compilerVersion(of compiler: URL) throws -> String {
-        let attributes = try FileManager.default.attributesOfItem(atPath: compiler.path)
-        let stamp = "\(compiler.path) \((attributes[.size] as? NSNumber)?.int64Value ?? 0) "
-            + "\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        var info = stat()
+        guard stat(compiler.path, &info) == 0 else { throw BuildEnvironmentError("cannot find the compiler \(compiler.path)") }
+        let stamp = "\(compiler.resolvingSymlinksInPath().path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
         let url = directory.appendingPathComponent("compilers").appendingPathComponent(CanonicalJSON.sha256(Data(stamp.utf8)))
         if let version = try? String(contentsOf: url, encoding: .utf8) { return version }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-swiftc-\(getpid()).txt")

@@ -42,33 +42,49 @@ public struct Evaluator: Sendable {
         guard let source = FileManager.default.contents(atPath: file.path) else {
             throw UsageError("\(path): no such file")
         }
-        let templates = Self.templates(for: file)
-        var templateSources: [(URL, Data)] = []
-        for template in templates {
+        // Read every input once: what is hashed is exactly what is compiled.
+        var templates: [SourceFile] = []
+        for template in Self.templates(for: file) {
             guard let data = FileManager.default.contents(atPath: template.path) else {
                 throw UsageError("\(template.path): cannot read template")
             }
-            templateSources.append((template, data))
+            templates.append(SourceFile(url: template, contents: data))
         }
+        let system = SourceFile(url: file, contents: source)
 
         var key: String?
         if let cache {
             var identity = "imagec-evaluation 1\nimagec \(Imagec.version)\n"
             identity += "compiler \(try cache.compilerVersion(of: toolchain.compiler))\n"
-            identity += "library \(toolchain.libraryFingerprint())\n"
-            identity += "file \(file.path) \(CanonicalJSON.sha256(source))\n"
-            for (template, data) in templateSources { identity += "template \(template.path) \(CanonicalJSON.sha256(data))\n" }
+            identity += "tools \(toolchain.fingerprint())\n"
+            for input in [system] + templates { identity += "source \(input.url.path) \(CanonicalJSON.sha256(input.contents))\n" }
             key = CanonicalJSON.sha256(Data(identity.utf8))
             if let entry = cache.load(key: key!) {
                 return try Evaluation(file: file, result: entry.result, output: entry.output, cacheHit: true)
             }
         }
 
-        let (result, output) = try compileAndRun(file, source: source, templates: templates)
+        let (result, output) = try compileAndRun(system, templates: templates)
         if let cache, let key {
             try cache.store(EvaluationCache.Entry(result: result, output: output), key: key)
         }
         return try Evaluation(file: file, result: result, output: output, cacheHit: false)
+    }
+
+    /// A definition or template file, as read.
+    struct SourceFile {
+        var url: URL
+        var contents: Data
+
+        /// The text, ending with a newline, preceded by a directive that keeps diagnostics,
+        /// `#filePath` and crash reports pointing at the original file.
+        var locatedText: String {
+            var text = String(decoding: contents, as: UTF8.self)
+            if !text.hasSuffix("\n") { text += "\n" }
+            return "#sourceLocation(file: \"\(url.path)\", line: 1)\n" + text
+        }
+
+        var lineCount: Int { String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count }
     }
 
     /// The templates a system file sees: every `*.swift` in the `templates` folder of the
@@ -87,7 +103,8 @@ public struct Evaluator: Sendable {
         return []
     }
 
-    private func compileAndRun(_ file: URL, source: Data, templates: [URL]) throws -> (EvaluationResult, String) {
+    private func compileAndRun(_ system: SourceFile, templates: [SourceFile]) throws -> (EvaluationResult, String) {
+        let file = system.url
         let cacheDirectory = cache?.directory ?? EvaluationCache.defaultDirectory
         let scratch = scratchRoot.appendingPathComponent("imagec-eval-\(UUID().uuidString)")
         Interruption.removeOnInterrupt(scratch)
@@ -97,40 +114,43 @@ public struct Evaluator: Sendable {
             Interruption.forget(scratch)
         }
 
-        // The definition becomes the program's main file; #sourceLocation keeps every
-        // diagnostic, #line and crash report pointing at the user's own file.
-        var text = String(decoding: source, as: UTF8.self)
-        if !text.hasSuffix("\n") { text += "\n" }
-        let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
-        let emitLine = lineCount + 1
+        // The definition becomes the program's main file, followed by the line that hands its
+        // systems back; the templates are compiled from the copies that were hashed.
+        let emitLine = system.lineCount + 1
         let main = """
             import EvaluationRuntime
             EvaluationRuntime.prepareOutput()
-            #sourceLocation(file: "\(file.path)", line: 1)
-            \(text)#sourceLocation(file: "\(file.path)", line: \(emitLine))
+            \(system.locatedText)#sourceLocation(file: "\(file.path)", line: \(emitLine))
             EvaluationRuntime.emit(system, systems, file: #filePath)
 
             """
-        try main.write(to: scratch.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+        let mainFile = scratch.appendingPathComponent("main.swift")
+        try main.write(to: mainFile, atomically: true, encoding: .utf8)
+        var inputs = [mainFile]
+        for (index, template) in templates.enumerated() {
+            let copy = scratch.appendingPathComponent("template\(index)-\(template.url.lastPathComponent)")
+            try template.locatedText.write(to: copy, atomically: true, encoding: .utf8)
+            inputs.append(copy)
+        }
 
         let program = scratch.appendingPathComponent("definition")
         var arguments = [
-            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions",
+            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-g",
             "-I", toolchain.moduleDirectory.path, "-L", toolchain.libraryDirectory.path, "-lImageDSL",
             "-Xlinker", "-rpath", "-Xlinker", toolchain.libraryDirectory.path,
             "-module-cache-path", cacheDirectory.appendingPathComponent("module-cache").path,
-            scratch.appendingPathComponent("main.swift").path,
-        ]
-        arguments += templates.map(\.path)
-        arguments += ["-o", program.path]
-        let compilation = try Command(executable: toolchain.compiler.path, arguments: arguments)
+        ] + inputs.map(\.path) + ["-o", program.path]
+        // The compiler's own temporary files go in the scratch folder too.
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = scratch.path
+        let compilation = try Command(executable: toolchain.compiler.path, arguments: arguments, environment: environment)
             .run(timeout: compileTimeout, outputFile: scratch.appendingPathComponent("compiler.txt"))
         if compilation.timedOut {
             throw DefinitionError(.timeout, [Diagnostic(
                 "compiling the definition took longer than \(Int(compileTimeout)) s", at: SourceLocation(file: file.path, line: 1))])
         }
         if compilation.status != 0 {
-            throw CompilerOutput(compilation.output, file: file, source: text, emitLine: emitLine).error
+            throw CompilerOutput(compilation.output, file: file, source: String(decoding: system.contents, as: UTF8.self), emitLine: emitLine).error
         }
 
         let resultFile = scratch.appendingPathComponent("result.json")
@@ -138,7 +158,8 @@ public struct Evaluator: Sendable {
             running: program, scratch: scratch,
             readable: [toolchain.libraryDirectory, toolchain.compiler.deletingLastPathComponent().deletingLastPathComponent()],
             environment: [
-                "IMAGEC_RESULT_PATH": resultFile.path, "SWIFT_BACKTRACE": "enable=no",
+                "IMAGEC_RESULT_PATH": resultFile.path,
+                "SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no",
                 "PATH": "/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8",
             ]
         ).run(timeout: timeout, outputFile: scratch.appendingPathComponent("output.txt"))
@@ -148,8 +169,8 @@ public struct Evaluator: Sendable {
                 "the definition ran longer than \(Int(timeout)) s and was stopped (set IMAGEC_EVALUATION_TIMEOUT to allow more)",
                 at: SourceLocation(file: file.path, line: 1))], output: output)
         }
-        if run.status != 0 || run.signal != nil {
-            throw Self.crash(output: output, status: run.status, file: file, templates: templates)
+        if run.status != 0 {
+            throw Self.crash(output: output, status: run.status, file: file, templates: templates.map(\.url))
         }
         guard let data = FileManager.default.contents(atPath: resultFile.path) else {
             throw DefinitionError(.crash, [Diagnostic(
@@ -163,21 +184,30 @@ public struct Evaluator: Sendable {
         }
     }
 
-    /// A definition that trapped: the Swift runtime's `Fatal error` line names file and line.
-    /// What the definition printed before it is kept; the stack trace after it is not.
+    /// A definition that crashed. The runtime's message (`Fatal error: …`, `Precondition
+    /// failed: …`) says why; the first frame of the backtrace in a definition file says where
+    /// (definitions are compiled with debug information for that). What the definition printed
+    /// before crashing is kept, the backtrace is not.
     static func crash(output: String, status: Int32, file: URL, templates: [URL]) -> DefinitionError {
-        let pattern = /(?m)^(?:[^\n]*[ \t])?([^\s:]+\.swift):(\d+): Fatal error: ?(.*)$/
-        guard let match = output.firstMatch(of: pattern) else {
-            return DefinitionError(.crash, [Diagnostic(
-                "the definition stopped with status \(status) before returning its systems",
-                at: SourceLocation(file: file.path, line: 1))], output: output)
+        let definitions = Set(([file] + templates).map(\.path))
+        let message = output.firstMatch(
+            of: /(?m)^(?:[^\n]*[ \t])?(?:[^\s:]+\.swift:\d+: )?(Fatal error|Precondition failed|Assertion failed): ?(.*)$/)
+        let crashed = output.firstMatch(of: /\*\*\* (?:Program crashed|Swift runtime failure): (.*?)(?: at 0x[0-9a-f]+)? \*\*\*/)
+        // The backtracer may print paths relative to the current folder.
+        let frame = output.matches(of: /(?m) at ([^\s:]+\.swift):(\d+):\d+$/).lazy.compactMap { match in
+            definitions.first { $0 == match.1 || $0.hasSuffix("/" + match.1) }.map { SourceLocation(file: $0, line: Int(match.2)!) }
+        }.first
+
+        var reason = "stopped with status \(status) before returning its systems"
+        if let message {
+            reason = "crashed while running: " + (message.2.isEmpty ? String(message.1).lowercased() : String(message.2))
+        } else if let crashed {
+            reason = "crashed while running: \(crashed.1)"
         }
-        let name = URL(fileURLWithPath: String(match.1)).lastPathComponent
-        let source = ([file] + templates).first { $0.lastPathComponent == name }?.path ?? String(match.1)
-        let reason = match.3.isEmpty ? "fatal error" : String(match.3)
-        return DefinitionError(.crash, [Diagnostic(
-            "the definition crashed while running: \(reason)", at: SourceLocation(file: source, line: Int(match.2)!))],
-            output: String(output[..<match.range.lowerBound]))
+        let location = frame ?? SourceLocation(file: file.path, line: 1)
+        let printed = message.map { String(output[..<$0.range.lowerBound]) }
+            ?? output.components(separatedBy: "\n*** ").first ?? output
+        return DefinitionError(.crash, [Diagnostic("the definition \(reason)", at: location)], output: printed)
     }
 }
 

@@ -7,6 +7,8 @@ public enum Interruption {
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var processes: Set<Int32> = []
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    /// Held by whoever ends the process first: an interruption, or ``exit(_:)``.
+    private static let ending = NSLock()
 
     /// Installs the handlers; the process then exits with 128 + the signal's number.
     public static func install() {
@@ -14,13 +16,21 @@ public enum Interruption {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
+                ending.lock()
                 cleanUp()
                 FileHandle.standardError.write(Data("\nimagec: interrupted; temporary files removed\n".utf8))
-                exit(128 + signalNumber)
+                Foundation.exit(128 + signalNumber)
             }
             source.resume()
             lock.withLock { sources.append(source) }
         }
+    }
+
+    /// Ends the process with `status`, unless an interruption is already ending it (then its
+    /// clean-up finishes and the process exits with the interruption's status instead).
+    public static func exit(_ status: Int32) -> Never {
+        ending.lock()
+        Foundation.exit(status)
     }
 
     /// Removes `url` if imagec is interrupted before ``forget(_:)``.
@@ -32,11 +42,15 @@ public enum Interruption {
 
     private static func cleanUp() {
         let (pids, folders) = lock.withLock { (processes, paths) }
-        // The compiler driver starts frontends of its own: stop the whole tree, children first.
-        for pid in pids { for child in descendants(of: pid).reversed() { kill(child, SIGKILL) } }
-        for pid in pids { kill(pid, SIGKILL) }
+        for pid in pids { killTree(pid) }
         for pid in pids { var status: Int32 = 0; waitpid(pid, &status, 0) }
         for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    /// Kills `pid` and every process it started (the compiler driver starts frontends of its own).
+    static func killTree(_ pid: Int32) {
+        for child in descendants(of: pid).reversed() { kill(child, SIGKILL) }
+        kill(pid, SIGKILL)
     }
 
     /// Every process below `pid`, parents before children (from /proc).

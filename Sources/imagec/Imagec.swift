@@ -21,22 +21,34 @@ struct ImagecCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            Interruption.exit(0)
         } catch let error as DefinitionError {
             Report.print(error)
-            Foundation.exit(1)
+            Interruption.exit(1)
         } catch let error as UsageError {
             Report.error(error.description)
-            Foundation.exit(2)
+            Interruption.exit(2)
         } catch let error as BuildEnvironmentError {
             Report.error(error.description)
-            Foundation.exit(3)
+            Interruption.exit(3)
+        } catch let error as CocoaError {
+            // A file imagec could not read or write (its cache, its store).
+            let reason = (error.underlying as? POSIXError).map { String(cString: strerror($0.code.rawValue)) }
+                ?? (error.underlying as NSError?).map { String(cString: strerror(Int32($0.code))) }
+                ?? error.localizedDescription
+            Report.error("\(error.filePath.map { "\($0): " } ?? "")\(reason)")
+            Interruption.exit(3)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                exit(withError: error)
+            switch exitCode(for: error) {
+            case .success:
+                exit(withError: error)  // --help, --version
+            case .validationFailure:
+                Report.error(fullMessage(for: error).replacingOccurrences(of: "Error: ", with: ""))
+                Interruption.exit(2)
+            default:
+                Report.error("\(error)")
+                Interruption.exit(3)
             }
-            Report.error(fullMessage(for: error).replacingOccurrences(of: "Error: ", with: ""))
-            Foundation.exit(2)
         }
     }
 }

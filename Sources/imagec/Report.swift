@@ -12,6 +12,7 @@ enum Report {
     static func print(_ diagnostic: Diagnostic) {
         var diagnostic = diagnostic
         if let file = diagnostic.location?.file { diagnostic.location?.file = relative(file) }
+        diagnostic.message = relativePaths(in: diagnostic.message)
         FileHandle.standardError.write(Data("\(diagnostic)\n".utf8))
     }
 

@@ -59,7 +59,7 @@ struct CommandLineTests {
     @Test func oneSystemOfAFileThatDeclaresSeveral() throws {
         let run = try imagec("show", "--json", "--system", "slurmd-worker-007", "systems/workers.swift")
         #expect(run.status == 0)
-        #expect(run.standardOutput.contains("\"hostName\" : \"slurmd-worker-007\""))
+        #expect(run.standardOutput.contains("\n  \"hostName\": \"slurmd-worker-007\",\n"))
         let unknown = try imagec("show", "--system", "nope", "systems/workers.swift")
         #expect(unknown.status == 2)
         #expect(unknown.standardError.hasPrefix("error: systems/workers.swift declares no system named 'nope' (it declares: slurmd-worker-001,"))
@@ -164,6 +164,10 @@ struct InterruptionTests {
         while Date() < deadline, !stepIsRunning() { Thread.sleep(forTimeInterval: 0.02) }
         #expect(stepIsRunning())
         kill(process.processIdentifier, SIGINT)
+        let exitDeadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < exitDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!process.isRunning, "imagec did not exit after SIGINT")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
 
         #expect(process.terminationStatus == 128 + SIGINT)

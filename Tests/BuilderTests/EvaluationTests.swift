@@ -113,8 +113,8 @@ struct EvaluationTests {
         #expect(first.systems.first?.canonicalJSON == second.systems.first?.canonicalJSON)
     }
 
-    /// The sandbox hides the host's files, makes everything but the scratch folder read-only
-    /// and gives the definition a network of its own. The same program run without the sandbox
+    /// The sandbox hides the host's files (only /usr and the Swift runtime are visible), makes
+    /// everything but the scratch folder read-only and gives the definition a network of its own. The same program run without the sandbox
     /// reaches both, which shows the probes work.
     @Test func theSandboxBlocksWritesAndTheNetwork() throws {
         let listener = try LoopbackListener()
@@ -123,6 +123,7 @@ struct EvaluationTests {
             import Foundation
             let wrote = FileManager.default.createFile(atPath: "\(outside.path)", contents: Data("x".utf8))
             print("write:", wrote ? "allowed" : "denied")
+            print("read:", FileManager.default.contents(atPath: "/etc/hostname") == nil ? "denied" : "allowed")
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -137,12 +138,12 @@ struct EvaluationTests {
             """)
         var evaluator = try Support.evaluator()
         let sandboxed = try evaluator.evaluate(repository.system.path)
-        #expect(sandboxed.output == "write: denied\nnetwork: unreachable\n")
+        #expect(sandboxed.output == "write: denied\nread: denied\nnetwork: unreachable\n")
         #expect(!FileManager.default.fileExists(atPath: outside.path))
 
         evaluator.sandbox = Sandbox(bubblewrap: nil)
         let unsandboxed = try evaluator.evaluate(repository.system.path)
-        #expect(unsandboxed.output == "write: allowed\nnetwork: reached\n")
+        #expect(unsandboxed.output == "write: allowed\nread: allowed\nnetwork: reached\n")
     }
 
     private func processIsRunning(matching text: String) throws -> Bool {

@@ -77,6 +77,14 @@ struct InheritanceTests {
         #expect(try resolved(removed).services == [])
     }
 
+    @Test func replacingAnInheritedInterface() throws {
+        let derived = OperatingSystem(inheriting: Self.base) {
+            HostName("vm1")
+            Network { RemoveInterface("eth0"); Interface("ens18", .dhcp) }
+        }
+        #expect(try resolved(derived).network.interfaces.map(\.name) == ["ens18"])
+    }
+
     @Test func parameterisedTemplates() throws {
         func vm(address: String) -> OperatingSystem {
             OperatingSystem(inheriting: Self.base) {

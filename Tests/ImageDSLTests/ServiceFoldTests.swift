@@ -48,10 +48,31 @@ struct ServiceFoldTests {
         #expect(problems == ["service 'slurm-client' needs service 'munge', which the system does not declare"])
     }
 
-    @Test func conflictingServicesAreAnError() {
+    @Test func conflictingServicesAreAnErrorInEitherOrder() {
         let (_, problems) = fold { Chrony(servers: ["a"]); Timesyncd(servers: ["a"]) }
         #expect(problems.count == 1)
         #expect(problems.first?.hasPrefix("service 'timesyncd' conflicts with service 'chrony'") == true)
+        let (_, reversed) = fold { Timesyncd(servers: ["a"]); Chrony(servers: ["a"]) }
+        #expect(reversed.count == 1)
+        #expect(reversed.first?.hasPrefix("service 'chrony' conflicts with service 'timesyncd'") == true)
+    }
+
+    // Only one of the two types names the other.
+    struct Lonely: Service {
+        static let name = "lonely"
+        static var conflicts: [any Service.Type] { [OpenSSH.self] }
+        var extensions: [ServiceExtension] { [] }
+    }
+
+    @Test func aConflictNamedByOneSideIsFoundInBothOrders() {
+        #expect(fold { Lonely(); OpenSSH() }.1.count == 1)
+        #expect(fold { OpenSSH(); Lonely() }.1.count == 1)
+    }
+
+    @Test func serviceOrderDoesNotChangeTheModel() throws {
+        let (a, _) = fold { SerialConsole(); Munge(); SlurmClient(controller: "c"); Sysctl(["x.y": "1"]) }
+        let (b, _) = fold { Sysctl(["x.y": "1"]); SlurmClient(controller: "c"); Munge(); SerialConsole() }
+        #expect(try #require(a).canonical == #require(b).canonical)
     }
 
     @Test func singleInstanceServiceDeclaredTwiceIsAnError() {
@@ -130,6 +151,6 @@ struct ServiceFoldTests {
 
     @Test func cyclesAreReported() {
         let (_, problems) = fold { Ping(); Pong() }
-        #expect(problems == ["services extend each other in a cycle: ping, pong"])
+        #expect(problems == ["services extend each other in a cycle (these services are in it or wait on it: ping, pong)"])
     }
 }

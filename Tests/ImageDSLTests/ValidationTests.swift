@@ -18,12 +18,35 @@ struct ValidationTests {
         let found = diagnostics.map { "\($0.location!.line - first): \($0.message)" }.sorted()
         #expect(found == [
             "0: 'Not_A_Package' is not a valid Debian package name (lowercase letters, digits, '+', '-' and '.')",
-            "2: uid 2001 of user 'bob' is already used by user 'alice'",
+            "2: uid 2001 of user 'bob' is already used by user 'alice' (declared at \(#filePath):\(first + 1))",
             "3: file path 'etc/motd' is not an absolute path to a file",
             "4: '10.0.0.300/24' on interface 'eth0' is not an address with a prefix length (such as 10.8.0.42/16)",
             "5: persistent volume 'data' cannot be mounted on '/': the root file system is replaced by every reinstall",
             "5: root size 1 GiB is smaller than the minimum of 2 GiB",
         ])
+    }
+
+    @Test func aSystemWithoutHostNameStillHasItsOtherProblemsReported() {
+        let system = OperatingSystem { Packages("Bad") }
+        let (model, diagnostics) = system.resolve()
+        #expect(model == nil)
+        #expect(diagnostics.map(\.message) == [
+            "the system has no host name; add HostName(\"…\") to its block",
+            "'Bad' is not a valid Debian package name (lowercase letters, digits, '+', '-' and '.')",
+        ])
+    }
+
+    @Test func sudoRightsBecomeAPackageAndARule() throws {
+        let system = OperatingSystem {
+            HostName("h")
+            User("alice", uid: 2001, sudo: .withoutPassword)
+            User("bob", uid: 2002, sudo: .withPassword)
+        }
+        let model = try #require(system.resolve().model)
+        #expect(model.packages == ["sudo"])
+        #expect(model.files == [File(
+            "/etc/sudoers.d/50-imagec", mode: 0o440,
+            contents: "# Written by imagec from the system definition.\nalice ALL=(ALL:ALL) NOPASSWD: ALL\nbob ALL=(ALL:ALL) ALL\n")])
     }
 
     @Test(arguments: [

@@ -22,7 +22,6 @@ public struct AptSource: Codable, Hashable, Sendable, SystemComponent {
     }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
-        system.declare("aptSource:\(uris.joined(separator: ","))", at: location)
-        system.aptSources.append(self)
+        system.upsert(self, into: \.aptSources, key: "aptSource:\(uris.joined(separator: ","))", at: location) { $0.uris == uris }
     }
 }

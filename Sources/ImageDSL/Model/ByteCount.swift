@@ -9,7 +9,6 @@ public struct ByteCount: Codable, Hashable, Comparable, Sendable, CustomStringCo
     public static func tebibytes(_ n: UInt64) -> ByteCount { ByteCount(bytes: n << 40) }
 
     public static func < (a: ByteCount, b: ByteCount) -> Bool { a.bytes < b.bytes }
-    public static func + (a: ByteCount, b: ByteCount) -> ByteCount { ByteCount(bytes: a.bytes + b.bytes) }
 
     /// The size in the largest binary unit that divides it evenly ("20 GiB", "512 MiB").
     public var description: String {

@@ -23,9 +23,6 @@ public struct Distribution: Codable, Hashable, Sendable, CustomStringConvertible
     /// Ubuntu 24.04 LTS.
     public static let noble = Distribution(vendor: "ubuntu", release: "noble")
 
-    /// Every release imagec knows how to build.
-    public static let all: [Distribution] = [.bookworm, .trixie, .jammy, .noble]
-
     public var description: String {
         let vendorName = vendor == "ubuntu" ? "Ubuntu" : "Debian"
         return "\(vendorName) \(release)"

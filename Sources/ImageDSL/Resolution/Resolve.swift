@@ -1,26 +1,24 @@
 extension OperatingSystem {
     /// Folds the services into the system and checks the result.
     ///
-    /// - Returns: the canonical model (`nil` when the system has no host name) and every
-    ///   problem found, each with the location of the declaration at fault.
+    /// - Returns: the canonical model (`nil` when the system has problems that leave it
+    ///   without a host name) and every problem found, each at the declaration at fault.
     public func resolve() -> (model: SystemModel?, diagnostics: [Diagnostic]) {
         let fold = ServiceFold(services)
         var problems = self.problems + fold.problems
         var sources = self.sources
-
-        guard let hostName else {
+        if hostName == nil {
             problems.append(Diagnostic("the system has no host name; add HostName(\"…\") to its block", at: location))
-            return (nil, problems)
         }
 
         var packages = Set(self.packages)
         var kernelArguments = self.kernelArguments
-        var files: [String: File] = [:], units: [String: SystemdUnit] = [:], mounts: [String: Mount] = [:]
-        var users: [String: User] = [:], groups: [String: Group] = [:]
+        var files = Table<File>(), units = Table<SystemdUnit>(), mounts = Table<Mount>()
+        var users = Table<User>(), groups = Table<Group>()
 
-        // What services contribute; two services writing the same thing differently is an error.
+        // What services contribute; two services setting the same thing differently is an error.
         func merge<Value: Equatable>(
-            _ value: Value, into table: inout [String: Value], key: String, what: String, from contribution: ServiceFold.Contribution
+            _ value: Value, into table: inout Table<Value>, key: String, what: String, from contribution: ServiceFold.Contribution
         ) {
             let sourceKey = "\(what):\(key)"
             if let existing = table[key], existing != value {
@@ -35,8 +33,7 @@ extension OperatingSystem {
         for contribution in fold.contributions {
             switch contribution.value {
             case .packages(let names):
-                for name in names where !packages.contains(name) {
-                    packages.insert(name)
+                for name in names where packages.insert(name).inserted {
                     sources["package:\(name)"] = sources["package:\(name)"] ?? contribution.location
                 }
             case .file(let file): merge(file, into: &files, key: file.path, what: "file", from: contribution)
@@ -49,11 +46,22 @@ extension OperatingSystem {
             }
         }
         // What the system declares itself wins over what services contribute.
-        for file in self.files { files[file.path] = file }
-        for unit in self.units { units[unit.name] = unit }
-        for mount in self.mounts { mounts[mount.mountPoint] = mount }
         for user in self.users { users[user.name] = user }
         for group in self.groups { groups[group.name] = group }
+        for unit in self.units { units[unit.name] = unit }
+        for mount in self.mounts { mounts[mount.mountPoint] = mount }
+        let sudoers = users.values.filter { $0.sudo != .none }
+        if !sudoers.isEmpty {
+            // Users with sudo rights need the package and a sudoers rule.
+            let rules = sudoers.sorted { $0.name < $1.name }.map { user in
+                "\(user.name) ALL=(ALL:ALL) \(user.sudo == .withoutPassword ? "NOPASSWD: " : "")ALL\n"
+            }
+            files["/etc/sudoers.d/50-imagec"] = File(
+                "/etc/sudoers.d/50-imagec", mode: 0o440, contents: "# Written by imagec from the system definition.\n" + rules.joined())
+            sources["file:/etc/sudoers.d/50-imagec"] = sources["user:\(sudoers[0].name)"]
+            if packages.insert("sudo").inserted { sources["package:sudo"] = sources["user:\(sudoers[0].name)"] }
+        }
+        for file in self.files { files[file.path] = file }
 
         let kernelPackage = self.kernelPackage ?? distribution.defaultKernelPackage(for: architecture)
         sources["package:\(kernelPackage)"] = sources["kernel"] ?? location
@@ -72,7 +80,7 @@ extension OperatingSystem {
         }
 
         let model = SystemModel(
-            hostName: hostName,
+            hostName: hostName ?? "",
             distribution: distribution,
             architecture: architecture,
             aptSources: aptSources,
@@ -92,6 +100,25 @@ extension OperatingSystem {
             mounts: mounts.values.sorted { $0.mountPoint < $1.mountPoint },
             services: services.enumerated().sorted { ($0.element.type, $0.offset) < ($1.element.type, $1.offset) }.map(\.element),
             sources: sources)
-        return (model, problems + SystemValidator(model).problems)
+        problems += SystemValidator(model, users: users.values, groups: groups.values).problems
+        return (hostName == nil ? nil : model, problems)
     }
+}
+
+/// A table keyed by name that remembers the order keys were first added in.
+struct Table<Value> {
+    private var keys: [String] = []
+    private var entries: [String: Value] = [:]
+
+    subscript(key: String) -> Value? {
+        get { entries[key] }
+        set {
+            if entries[key] == nil, newValue != nil { keys.append(key) }
+            if newValue == nil { keys.removeAll { $0 == key } }
+            entries[key] = newValue
+        }
+    }
+
+    /// The values in the order their keys were first added.
+    var values: [Value] { keys.map { entries[$0]! } }
 }

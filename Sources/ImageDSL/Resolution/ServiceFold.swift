@@ -14,8 +14,10 @@ struct ServiceFold {
     private(set) var problems: [Diagnostic] = []
 
     init(_ declared: [ServiceDeclaration]) {
-        let instances = addMissingTargets(to: removeDuplicates(declared))
-        reportConflicts(instances)
+        // Fold in the order of type names, so the declaration order never changes the result.
+        let sorted = declared.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
+        reportConflicts(declared)
+        let instances = addMissingTargets(to: removeDuplicates(sorted))
         fold(instances)
     }
 
@@ -60,14 +62,19 @@ struct ServiceFold {
         return instances
     }
 
-    private mutating func reportConflicts(_ instances: [ServiceDeclaration]) {
-        for (index, declaration) in instances.enumerated() {
-            for conflicting in Swift.type(of: declaration.service).conflicts {
-                guard let other = instances[..<index].first(where: { $0.name == conflicting.name }) else { continue }
+    /// Reports each pair of conflicting services once, at the one declared last, whichever
+    /// of the two types names the other.
+    private mutating func reportConflicts(_ declared: [ServiceDeclaration]) {
+        for (index, later) in declared.enumerated() {
+            for earlier in declared[..<index] {
+                let types = (Swift.type(of: earlier.service), Swift.type(of: later.service))
+                guard types.0.conflicts.contains(where: { $0.name == later.name })
+                    || types.1.conflicts.contains(where: { $0.name == earlier.name })
+                else { continue }
                 problems.append(Diagnostic(
-                    "service '\(declaration.name)' conflicts with service '\(other.name)' (declared at \(other.location)); "
+                    "service '\(later.name)' conflicts with service '\(earlier.name)' (declared at \(earlier.location)); "
                         + "remove one with RemoveService",
-                    at: declaration.location))
+                    at: later.location))
             }
         }
     }
@@ -84,7 +91,7 @@ struct ServiceFold {
             guard let next = instances.indices.first(where: { !done.contains($0) && waiting[$0] == 0 }) else {
                 let cycle = instances.indices.filter { !done.contains($0) }.map { instances[$0].name }
                 problems.append(Diagnostic(
-                    "services extend each other in a cycle: \(cycle.joined(separator: ", "))",
+                    "services extend each other in a cycle (these services are in it or wait on it: \(cycle.joined(separator: ", ")))",
                     at: instances[instances.indices.first { !done.contains($0) }!].location))
                 return
             }

@@ -4,11 +4,13 @@ struct SystemValidator {
     let model: SystemModel
     private(set) var problems: [Diagnostic] = []
 
-    init(_ model: SystemModel) {
+    /// `users` and `groups` are in declaration order, so a clash is reported at the later one.
+    init(_ model: SystemModel, users: [User], groups: [Group]) {
         self.model = model
         checkIdentity()
         checkPackages()
-        checkUsersAndGroups()
+        checkUsers(users)
+        checkGroups(groups)
         checkFilesAndUnits()
         checkNetwork()
         checkDisk()
@@ -21,7 +23,7 @@ struct SystemValidator {
     }
 
     private mutating func checkIdentity() {
-        if model.hostName.wholeMatch(of: /[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?/) == nil {
+        if !model.hostName.isEmpty, model.hostName.wholeMatch(of: /[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?/) == nil {
             problem("'\(model.hostName)' is not a valid host name (letters, digits and '-', at most 63)", at: "hostName")
         }
         if model.timezone != "UTC", model.timezone.wholeMatch(of: /[A-Z][A-Za-z_-]+(\/[A-Za-z0-9_+-]+){1,2}/) == nil {
@@ -45,9 +47,9 @@ struct SystemValidator {
         }
     }
 
-    private mutating func checkUsersAndGroups() {
+    private mutating func checkUsers(_ users: [User]) {
         var uids: [Int: String] = [:]
-        for user in model.users {
+        for user in users {
             let key = "user:\(user.name)"
             if user.name.wholeMatch(of: /[a-z_][a-z0-9_-]{0,30}\$?/) == nil {
                 problem("'\(user.name)' is not a valid user name", at: key)
@@ -56,7 +58,7 @@ struct SystemValidator {
                 if !(0...65533).contains(uid) || (uid == 0 && user.name != "root") {
                     problem("uid \(uid) of user '\(user.name)' is out of range", at: key)
                 } else if let other = uids[uid] {
-                    problem("uid \(uid) of user '\(user.name)' is already used by user '\(other)'", at: key)
+                    problem("uid \(uid) of user '\(user.name)' is already used by user '\(other)'" + declared(at: "user:\(other)"), at: key)
                 } else {
                     uids[uid] = user.name
                 }
@@ -67,8 +69,11 @@ struct SystemValidator {
                 problem("SSH key of user '\(user.name)' is not an OpenSSH public key: '\(sshKey.prefix(40))'", at: key)
             }
         }
+    }
+
+    private mutating func checkGroups(_ groups: [Group]) {
         var gids: [Int: String] = [:]
-        for group in model.groups {
+        for group in groups {
             let key = "group:\(group.name)"
             if group.name.wholeMatch(of: /[a-z_][a-z0-9_-]{0,30}/) == nil {
                 problem("'\(group.name)' is not a valid group name", at: key)
@@ -77,11 +82,16 @@ struct SystemValidator {
             if !(0...65533).contains(gid) {
                 problem("gid \(gid) of group '\(group.name)' is out of range", at: key)
             } else if let other = gids[gid] {
-                problem("gid \(gid) of group '\(group.name)' is already used by group '\(other)'", at: key)
+                problem("gid \(gid) of group '\(group.name)' is already used by group '\(other)'" + declared(at: "group:\(other)"), at: key)
             } else {
                 gids[gid] = group.name
             }
         }
+    }
+
+    /// " (declared at file:line)" for the declaration with this key, if known.
+    private func declared(at key: String) -> String {
+        model.sources?[key].map { " (declared at \($0))" } ?? ""
     }
 
     static func isAuthorizedKey(_ line: String) -> Bool {
@@ -115,8 +125,9 @@ struct SystemValidator {
                     at: "unit:\(unit.name)")
             }
         }
-        for mount in model.mounts where !mount.mountPoint.hasPrefix("/") {
-            problem("mount point '\(mount.mountPoint)' is not an absolute path", at: "mount:\(mount.mountPoint)")
+        let filePaths = Set(model.files.map(\.path))
+        for unit in model.units where unit.contents != nil && filePaths.contains("/etc/systemd/system/\(unit.name)") {
+            problem("unit '\(unit.name)' is also declared as the file /etc/systemd/system/\(unit.name)", at: "unit:\(unit.name)")
         }
     }
 
@@ -148,6 +159,13 @@ struct SystemValidator {
                 }
             }
         }
+        let gateways = network.interfaces.filter { $0.gateway != nil }
+        if gateways.count > 1 {
+            problem(
+                "interfaces \(gateways.map { "'\($0.name)'" }.joined(separator: " and ")) both have a gateway; "
+                    + "a system has one default route (use Route for the others)",
+                at: "interface:\(gateways[1].name)")
+        }
         for route in network.routes {
             let key = "route:\(route.destination)"
             if route.destination != "default", !AddressSyntax.isCIDR(route.destination) {
@@ -171,54 +189,66 @@ struct SystemValidator {
                     + (model.sources?["minimumRootSize"].map { " declared at \($0)" } ?? ""),
                 at: "rootSize")
         }
-        var mountPoints: [String: String] = ["/": "the root file system"]
-        func claim(_ mountPoint: String, by owner: String, at key: String, into problems: inout [Diagnostic]) {
-            if !mountPoint.hasPrefix("/") {
-                problems.append(Diagnostic("mount point '\(mountPoint)' of \(owner) is not an absolute path", at: model.location(of: key)))
-            } else if let other = mountPoints[mountPoint] {
-                problems.append(Diagnostic("\(owner) is mounted on '\(mountPoint)', already used by \(other)", at: model.location(of: key)))
-            } else {
-                mountPoints[mountPoint] = owner
-            }
+        if ![.ext4, .xfs, .btrfs].contains(disk.rootFileSystem) {
+            problem("the root file system cannot be \(disk.rootFileSystem.rawValue); use ext4, xfs or btrfs", at: "rootFileSystem")
         }
-        var labels = Set<String>()
+        var mountPoints: [String: String] = ["/": "the root file system"]
+        var names = Set<String>()
+        var devices: [String: String] = [:]
         for partition in disk.partitions {
             let key = "partition:\(partition.name)"
-            if partition.name.wholeMatch(of: /[a-z0-9][a-z0-9_-]{0,15}/) == nil {
-                problem("'\(partition.name)' is not a partition name (lowercase, at most 16 characters)", at: key)
-            }
+            checkName(partition.name, of: "partition", names: &names, at: key)
             if partition.size.bytes == 0 { problem("partition '\(partition.name)' has size zero", at: key) }
-            if !labels.insert(partition.name).inserted { problem("partition name '\(partition.name)' is used twice", at: key) }
-            if let mountPoint = partition.mountPoint {
-                claim(mountPoint, by: "partition '\(partition.name)'", at: key, into: &problems)
-            }
+            if let mountPoint = partition.mountPoint { claim(mountPoint, by: "partition '\(partition.name)'", in: &mountPoints, at: key) }
         }
         for volume in disk.persistentVolumes {
             let key = "volume:\(volume.name)"
-            if volume.name.wholeMatch(of: /[a-z0-9][a-z0-9_-]{0,15}/) == nil {
-                problem("'\(volume.name)' is not a volume name (lowercase, at most 16 characters)", at: key)
-            }
-            if !labels.insert(volume.name).inserted { problem("volume name '\(volume.name)' is already used by a partition or volume", at: key) }
+            checkName(volume.name, of: "volume", names: &names, at: key)
             if volume.size.bytes == 0 { problem("persistent volume '\(volume.name)' has size zero", at: key) }
-            if let device = volume.device, !device.hasPrefix("/dev/") {
-                problem("device '\(device)' of persistent volume '\(volume.name)' is not a /dev path", at: key)
+            if let device = volume.device {
+                if !device.hasPrefix("/dev/") {
+                    problem("device '\(device)' of persistent volume '\(volume.name)' is not a /dev path", at: key)
+                } else if let other = devices[device] {
+                    problem("persistent volumes '\(other)' and '\(volume.name)' are both on \(device)", at: key)
+                }
+                devices[device] = volume.name
             }
             if volume.mountPoint == "/" {
                 problem(
                     "persistent volume '\(volume.name)' cannot be mounted on '/': the root file system is replaced by every reinstall",
                     at: key)
             } else {
-                claim(volume.mountPoint, by: "persistent volume '\(volume.name)'", at: key, into: &problems)
+                claim(volume.mountPoint, by: "persistent volume '\(volume.name)'", in: &mountPoints, at: key)
             }
         }
-        for mount in model.mounts where mountPoints[mount.mountPoint] != nil {
-            problem(
-                "'\(mount.what)' is mounted on '\(mount.mountPoint)', already used by \(mountPoints[mount.mountPoint]!)",
-                at: "mount:\(mount.mountPoint)")
+        for mount in model.mounts {
+            claim(mount.mountPoint, by: "'\(mount.what)'", in: &mountPoints, at: "mount:\(mount.mountPoint)")
+        }
+    }
+
+    /// Partition and volume names double as file system labels.
+    private mutating func checkName(_ name: String, of kind: String, names: inout Set<String>, at key: String) {
+        if name.wholeMatch(of: /[a-z0-9][a-z0-9_-]{0,15}/) == nil {
+            problem("'\(name)' is not a \(kind) name (lowercase, at most 16 characters)", at: key)
+        }
+        if !names.insert(name).inserted { problem("\(kind) name '\(name)' is already used by a partition or volume", at: key) }
+    }
+
+    /// Records that `owner` is mounted on `mountPoint`, reporting a relative path or a clash.
+    private mutating func claim(_ mountPoint: String, by owner: String, in mountPoints: inout [String: String], at key: String) {
+        if !mountPoint.hasPrefix("/") {
+            problem("mount point '\(mountPoint)' of \(owner) is not an absolute path", at: key)
+        } else if let other = mountPoints[mountPoint] {
+            problem("\(owner) is mounted on '\(mountPoint)', already used by \(other)", at: key)
+        } else {
+            mountPoints[mountPoint] = owner
         }
     }
 
     private mutating func checkKernel() {
+        if model.architecture != .amd64, model.firmware != .uefi {
+            problem("\(model.architecture.rawValue) systems boot with UEFI only; declare Firmware.uefi", at: "firmware")
+        }
         if model.kernelPackage.wholeMatch(of: /[a-z0-9][a-z0-9+.\-]+/) == nil {
             problem("'\(model.kernelPackage)' is not a valid Debian package name", at: "kernel")
         }

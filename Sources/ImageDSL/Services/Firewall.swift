@@ -51,5 +51,7 @@ public struct Firewall: Service {
 
     public func validate() -> [String] {
         allow.filter { !(1...65535).contains($0.port) }.map { "firewall port \($0.port) is not between 1 and 65535" }
+            + allow.compactMap(\.source).filter { !AddressSyntax.isCIDR($0) && !AddressSyntax.isIP($0) }
+            .map { "firewall source '\($0)' is not an address or a network" }
     }
 }

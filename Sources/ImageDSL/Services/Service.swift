@@ -47,6 +47,5 @@ extension Service {
     /// A service in a system block adds itself to the system's services.
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         system.services.append(ServiceDeclaration(self, at: location))
-        system.sources["service:\(Self.name)"] = system.sources["service:\(Self.name)"] ?? location
     }
 }
