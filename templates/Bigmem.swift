@@ -7,7 +7,7 @@ extension Lab {
         Distribution.bookworm
         Disk(rootSize: .gibibytes(8), minimumRootSize: .gibibytes(6)) {
             PersistentVolume("home", mountPoint: "/home", size: .tebibytes(4), fileSystem: .xfs, device: "/dev/sdb")
-            Partition("scratch", size: .gibibytes(2), fileSystem: .ext4, mountPoint: "/scratch")
+            Partition("scratch", mountPoint: "/scratch", size: .gibibytes(2), fileSystem: .ext4)
         }
         Packages("xfsprogs", "htop", "tmux", "build-essential")
         Sysctl(["vm.swappiness": "10"])

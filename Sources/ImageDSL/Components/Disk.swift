@@ -2,7 +2,7 @@
 ///
 /// ```swift
 /// Disk(rootSize: .gibibytes(20)) {
-///     Partition("scratch", size: .gibibytes(8), fileSystem: .xfs, mountPoint: "/scratch")
+///     Partition("scratch", mountPoint: "/scratch", size: .gibibytes(8), fileSystem: .xfs)
 ///     PersistentVolume("home", mountPoint: "/home", size: .tebibytes(2), device: "/dev/sdb")
 /// }
 /// ```

@@ -7,6 +7,7 @@ public struct Locales: SystemComponent {
     public var names: [String]
 
     public init(_ names: String...) { self.names = names }
+    public init(_ names: [String]) { self.names = names }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         if names.isEmpty { system.report("Locales needs at least one locale", at: location) }

@@ -7,7 +7,7 @@ public struct Partition: Codable, Hashable, Sendable, DiskItem {
     /// Where it is mounted; `nil` for swap or an unmounted partition.
     public var mountPoint: String?
 
-    public init(_ name: String, size: ByteCount, fileSystem: FileSystemType = .ext4, mountPoint: String? = nil) {
+    public init(_ name: String, mountPoint: String? = nil, size: ByteCount, fileSystem: FileSystemType = .ext4) {
         self.name = name
         self.size = size
         self.fileSystem = fileSystem

@@ -3,6 +3,7 @@ public struct RemoveKernelArguments: SystemComponent {
     public var arguments: [String]
 
     public init(_ arguments: String...) { self.arguments = arguments }
+    public init(_ arguments: [String]) { self.arguments = arguments }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         for argument in arguments {

@@ -3,6 +3,7 @@ public struct RemovePackages: SystemComponent {
     public var names: [String]
 
     public init(_ names: String...) { self.names = names }
+    public init(_ names: [String]) { self.names = names }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
         for name in names {

@@ -6,8 +6,9 @@
 public func VLAN(
     _ id: Int, on parent: String, address: String? = nil, gateway: String? = nil, mtu: Int? = nil
 ) -> Interface {
-    var interface = address.map { Interface("\(parent).\(id)", address: $0, gateway: gateway, mtu: mtu) }
+    var interface = address.map { Interface("\(parent).\(id)", address: $0, mtu: mtu) }
         ?? Interface("\(parent).\(id)", .dhcp, mtu: mtu)
+    interface.gateway = gateway
     interface.vlan = Interface.VLANTag(id: id, parent: parent)
     return interface
 }

@@ -146,6 +146,9 @@ struct SystemValidator {
                     "'\(address)' on interface '\(interface.name)' is not an address with a prefix length (such as 10.8.0.42/16)",
                     at: key)
             }
+            if interface.dhcp, interface.gateway != nil {
+                problem("interface '\(interface.name)' is configured by DHCP, which also sets its gateway; remove the gateway", at: key)
+            }
             if let gateway = interface.gateway, !AddressSyntax.isIP(gateway) {
                 problem("gateway '\(gateway)' of interface '\(interface.name)' is not an IP address", at: key)
             }
