@@ -20,15 +20,17 @@ public struct Evaluation: Sendable {
     public var output: String
     public var cacheHit: Bool
 
+    /// - Parameter canonical: the canonical JSON of each system, when already known (cached).
     /// - Throws: ``DefinitionError`` when the result has errors.
-    init(file: URL, result: EvaluationResult, output: String, cacheHit: Bool) throws {
+    init(file: URL, result: EvaluationResult, output: String, canonical: [String]? = nil, cacheHit: Bool) throws {
         if result.hasErrors { throw DefinitionError(.invalid, result.diagnostics, output: output) }
         self.file = file
         self.output = output
         self.cacheHit = cacheHit
         self.diagnostics = result.diagnostics
-        self.systems = try result.systems.map { model in
-            let json = try CanonicalJSON.encode(model)
+        let known = canonical?.count == result.systems.count ? canonical : nil
+        self.systems = try result.systems.enumerated().map { index, model in
+            let json = try known.map { Data($0[index].utf8) } ?? CanonicalJSON.encode(model)
             return System(model: model, canonicalJSON: json, digest: "sha256:" + CanonicalJSON.sha256(json))
         }
     }

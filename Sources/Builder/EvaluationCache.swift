@@ -21,6 +21,8 @@ public struct EvaluationCache: Sendable {
     struct Entry: Codable {
         var result: EvaluationResult
         var output: String
+        /// The canonical JSON of each system, so a hit need not encode them again.
+        var canonical: [String]?
     }
 
     func load(key: String) -> Entry? {

@@ -60,15 +60,18 @@ public struct Evaluator: Sendable {
             for input in [system] + templates { identity += "source \(input.url.path) \(CanonicalJSON.sha256(input.contents))\n" }
             key = CanonicalJSON.sha256(Data(identity.utf8))
             if let entry = cache.load(key: key!) {
-                return try Evaluation(file: file, result: entry.result, output: entry.output, cacheHit: true)
+                return try Evaluation(
+                    file: file, result: entry.result, output: entry.output, canonical: entry.canonical, cacheHit: true)
             }
         }
 
         let (result, output) = try compileAndRun(system, templates: templates)
+        let evaluation = Result { try Evaluation(file: file, result: result, output: output, cacheHit: false) }
         if let cache, let key {
-            try cache.store(EvaluationCache.Entry(result: result, output: output), key: key)
+            let canonical = try? evaluation.get().systems.map { String(decoding: $0.canonicalJSON, as: UTF8.self) }
+            try cache.store(EvaluationCache.Entry(result: result, output: output, canonical: canonical), key: key)
         }
-        return try Evaluation(file: file, result: result, output: output, cacheHit: false)
+        return try evaluation.get()
     }
 
     /// A definition or template file, as read.
