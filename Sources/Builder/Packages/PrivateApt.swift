@@ -1,0 +1,106 @@
+import Foundation
+import ImageDSL
+
+/// apt with a configuration of its own: its own sources, lists and an empty dpkg status, for
+/// one distribution release and architecture. Resolving packages never reads or changes the
+/// host's apt state; only the host's trusted keys are used.
+struct PrivateApt {
+    let root: URL
+    let sources: [AptSource]
+    let architecture: Architecture
+
+    init(root: URL, sources: [AptSource], architecture: Architecture) throws {
+        self.root = root
+        self.sources = sources
+        self.architecture = architecture
+        let manager = FileManager.default
+        for folder in ["etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d",
+                       "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"] {
+            try manager.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try Data().write(to: root.appendingPathComponent("var/lib/dpkg/status"))
+        let stanzas = sources.map { source in
+            var lines = ["Types: deb", "URIs: \(source.uris.joined(separator: " "))", "Suites: \(source.suites.joined(separator: " "))"]
+            if !source.components.isEmpty { lines.append("Components: \(source.components.joined(separator: " "))") }
+            if let signedBy = source.signedBy { lines.append("Signed-By: \(signedBy)") }
+            return lines.joined(separator: "\n")
+        }
+        try (stanzas.joined(separator: "\n\n") + "\n")
+            .write(to: root.appendingPathComponent("etc/apt/sources.list.d/imagec.sources"), atomically: true, encoding: .utf8)
+        let configuration = """
+            Dir "\(root.path)/";
+            Dir::Etc::Trusted "/etc/apt/trusted.gpg";
+            Dir::Etc::TrustedParts "/etc/apt/trusted.gpg.d/";
+            Dir::State::status "\(root.path)/var/lib/dpkg/status";
+            APT::Architecture "\(architecture.rawValue)";
+            APT::Architectures { "\(architecture.rawValue)"; };
+            APT::Install-Recommends "false";
+            Acquire::ForceHash "SHA256";
+            Acquire::Languages "none";
+            Debug::NoLocking "true";
+
+            """
+        try configuration.write(to: configurationFile, atomically: true, encoding: .utf8)
+    }
+
+    var configurationFile: URL { root.appendingPathComponent("apt.conf") }
+
+    func run(_ arguments: [String], timeout: Double = 600) throws -> Command.Result {
+        var environment = ProcessInfo.processInfo.environment
+        environment["APT_CONFIG"] = configurationFile.path
+        environment["LC_ALL"] = "C"
+        return try Command(executable: "/usr/bin/apt-get", arguments: arguments, environment: environment)
+            .run(timeout: timeout, outputFile: root.appendingPathComponent("apt-output.txt"))
+    }
+
+    /// Downloads the package lists; an unreachable or incomplete source is an error naming it.
+    func update() throws {
+        let result = try run(["update", "-q"])
+        let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("Err:") || $0.hasPrefix("E:") }
+        guard result.status == 0, failures.isEmpty else {
+            throw BuildEnvironmentError("cannot read the apt sources:\n  " + failures.joined(separator: "\n  "))
+        }
+    }
+
+    /// The package lists apt downloaded.
+    var packageLists: [URL] {
+        let lists = root.appendingPathComponent("var/lib/apt/lists")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? [])
+            .filter { $0.hasSuffix("_Packages") }.sorted().map { lists.appendingPathComponent($0) }
+    }
+
+    /// The newest `Date:` of the sources' release files, as seconds since 1970: what a build
+    /// uses as `SOURCE_DATE_EPOCH`.
+    func releaseDate() -> Int {
+        let lists = root.appendingPathComponent("var/lib/apt/lists")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        var newest = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []
+        where name.hasSuffix("Release") {
+            guard let text = try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Date: ") }),
+                  let date = formatter.date(from: String(line.dropFirst(6)))
+            else { continue }
+            newest = max(newest, Int(date.timeIntervalSince1970))
+        }
+        return newest
+    }
+
+    /// Every package (with its dependencies) that installing `names` on an empty system
+    /// downloads, with exact versions and SHA-256.
+    func resolve(_ names: [String]) throws -> [LockedPackage] {
+        let result = try run(["install", "--print-uris", "-qq", "-y", "--no-install-recommends"] + names)
+        guard result.status == 0 else {
+            let errors = result.output.split(separator: "\n").filter { !$0.hasPrefix("'") }
+            throw BuildEnvironmentError("apt cannot install the package set:\n  " + errors.joined(separator: "\n  "))
+        }
+        return try result.output.split(separator: "\n").filter { $0.hasPrefix("'") }.map { line in
+            guard let package = LockedPackage(printedURI: String(line), sources: sources) else {
+                throw BuildEnvironmentError("cannot read apt's answer: \(line)")
+            }
+            return package
+        }.sorted { $0.name < $1.name }
+    }
+}

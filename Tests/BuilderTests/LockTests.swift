@@ -1,0 +1,121 @@
+import Builder
+import Foundation
+import ImageDSL
+import Testing
+
+/// `imagec lock` against the build host's real apt sources.
+@Suite(.serialized)
+struct LockTests {
+    static let definition = """
+        import ImageDSL
+
+        let system = OperatingSystem {
+            HostName("locked1")
+            Packages("htop")
+            OpenSSH()
+        }
+
+        """
+
+    func repository(_ text: String = definition) throws -> URL {
+        let root = try Support.temporaryDirectory()
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("systems"), withIntermediateDirectories: true)
+        let file = root.appendingPathComponent("systems/locked1.swift")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    @Test func lockPinsEveryPackageWithItsHash() throws {
+        let file = try repository()
+        let evaluation = try Support.evaluator().evaluate(file.path)
+        let (lock, url) = try Locker().lock(evaluation)
+        #expect(url.path == file.deletingPathExtension().path + ".lock")
+        let set = try #require(lock.sets.first)
+        #expect(set.systems == ["locked1"])
+        #expect(set.requested.contains("htop") && set.requested.contains("openssh-server") && set.requested.contains("linux-image-amd64"))
+        let names = Set(set.packages.map(\.name))
+        for name in ["htop", "openssh-server", "linux-image-amd64", "systemd-sysv", "dpkg", "base-files", "libc6"] {
+            #expect(names.contains(name), "\(name) is not in the lock")
+        }
+        for package in set.packages {
+            #expect(package.sha256.wholeMatch(of: /[0-9a-f]{64}/) != nil)
+            #expect(package.path.hasPrefix("pool/") && package.path.hasSuffix(".deb"))
+            #expect(package.size > 0)
+        }
+        #expect(set.sourceDateEpoch > 1_600_000_000)
+        // No mirror is named in the lock: paths are relative to the sources.
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(!text.contains("http"))
+        #expect(try PackageLock.read(from: url) == lock)
+        #expect(try lock.set(for: evaluation.systems[0].model, lockFile: url) == set)
+    }
+
+    @Test func aStaleLockSaysWhatChangedAndHowToRefresh() throws {
+        let file = try repository()
+        let (lock, url) = try Locker().lock(try Support.evaluator().evaluate(file.path))
+        try Self.definition.replacingOccurrences(of: "Packages(\"htop\")", with: "Packages(\"tmux\")")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let changed = try Support.evaluator().evaluate(file.path).systems[0].model
+        do {
+            _ = try lock.set(for: changed, lockFile: url)
+            Issue.record("a stale lock was accepted")
+        } catch let error as DefinitionError {
+            #expect(error.diagnostics.map(\.message) == [
+                "the lock file is out of date for 'locked1' (packages added tmux; removed htop); "
+                    + "run `imagec lock \(file.path)` to update it",
+            ])
+            #expect(error.diagnostics.first?.location?.line == 3)
+        }
+    }
+
+    @Test func anUnknownPackageIsReportedAtTheLineThatAsksForIt() throws {
+        let file = try repository(Self.definition.replacingOccurrences(of: "Packages(\"htop\")", with: "Packages(\"htop\", \"no-such-package-imagec\")"))
+        do {
+            _ = try Locker().lock(try Support.evaluator().evaluate(file.path))
+            Issue.record("an unknown package was locked")
+        } catch let error as DefinitionError {
+            #expect(error.diagnostics.map(\.description) == [
+                "\(file.path):5: error: package 'no-such-package-imagec' is not in the apt sources for Debian bookworm amd64 (the build host's apt sources)",
+            ])
+        }
+        #expect(!FileManager.default.fileExists(atPath: PackageLock.url(for: file).path))
+    }
+}
+
+/// Reading the host's apt sources, in both formats, for another release.
+struct HostAptSourcesTests {
+    @Test func bothFormatsAndReleaseSubstitution() throws {
+        let root = try Support.temporaryDirectory()
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("sources.list.d"), withIntermediateDirectories: true)
+        try """
+            deb [arch=amd64 signed-by=/usr/share/keyrings/lab.gpg] http://mirror.lab.example/debian bookworm main contrib
+            # deb http://mirror.lab.example/debian bookworm-backports main
+            deb-src http://mirror.lab.example/debian bookworm main
+
+            """.write(to: root.appendingPathComponent("sources.list"), atomically: true, encoding: .utf8)
+        try """
+            Types: deb
+            URIs: http://mirror.lab.example/debian
+            Suites: bookworm bookworm-updates
+            Components: main
+            Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+            Types: deb
+            URIs: http://mirror.lab.example/debian-security
+            Suites: bookworm-security
+            Components: main
+            Enabled: no
+
+            """.write(to: root.appendingPathComponent("sources.list.d/debian.sources"), atomically: true, encoding: .utf8)
+        try "deb http://ignored.lab.example/ bookworm main\n"
+            .write(to: root.appendingPathComponent("sources.list.d/other.list.disabled"), atomically: true, encoding: .utf8)
+
+        let sources = HostAptSources.read(for: "trixie", root: root, hostRelease: "bookworm")
+        #expect(sources == [
+            AptSource(uris: ["http://mirror.lab.example/debian"], suites: ["trixie"], components: ["main", "contrib"],
+                      signedBy: "/usr/share/keyrings/lab.gpg"),
+            AptSource(uris: ["http://mirror.lab.example/debian"], suites: ["trixie", "trixie-updates"], components: ["main"],
+                      signedBy: "/usr/share/keyrings/debian-archive-keyring.gpg"),
+        ])
+    }
+}
