@@ -35,7 +35,7 @@ public enum HostAptSources {
         }
     }
 
-    static func hostCodename() -> String? {
+    public static func hostCodename() -> String? {
         guard let text = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8) else { return nil }
         return text.split(separator: "\n").first { $0.hasPrefix("VERSION_CODENAME=") }
             .map { String($0.dropFirst("VERSION_CODENAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
