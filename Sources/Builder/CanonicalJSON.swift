@@ -76,3 +76,10 @@ public enum CanonicalJSON {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }
+
+/// An incremental SHA-256, for files too large to read at once.
+struct CryptoHasher {
+    private var hash = SHA256()
+    mutating func update(_ data: Data) { hash.update(data: data) }
+    func finalize() -> String { hash.finalize().map { String(format: "%02x", $0) }.joined() }
+}

@@ -13,7 +13,7 @@ struct ImagecCommand: ParsableCommand {
             3 when the build host lacks something imagec needs.
             """,
         version: Imagec.version,
-        subcommands: [ShowCommand.self, LockCommand.self])
+        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() {

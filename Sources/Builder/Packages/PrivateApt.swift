@@ -45,12 +45,13 @@ struct PrivateApt {
 
     var configurationFile: URL { root.appendingPathComponent("apt.conf") }
 
-    func run(_ arguments: [String], timeout: Double = 600) throws -> Command.Result {
+    func run(_ arguments: [String], workingDirectory: URL? = nil, timeout: Double = 1800) throws -> Command.Result {
         var environment = ProcessInfo.processInfo.environment
         environment["APT_CONFIG"] = configurationFile.path
         environment["LC_ALL"] = "C"
-        return try Command(executable: "/usr/bin/apt-get", arguments: arguments, environment: environment)
-            .run(timeout: timeout, outputFile: root.appendingPathComponent("apt-output.txt"))
+        return try Command(
+            executable: "/usr/bin/apt-get", arguments: arguments, environment: environment, workingDirectory: workingDirectory
+        ).run(timeout: timeout, outputFile: root.appendingPathComponent("apt-output.txt"))
     }
 
     /// Downloads the package lists; an unreachable or incomplete source is an error naming it.

@@ -19,6 +19,16 @@ public struct ByteCount: Codable, Hashable, Comparable, Sendable, CustomStringCo
         return "\(bytes) B"
     }
 
+    /// The size rounded to one decimal in the largest unit under it ("93.2 MiB"), for progress.
+    public var rounded: String {
+        let units: [(UInt64, String)] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
+        for (size, name) in units where bytes >= size {
+            let tenths = (bytes * 10 + size / 2) / size
+            return "\(tenths / 10).\(tenths % 10) \(name)"
+        }
+        return "\(bytes) B"
+    }
+
     public init(from decoder: any Decoder) throws {
         bytes = try decoder.singleValueContainer().decode(UInt64.self)
     }

@@ -1,0 +1,110 @@
+import Foundation
+import ImageDSL
+
+/// Builds a system's disk image into the store, as a recipe of small steps (mkosi's way):
+/// fetch the locked packages, make (or reuse) the package layer, configure a copy of it, and
+/// assemble the disk. The entry is named by the build's digest, which covers the canonical
+/// system, its lock set and imagec's version; an existing entry is returned at once.
+public struct ImageBuilder: Sendable {
+    public var store: Store
+    /// Changes whenever the image recipe changes what it makes.
+    static let recipeVersion = 1
+
+    public init(store: Store) { self.store = store }
+
+    /// What a build made.
+    public struct Result: Sendable {
+        public var digest: String
+        public var entry: URL
+        public var image: URL { entry.appendingPathComponent("disk.raw") }
+        /// Whether the entry was already in the store.
+        public var reused: Bool
+        public var packageLayerReused: Bool
+    }
+
+    /// The digest of a build: canonical system, lock set, imagec's and the recipe's versions.
+    public static func digest(of system: Evaluation.System, set: PackageLock.PackageSet) throws -> String {
+        var data = system.canonicalJSON
+        data.append(try CanonicalJSON.encode(value: set))
+        data.append(Data("imagec \(Imagec.version) image \(recipeVersion) layer \(PackageLayer.recipeVersion)\n".utf8))
+        return CanonicalJSON.sha256(data)
+    }
+
+    public func build(
+        _ system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
+    ) throws -> Result {
+        let model = system.model
+        let set = try lock.set(for: model, lockFile: lockFile)
+        let digest = try Self.digest(of: system, set: set)
+        let name = "\(digest)-\(model.hostName)"
+        if let entry = store.entry(name) {
+            return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true)
+        }
+
+        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(model.hostName)")
+        Interruption.removeOnInterrupt(scratch)
+        try? FileManager.default.removeItem(at: scratch)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.forget(scratch)
+        }
+        var log = ""
+        func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
+            let started = Date()
+            progress("\(title)…")
+            let value = try work()
+            let line = "\(title): \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+            log += line + "\n"
+            progress(line)
+            return value
+        }
+
+        let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
+        let debs = DebCache(store: store)
+        try step("fetch") {
+            try debs.fetch(set, sources: sources, scratch: scratch.appendingPathComponent("fetch"), progress: progress)
+        }
+        let layer = PackageLayer(set: set, debs: debs)
+        var layerReused = true
+        let layerEntry = try step("package layer") {
+            try store.entry(layer.entryName) { folder in
+                layerReused = false
+                try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
+            }
+        }
+        let root = scratch.appendingPathComponent("root")
+        try step("unpack") {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            let result = try Command(
+                executable: "/usr/bin/tar",
+                arguments: ["-C", root.path, "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf",
+                            layerEntry.appendingPathComponent("rootfs.tar").path]
+            ).run(timeout: 1800, outputFile: scratch.appendingPathComponent("tar.txt"))
+            guard result.status == 0 else { throw ToolError("tar", result) }
+        }
+        let ids = ImageIdentifiers(digest: digest)
+        try step("configure") {
+            try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch).apply()
+        }
+        let entry = try store.entry(name) { folder in
+            let assembler = DiskAssembler(model: model, root: root, ids: ids, sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
+            try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try step(title, work) }
+            let sha = try step("checksum") { try Self.sha256(of: folder.appendingPathComponent("disk.raw")) }
+            try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
+            try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
+            try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
+            try log.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+        }
+        return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused)
+    }
+
+    /// The SHA-256 of a file, read in large chunks.
+    static func sha256(of file: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var hasher = CryptoHasher()
+        while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        return hasher.finalize()
+    }
+}
