@@ -1,0 +1,45 @@
+import Foundation
+
+/// Boots a disk image in QEMU on a throw-away overlay (`-snapshot`) and watches the serial
+/// console for a line, with a time limit. TCG unless `IMAGEC_ACCEL` says otherwise: /dev/kvm
+/// may exist and still hang.
+struct BootProbe {
+    enum Firmware: String, CaseIterable { case bios, uefi }
+
+    struct Outcome {
+        var reached: Bool
+        var seconds: Double
+        var console: String
+    }
+
+    static func boot(_ image: URL, firmware: Firmware, until expected: String, timeout: Double = 300) throws -> Outcome {
+        let console = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-console-\(UUID().uuidString).txt")
+        FileManager.default.createFile(atPath: console.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: console) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
+        var arguments = [
+            "-accel", ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] ?? "tcg", "-m", "2048", "-smp", "2",
+            "-nographic", "-snapshot", "-no-reboot",
+            "-drive", "file=\(image.path),format=raw,if=virtio",
+            "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0",
+        ]
+        if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: console)
+        process.standardError = process.standardOutput
+        let started = Date()
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate(); process.waitUntilExit() }
+        }
+        while Date().timeIntervalSince(started) < timeout, process.isRunning {
+            let text = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
+            if text.contains(expected) { return Outcome(reached: true, seconds: Date().timeIntervalSince(started), console: text) }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        let text = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
+        return Outcome(reached: false, seconds: Date().timeIntervalSince(started), console: String(text.suffix(4000)))
+    }
+}
