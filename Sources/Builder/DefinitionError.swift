@@ -20,3 +20,10 @@ public struct DefinitionError: Error, CustomStringConvertible {
 
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
+
+/// A build that failed for a reason that is neither the definition's nor the host's (an image
+/// that is not reproducible).
+public struct BuildFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

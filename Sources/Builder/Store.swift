@@ -64,6 +64,13 @@ public struct Store: Sendable {
         }
     }
 
+    /// Records `entry` as the most recent build of `hostName`: a root for garbage collection.
+    public func recordRoot(_ entry: URL, for hostName: String) throws {
+        let folder = root.appendingPathComponent(".roots")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try (entry.lastPathComponent + "\n").write(to: folder.appendingPathComponent(hostName), atomically: true, encoding: .utf8)
+    }
+
     /// Removes an entry (for garbage collection).
     public func remove(_ name: String) throws {
         let url = root.appendingPathComponent(name)

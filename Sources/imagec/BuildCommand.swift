@@ -28,6 +28,14 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the result as JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Build again from scratch in a temporary store and check that every byte is the same.")
+    var check = false
+
+    @Option(name: .long, help: "Image format: raw (the store's copy) or qcow2.")
+    var format: ImageFormat = .raw
+
+    enum ImageFormat: String, ExpressibleByArgument, CaseIterable { case raw, qcow2 }
+
     func run() throws {
         let started = Date()
         let progress: @Sendable (String) -> Void = { [quiet] message in
@@ -48,18 +56,27 @@ struct BuildCommand: ParsableCommand {
             progress("no lock file: writing \(Report.relative(lockFile.path)) (commit it)")
             lock = try Locker().lock(evaluation, progress: progress).0
         }
-        let builder = ImageBuilder(store: Store(root: Store.defaultRoot))
+        let store = Store(root: Store.defaultRoot)
+        let builder = ImageBuilder(store: store)
         var results: [[String: JSONValue]] = []
         for system in systems {
             let result = try builder.build(system, lock: lock!, lockFile: lockFile, progress: progress)
-            let size = (try? FileManager.default.attributesOfItem(atPath: result.image.path)[.size] as? NSNumber)?.int64Value ?? 0
+            if check {
+                progress("checking: building \(system.model.hostName) again from scratch")
+                if let difference = try builder.check(result, system: system, lock: lock!, lockFile: lockFile, progress: progress) {
+                    throw BuildFailure("\(system.model.hostName) is not reproducible: \(difference)")
+                }
+                progress("reproducible: a second build from scratch gave the same bytes")
+            }
+            let output = format == .qcow2 ? try builder.qcow2(of: result, hostName: system.model.hostName) : result.image
+            let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.int64Value ?? 0
             results.append([
                 "hostName": .string(system.model.hostName), "digest": .string("sha256:" + result.digest),
-                "path": .string(result.entry.path), "size": .integer(size),
+                "path": .string(output.path), "size": .integer(size),
                 "seconds": .number((Date().timeIntervalSince(started) * 10).rounded() / 10),
                 "cacheHits": .object(["image": .bool(result.reused), "packageLayer": .bool(result.packageLayerReused)]),
             ])
-            if !json { Swift.print(result.entry.path) }
+            if !json { Swift.print(format == .raw ? result.entry.path : output.path) }
         }
         if json {
             FileHandle.standardOutput.write(try CanonicalJSON.encode(value: results.count == 1 ? JSONValue.object(results[0]) : .array(results.map(JSONValue.object))))

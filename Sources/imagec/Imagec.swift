@@ -13,7 +13,7 @@ struct ImagecCommand: ParsableCommand {
             3 when the build host lacks something imagec needs.
             """,
         version: Imagec.version,
-        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self])
+        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() {
@@ -24,6 +24,9 @@ struct ImagecCommand: ParsableCommand {
             Interruption.exit(0)
         } catch let error as DefinitionError {
             Report.print(error)
+            Interruption.exit(1)
+        } catch let error as BuildFailure {
+            Report.error(error.description)
             Interruption.exit(1)
         } catch let error as UsageError {
             Report.error(error.description)

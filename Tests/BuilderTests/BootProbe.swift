@@ -12,7 +12,9 @@ struct BootProbe {
         var console: String
     }
 
-    static func boot(_ image: URL, firmware: Firmware, until expected: String, timeout: Double = 300) throws -> Outcome {
+    static func boot(
+        _ image: URL, format: String = "raw", firmware: Firmware, until expected: String, timeout: Double = 300
+    ) throws -> Outcome {
         let console = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-console-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: console.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: console) }
@@ -21,7 +23,7 @@ struct BootProbe {
         var arguments = [
             "-accel", ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] ?? "tcg", "-m", "2048", "-smp", "2",
             "-nographic", "-snapshot", "-no-reboot",
-            "-drive", "file=\(image.path),format=raw,if=virtio",
+            "-drive", "file=\(image.path),format=\(format),if=virtio",
             "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0",
         ]
         if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
@@ -32,14 +34,14 @@ struct BootProbe {
         let started = Date()
         try process.run()
         defer {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         }
         while Date().timeIntervalSince(started) < timeout, process.isRunning {
-            let text = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
+            let text = String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self)
             if text.contains(expected) { return Outcome(reached: true, seconds: Date().timeIntervalSince(started), console: text) }
             Thread.sleep(forTimeInterval: 1)
         }
-        let text = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
+        let text = String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self)
         return Outcome(reached: false, seconds: Date().timeIntervalSince(started), console: String(text.suffix(4000)))
     }
 }

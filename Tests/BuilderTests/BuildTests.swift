@@ -52,7 +52,7 @@ struct BuildTests {
         #expect(!first.reused && !first.packageLayerReused)
         #expect(first.entry.lastPathComponent == "\(first.digest)-built1")
         let entryFiles = try FileManager.default.contentsOfDirectory(atPath: first.entry.path).sorted()
-        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "lock.json", "system.json"])
+        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "layer", "lock.json", "system.json"])
         let sha = try String(contentsOf: first.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
 
         // The configuration is in the image.
@@ -64,11 +64,19 @@ struct BuildTests {
         #expect(try read("/etc/machine-id", in: first.image) == "")
         #expect(try read("/etc/ssh/ssh_host_ed25519_key.pub", in: first.image) == "")
 
-        // It boots, under both firmwares, to the login prompt of its host name.
+        // It boots, under both firmwares, to the login prompt of its host name. Under UEFI it
+        // boots from a 6 GiB disk (an overlay of the image): the root file system grows into it.
+        let larger = root.appendingPathComponent("larger.qcow2")
+        try ImageBuilderTestSupport.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", first.image.path, "-F", "raw", larger.path, "6G"])
         for firmware in BootProbe.Firmware.allCases {
-            let outcome = try BootProbe.boot(first.image, firmware: firmware, until: "built1 login:")
+            let outcome = firmware == .bios
+                ? try BootProbe.boot(first.image, firmware: firmware, until: "built1 login:")
+                : try BootProbe.boot(larger, format: "qcow2", firmware: firmware, until: "built1 login:")
             #expect(outcome.reached, "no login prompt under \(firmware) after \(Int(outcome.seconds)) s:\n\(outcome.console)")
             #expect(!outcome.console.contains("FAILED"), "a unit failed under \(firmware):\n\(outcome.console)")
+            if firmware == .uefi {
+                #expect(outcome.console.contains("EXT4-fs (vda3): resized filesystem to"), "the root file system did not grow")
+            }
         }
         // Booting did not change the store's image.
         #expect(try "\(ImageBuilderTestSupport.sha256(first.image))  disk.raw\n" == sha)
@@ -92,6 +100,15 @@ struct BuildTests {
 }
 
 enum ImageBuilderTestSupport {
+    static func run(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(executable) \(arguments) failed")
+    }
+
     static func sha256(_ file: URL) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")

@@ -15,6 +15,8 @@ struct DiskAssembler {
     static let sector = 512
     static let biosBootStart = 2048, biosBootSectors = 2048
     static let espStart = 4096, espSectors = 131_072
+    /// The discoverable-partitions type of an x86-64 root file system.
+    static let rootType = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 
     /// Makes the disk at `output`; reports each step through `step`.
     func assemble(into output: URL, step: (String, () throws -> Void) throws -> Void) throws {
@@ -66,16 +68,16 @@ struct DiskAssembler {
             try tools.run("/usr/bin/mcopy", ["-i", esp.path, efi.path, "::/EFI/BOOT/BOOTX64.EFI"])
         }
         try step("disk") {
-            let rootStart = Self.espStart + Self.espSectors
-            var layout: [(name: String, start: Int, sectors: Int, type: String, image: URL)] = [
-                ("root", rootStart, Int(model.disk.rootSize.bytes) / Self.sector, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", rootImage),
-            ]
-            var next = rootStart + layout[0].sectors
+            // The root partition comes last, so it can grow into a larger disk on first boot.
+            var layout: [(name: String, start: Int, sectors: Int, type: String, image: URL)] = []
+            var next = Self.espStart + Self.espSectors
             for (partition, image) in partitionImages {
                 let type = partition.fileSystem == .swap ? "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F" : "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
                 layout.append((partition.name, next, Int(partition.size.bytes) / Self.sector, type, image))
                 next += layout.last!.sectors
             }
+            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, rootImage))
+            next += layout.last!.sectors
             try? FileManager.default.removeItem(at: output)
             try tools.truncate(output, to: UInt64(next + 2048) * UInt64(Self.sector))
             var script = "label: gpt\nlabel-id: \(ids.diskGUID)\nunit: sectors\nfirst-lba: 2048\n"
@@ -192,13 +194,21 @@ struct Tools {
 
     func output(_ executable: String, _ arguments: [String], extra: [String: String] = [:]) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw BuildEnvironmentError("\(executable) is missing; install imagec's dependencies with scripts/setup")
+            let package = Self.packages[URL(fileURLWithPath: executable).lastPathComponent] ?? "the package providing it"
+            throw BuildEnvironmentError("\(executable) is missing: install the Debian package '\(package)' (scripts/setup installs everything)")
         }
         let result = try Command(executable: executable, arguments: arguments, environment: environment.merging(extra) { $1 })
             .run(timeout: 1800, outputFile: scratch.appendingPathComponent("tool-output.txt"))
         guard result.status == 0 else { throw ToolError(([executable] + arguments).joined(separator: " "), result) }
         return result.output
     }
+
+    /// The Debian package of each tool imagec runs.
+    static let packages = [
+        "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "mkswap": "util-linux",
+        "grub-mkimage": "grub-common", "mformat": "mtools", "mmd": "mtools", "mcopy": "mtools", "sfdisk": "fdisk",
+        "mmdebstrap": "mmdebstrap", "apt-ftparchive": "apt-utils", "qemu-img": "qemu-utils", "systemctl": "systemd",
+    ]
 
     func truncate(_ file: URL, to size: UInt64) throws {
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)

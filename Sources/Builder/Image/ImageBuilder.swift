@@ -7,8 +7,9 @@ import ImageDSL
 /// system, its lock set and imagec's version; an existing entry is returned at once.
 public struct ImageBuilder: Sendable {
     public var store: Store
-    /// Changes whenever the image recipe changes what it makes.
-    static let recipeVersion = 1
+    /// Part of every digest: bump it with any change to what the recipe (this file,
+    /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
+    static let recipeVersion = 2
 
     public init(store: Store) { self.store = store }
 
@@ -38,6 +39,7 @@ public struct ImageBuilder: Sendable {
         let digest = try Self.digest(of: system, set: set)
         let name = "\(digest)-\(model.hostName)"
         if let entry = store.entry(name) {
+            try store.recordRoot(entry, for: model.hostName)
             return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true)
         }
 
@@ -95,8 +97,38 @@ public struct ImageBuilder: Sendable {
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
             try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
             try log.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+            try (layerEntry.lastPathComponent + "\n").write(to: folder.appendingPathComponent("layer"), atomically: true, encoding: .utf8)
         }
+        try store.recordRoot(entry, for: model.hostName)
         return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused)
+    }
+
+    /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)
+    /// and compares the images. Returns `nil` when every byte is the same, else what differs.
+    public func check(
+        _ result: Result, system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
+    ) throws -> String? {
+        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-check-\(system.model.hostName)")
+        Interruption.removeOnInterrupt(scratch)
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.forget(scratch)
+        }
+        let fresh = Store(root: scratch.appendingPathComponent("store"))
+        try FileManager.default.createDirectory(at: fresh.root, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: fresh.root.appendingPathComponent("debs"), withDestinationURL: DebCache(store: store).directory)
+        let again = try ImageBuilder(store: fresh).build(system, lock: lock, lockFile: lockFile, progress: progress)
+        return try ImageComparison(first: result.image, second: again.image, scratch: scratch).difference()
+    }
+
+    /// The image as qcow2, in a store entry of its own beside the raw one.
+    public func qcow2(of result: Result, hostName: String) throws -> URL {
+        let entry = try store.entry("\(result.digest)-\(hostName)-qcow2") { folder in
+            try Tools(environment: ["LC_ALL": "C"], scratch: folder).run(
+                "/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", "qcow2", result.image.path, folder.appendingPathComponent("disk.qcow2").path])
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent("tool-output.txt"))
+        }
+        return entry.appendingPathComponent("disk.qcow2")
     }
 
     /// The SHA-256 of a file, read in large chunks.

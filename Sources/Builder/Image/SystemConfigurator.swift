@@ -122,6 +122,9 @@ struct SystemConfigurator {
             lines.append("\(mount.what) \(mount.mountPoint) \(mount.type) \(mount.options.joined(separator: ",")) 0 0")
         }
         try write("/etc/fstab", lines.joined(separator: "\n") + "\n")
+        // On first boot the root partition grows to the end of the disk (systemd-repart), and
+        // its file system with it (x-systemd.growfs above).
+        try write("/etc/repart.d/50-root.conf", "[Partition]\nType=root\n")
     }
 
     private var aptSourcesText: String {
