@@ -10,7 +10,7 @@ import ImageDSL
 /// the same tarball.
 struct PackageLayer {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 1
+    static let recipeVersion = 2
 
     let set: PackageLock.PackageSet
     let debs: DebCache
@@ -36,6 +36,16 @@ struct PackageLayer {
             .run(timeout: 600, outputFile: scratch.appendingPathComponent("Packages"))
         guard index.status == 0 else { throw ToolError("apt-ftparchive packages", index) }
         try FileManager.default.moveItem(at: scratch.appendingPathComponent("Packages"), to: repository.appendingPathComponent("Packages"))
+        // A Release file naming the suite, so mmdebstrap's selection of the Essential packages
+        // (narrowed to the suite) finds them in this repository.
+        let release = try Command(
+            executable: "/usr/bin/apt-ftparchive",
+            arguments: ["-o", "APT::FTPArchive::Release::Suite=\(set.distribution.release)",
+                        "-o", "APT::FTPArchive::Release::Codename=\(set.distribution.release)", "release", "."],
+            workingDirectory: repository
+        ).run(timeout: 600, outputFile: scratch.appendingPathComponent("Release"))
+        guard release.status == 0 else { throw ToolError("apt-ftparchive release", release) }
+        try FileManager.default.moveItem(at: scratch.appendingPathComponent("Release"), to: repository.appendingPathComponent("Release"))
 
         progress("installing \(set.packages.count) packages with mmdebstrap")
         var environment = ProcessInfo.processInfo.environment
@@ -49,8 +59,10 @@ struct PackageLayer {
             #"rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*"#,
         ]
         var arguments = [
+            // Every locked package by name: the repository holds only the locked versions, so
+            // this installs exactly the lock.
             "--mode=unshare", "--variant=apt", "--format=tar",
-            "--include=\(set.requested.joined(separator: ","))",
+            "--include=\(set.packages.map(\.name).joined(separator: ","))",
             "--aptopt=APT::Install-Recommends \"false\"",
         ]
         arguments += hooks.map { "--customize-hook=\($0)" }
@@ -59,6 +71,23 @@ struct PackageLayer {
         let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)
             .run(timeout: 3600, outputFile: folder.appendingPathComponent("build.log"))
         guard result.status == 0 else { throw ToolError("mmdebstrap", result) }
+        try checkInstalled(folder.appendingPathComponent("rootfs.tar"), scratch: scratch)
+    }
+
+    /// The layer must hold exactly the locked packages: no more, no fewer.
+    private func checkInstalled(_ tarball: URL, scratch: URL) throws {
+        let statusFile = scratch.appendingPathComponent("status.txt")
+        let status = try Command(executable: "/usr/bin/tar", arguments: ["-xOf", tarball.path, "./var/lib/dpkg/status"])
+            .run(timeout: 300, outputFile: statusFile)
+        guard status.status == 0 else { throw ToolError("tar", status) }
+        let text = try String(contentsOf: statusFile, encoding: .utf8)
+        let installed = Set(text.split(separator: "\n").filter { $0.hasPrefix("Package: ") }.map { String($0.dropFirst(9)) })
+        let locked = Set(set.packages.map(\.name))
+        guard installed == locked else {
+            throw BuildEnvironmentError(
+                "the package layer does not match the lock: installed but not locked: "
+                    + "\(installed.subtracting(locked).sorted()), locked but not installed: \(locked.subtracting(installed).sorted())")
+        }
     }
 }
 
