@@ -13,7 +13,7 @@ struct ServiceFoldTests {
         let (model, problems) = fold { OpenSSH(port: 2222); Firewall() }
         #expect(problems == [])
         let system = try #require(model)
-        #expect(system.packages == ["nftables", "openssh-server"])
+        #expect(system.packages == ["netbase", "nftables", "openssh-server"])
         #expect(system.units.map(\.name) == ["nftables.service", "ssh.service"])
         let rules = try #require(system.files.first { $0.path == "/etc/nftables.conf" }).contents
         #expect(rules.contains("    tcp dport 2222 accept\n"))

@@ -25,7 +25,8 @@ public struct Firewall: Service {
     }
 
     public var extensions: [ServiceExtension] {
-        ServiceExtension.packages("nftables")
+        // netbase: nft resolves protocol names such as ipv6-icmp through /etc/protocols.
+        ServiceExtension.packages("nftables", "netbase")
         ServiceExtension.file(File("/etc/nftables.conf", mode: 0o755, contents: rules))
         ServiceExtension.enable("nftables.service")
     }
