@@ -40,6 +40,7 @@ struct BuildTests {
 
     @Test func buildBootAndRebuild() throws {
         let root = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }  // gigabytes of images and layers
         let file = root.appendingPathComponent("systems/built1.swift")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Self.definition.write(to: file, atomically: true, encoding: .utf8)
