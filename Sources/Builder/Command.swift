@@ -56,8 +56,6 @@ struct Command {
         return data.count > limit ? text + "\n[output cut at \(limit) bytes]\n" : text
     }
 
-    /// The full command line, for error messages.
-    var commandLine: String { ([executable] + arguments).joined(separator: " ") }
 }
 
 /// Something missing or broken on the build host (not in the definition).

@@ -22,16 +22,18 @@ struct Accounts {
         gshadow = try read("gshadow")
     }
 
-    func uid(of name: String, for what: String, in model: SystemModel) throws -> UInt32 {
+    /// The uid of the owner of a declared file; an unknown owner is reported at the file.
+    func uid(of name: String, forFile path: String, in model: SystemModel) throws -> UInt32 {
         if let entry = passwd.first(where: { $0[0] == name }), let id = UInt32(entry[2]) { return id }
-        throw DefinitionError(.invalid, [Diagnostic("\(what) belongs to user '\(name)', who does not exist in the image",
-                                                    at: model.location(of: "file:\(what.dropFirst(5))"))])
+        throw DefinitionError(.invalid, [Diagnostic("file \(path) belongs to user '\(name)', who does not exist in the image",
+                                                    at: model.location(of: "file:\(path)"))])
     }
 
-    func gid(of name: String, for what: String, in model: SystemModel) throws -> UInt32 {
+    /// The gid of the group of a declared file; an unknown group is reported at the file.
+    func gid(of name: String, forFile path: String, in model: SystemModel) throws -> UInt32 {
         if let entry = group.first(where: { $0[0] == name }), let id = UInt32(entry[2]) { return id }
-        throw DefinitionError(.invalid, [Diagnostic("\(what) belongs to group '\(name)', which does not exist in the image",
-                                                    at: model.location(of: "file:\(what.dropFirst(5))"))])
+        throw DefinitionError(.invalid, [Diagnostic("file \(path) belongs to group '\(name)', which does not exist in the image",
+                                                    at: model.location(of: "file:\(path)"))])
     }
 
     private var usedUIDs: Set<Int> { Set(passwd.compactMap { Int($0[2]) }) }

@@ -25,8 +25,8 @@ struct SystemConfigurator {
         let accounts = try Accounts(root: root)
         for file in model.files {
             try write(file.path, file.contents, mode: file.mode,
-                      owner: try accounts.uid(of: file.owner, for: "file \(file.path)", in: model),
-                      group: try accounts.gid(of: file.group, for: "file \(file.path)", in: model))
+                      owner: try accounts.uid(of: file.owner, forFile: file.path, in: model),
+                      group: try accounts.gid(of: file.group, forFile: file.path, in: model))
         }
     }
 

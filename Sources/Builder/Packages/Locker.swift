@@ -50,7 +50,7 @@ public struct Locker: Sendable {
             if !unknown.isEmpty {
                 throw DefinitionError(.invalid, unknown.map { name in
                     Diagnostic("package '\(name)' is not in the apt sources for \(described)",
-                               at: PackageSelection.location(of: name, in: first))
+                               at: first.location(of: "package:\(name)"))
                 })
             }
             progress("resolving \(group.key.requested.count) packages for \(group.systems.map(\.hostName).joined(separator: ", "))")

@@ -16,9 +16,4 @@ enum PackageSelection {
         if fileSystems.contains(.vfat) { names.insert("dosfstools") }
         return names.sorted()
     }
-
-    /// Where the request for `name` comes from, for error messages.
-    static func location(of name: String, in model: SystemModel) -> SourceLocation? {
-        model.location(of: "package:\(name)")
-    }
 }
