@@ -44,7 +44,13 @@ public enum Interruption {
         let (pids, folders) = lock.withLock { (processes, paths) }
         for pid in pids { killTree(pid) }
         for pid in pids { var status: Int32 = 0; waitpid(pid, &status, 0) }
-        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+        // A killed process may still be finishing a write: retry until each folder is gone.
+        for folder in folders {
+            for _ in 0..<40 where FileManager.default.fileExists(atPath: folder) {
+                try? FileManager.default.removeItem(atPath: folder)
+                if FileManager.default.fileExists(atPath: folder) { usleep(50_000) }
+            }
+        }
     }
 
     /// Kills `pid` and every process it started (the compiler driver starts frontends of its own).
