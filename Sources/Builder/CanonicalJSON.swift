@@ -81,5 +81,6 @@ public enum CanonicalJSON {
 struct CryptoHasher {
     private var hash = SHA256()
     mutating func update(_ data: Data) { hash.update(data: data) }
+    mutating func update(_ bytes: UnsafeRawBufferPointer) { hash.update(bufferPointer: bytes) }
     func finalize() -> String { hash.finalize().map { String(format: "%02x", $0) }.joined() }
 }

@@ -81,15 +81,13 @@ public struct Store: Sendable {
     private static func makeReadOnly(_ folder: URL) throws { try setWritable(folder, false) }
     private static func makeWritable(_ folder: URL) throws { try setWritable(folder, true) }
 
+    /// Seals or unseals an entry: the folder and the files directly in it. Folders inside are
+    /// left alone: a root base's `tree/` keeps the exact modes the image's files have.
     private static func setWritable(_ folder: URL, _ writable: Bool) throws {
-        let manager = FileManager.default
-        var items = [folder]
-        if let enumerator = manager.enumerator(at: folder, includingPropertiesForKeys: nil) {
-            for case let url as URL in enumerator { items.append(url) }
-        }
-        for url in items {
+        let children = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        for url in [folder] + children {
             var info = stat()
-            guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) != S_IFLNK else { continue }
+            guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG || url == folder else { continue }
             let mode = writable ? info.st_mode | S_IWUSR : info.st_mode & ~(S_IWUSR | S_IWGRP | S_IWOTH)
             chmod(url.path, mode & 0o7777)
         }

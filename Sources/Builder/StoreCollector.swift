@@ -2,7 +2,7 @@ import Foundation
 
 /// Garbage collection of the store. Roots are the most recent build of each system (recorded
 /// by every build in `.roots/<host name>`) and whatever later steps mark as deployed; an image
-/// entry keeps its package layer alive, and a kept lock keeps its .deb files.
+/// entry keeps the entries it was made from (package layer, root base) alive, and a kept lock keeps its .deb files.
 public struct StoreCollector: Sendable {
     public var store: Store
 
@@ -25,8 +25,8 @@ public struct StoreCollector: Sendable {
         var keptDebs = Set<String>()
         for name in roots {
             let entry = store.root.appendingPathComponent(name)
-            if let layer = try? String(contentsOf: entry.appendingPathComponent("layer"), encoding: .utf8) {
-                keep.insert(layer.trimmingCharacters(in: .whitespacesAndNewlines))
+            if let inputs = try? String(contentsOf: entry.appendingPathComponent("inputs"), encoding: .utf8) {
+                keep.formUnion(inputs.split(separator: "\n").map(String.init))
             }
             if let data = manager.contents(atPath: entry.appendingPathComponent("lock.json").path),
                let set = try? JSONDecoder().decode(PackageLock.PackageSet.self, from: data) {

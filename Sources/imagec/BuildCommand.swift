@@ -74,7 +74,8 @@ struct BuildCommand: ParsableCommand {
                 "hostName": .string(system.model.hostName), "digest": .string("sha256:" + result.digest),
                 "path": .string(output.path), "size": .integer(size),
                 "seconds": .number((Date().timeIntervalSince(started) * 10).rounded() / 10),
-                "cacheHits": .object(["image": .bool(result.reused), "packageLayer": .bool(result.packageLayerReused)]),
+                "cacheHits": .object(["image": .bool(result.reused), "packageLayer": .bool(result.packageLayerReused),
+                                        "rootBase": .bool(result.rootBaseReused)]),
             ])
             if !json { Swift.print(format == .raw ? result.entry.path : output.path) }
         }

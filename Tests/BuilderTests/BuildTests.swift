@@ -53,7 +53,7 @@ struct BuildTests {
         #expect(!first.reused && !first.packageLayerReused)
         #expect(first.entry.lastPathComponent == "\(first.digest)-built1")
         let entryFiles = try FileManager.default.contentsOfDirectory(atPath: first.entry.path).sorted()
-        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "layer", "lock.json", "system.json"])
+        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "inputs", "lock.json", "system.json"])
         let sha = try String(contentsOf: first.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
 
         // The configuration is in the image.
@@ -108,6 +108,20 @@ enum ImageBuilderTestSupport {
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(executable) \(arguments) failed")
+    }
+
+    /// The standard output of a command (and its standard error, unless told not to).
+    static func output(_ executable: String, _ arguments: [String], standardError: Bool = true) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = standardError ? output : FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func sha256(_ file: URL) throws -> String {

@@ -12,7 +12,7 @@ struct StoreCollectorTests {
         func image(_ name: String, layer: String, debs: [String]) throws -> URL {
             try store.entry(name) { folder in
                 try Data(count: 4096).write(to: folder.appendingPathComponent("disk.raw"))
-                try (layer + "\n").write(to: folder.appendingPathComponent("layer"), atomically: true, encoding: .utf8)
+                try (layer + "\n").write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
                 let packages = debs.map { #"{"name":"p","version":"1","architecture":"all","size":1,"sha256":"\#($0)","path":"pool/p.deb"}"# }
                 try #"{"systems":["h"],"distribution":{"vendor":"debian","release":"bookworm"},"architecture":"amd64","sources":"host","requested":[],"sourceDateEpoch":1,"packages":[\#(packages.joined(separator: ","))]}"#
                     .write(to: folder.appendingPathComponent("lock.json"), atomically: true, encoding: .utf8)

@@ -17,6 +17,17 @@ enum Support {
         return url
     }
 
+    /// A new store whose .deb cache is shared by every test run on this machine
+    /// (`$IMAGEC_TEST_DEBS`, default /var/tmp/imagec-test-debs): files named by their SHA-256
+    /// can be shared safely, and tests then download each package once.
+    static func store(_ root: URL) throws -> Store {
+        let debs = URL(fileURLWithPath: ProcessInfo.processInfo.environment["IMAGEC_TEST_DEBS"] ?? "/var/tmp/imagec-test-debs")
+        try FileManager.default.createDirectory(at: debs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("debs"), withDestinationURL: debs)
+        return Store(root: root)
+    }
+
     /// An evaluator whose cache lives in a fresh directory (or none).
     static func evaluator(cache: URL? = nil, timeout: Double = 60) throws -> Evaluator {
         try Evaluator(

@@ -1,13 +1,16 @@
 import Foundation
 import ImageDSL
 
-/// Turns a configured root tree into a GPT disk image that boots under BIOS and UEFI, without
-/// loop devices or mounts: file systems are made from folders (`mke2fs -d`), the EFI system
-/// partition with mtools, GRUB with `grub-mkimage`, and everything is written into one sparse
-/// file at its offset. See docs/image-build.md for why each step is done the way it is.
+/// Makes a GPT disk image that boots under BIOS and UEFI, without loop devices or mounts: the
+/// root file system is a copy of the root base's ext4 image with configuration's changes
+/// replayed by debugfs, other file systems are made by mke2fs, the EFI system partition with
+/// mtools, GRUB with `grub-mkimage`, and everything is written into one sparse file at its
+/// offset. See docs/image-build.md for why each step is done the way it is.
 struct DiskAssembler {
     let model: SystemModel
-    let root: URL
+    /// The root base's ext4 image and what configuration changed in its tree.
+    let rootBase: URL
+    let delta: TreeDelta
     let ids: ImageIdentifiers
     let sourceDateEpoch: Int
     let scratch: URL
@@ -20,26 +23,15 @@ struct DiskAssembler {
 
     /// Makes the disk at `output`; reports each step through `step`.
     func assemble(into output: URL, step: (String, () throws -> Void) throws -> Void) throws {
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOURCE_DATE_EPOCH"] = String(sourceDateEpoch)
-        environment["E2FSPROGS_FAKE_TIME"] = String(sourceDateEpoch)
-        environment["LC_ALL"] = "C"
-        environment["TZ"] = "UTC"
-        let tools = Tools(environment: environment, scratch: scratch)
-
-        let rootImage = scratch.appendingPathComponent("root.img")
-        try step("root file system") {
-            try tools.run("/bin/sh", ["-c", #"find "$1" -newermt "@$2" -print0 | xargs -0r touch -h -d "@$2""#, "sh", root.path, String(sourceDateEpoch)])
-            try checkSize()
-            try makeExt4(rootImage, label: "root", uuid: ids.fileSystemUUID("root"), size: model.disk.rootSize, from: root, tools: tools)
-        }
+        let tools = Tools(environment: Self.environment(sourceDateEpoch), scratch: scratch)
+        let ext4 = Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
         var partitionImages: [(Partition, URL)] = []
         try step("partitions") {
             for partition in model.disk.partitions {
                 let image = scratch.appendingPathComponent("\(partition.name).img")
                 switch partition.fileSystem {
                 case .ext4:
-                    try makeExt4(image, label: partition.name, uuid: ids.fileSystemUUID(partition.name), size: partition.size, from: nil, tools: tools)
+                    try ext4.make(image, label: partition.name, uuid: ids.fileSystemUUID(partition.name), size: partition.size, from: nil)
                 case .swap:
                     try tools.truncate(image, to: partition.size.bytes)
                     try tools.run("/usr/sbin/mkswap", ["-U", ids.fileSystemUUID(partition.name), "-L", partition.name, image.path])
@@ -67,6 +59,7 @@ struct DiskAssembler {
             try tools.run("/usr/bin/mmd", ["-i", esp.path, "::/EFI", "::/EFI/BOOT"])
             try tools.run("/usr/bin/mcopy", ["-i", esp.path, efi.path, "::/EFI/BOOT/BOOTX64.EFI"])
         }
+        var rootOffset = 0
         try step("disk") {
             // The root partition comes last, so it can grow into a larger disk on first boot.
             var layout: [(name: String, start: Int, sectors: Int, type: String, image: URL)] = []
@@ -76,7 +69,7 @@ struct DiskAssembler {
                 layout.append((partition.name, next, Int(partition.size.bytes) / Self.sector, type, image))
                 next += layout.last!.sectors
             }
-            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, rootImage))
+            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, rootBase))
             next += layout.last!.sectors
             try? FileManager.default.removeItem(at: output)
             try tools.truncate(output, to: UInt64(next + 2048) * UInt64(Self.sector))
@@ -89,69 +82,29 @@ struct DiskAssembler {
             let scriptFile = scratch.appendingPathComponent("sfdisk.txt")
             try script.write(to: scriptFile, atomically: true, encoding: .utf8)
             try tools.run("/bin/sh", ["-c", #"/usr/sbin/sfdisk -q --no-reread --no-tell-kernel "$1" < "$2""#, "sh", output.path, scriptFile.path])
-            try tools.copy(esp, into: output, at: Self.espStart)
-            for part in layout { try tools.copy(part.image, into: output, at: part.start) }
+            try SparseFile.copy(esp, into: output, at: Self.espStart * Self.sector)
+            for part in layout { try SparseFile.copy(part.image, into: output, at: part.start * Self.sector) }
             if model.firmware != .uefi { try installBIOSBoot(core: core, disk: output) }
+            rootOffset = layout.last!.start * Self.sector
+        }
+        try step("configuration") {
+            do {
+                try ext4.apply(delta, to: output, offset: rootOffset, uuid: ids.fileSystemUUID("root"))
+            } catch let full as Ext4.Full {
+                throw DefinitionError(.invalid, [Diagnostic(
+                    "the root file system is full (root size \(model.disk.rootSize)): \(full.message)", at: model.location(of: "rootSize"))])
+            }
         }
     }
 
-    /// A root tree larger than the declared root size is the definition's problem: say both sizes.
-    private func checkSize() throws {
-        let result = try Command(executable: "/usr/bin/du", arguments: ["-s", "-B1", "--apparent-size", root.path])
-            .run(timeout: 300, outputFile: scratch.appendingPathComponent("du.txt"))
-        guard let used = result.output.split(separator: "\t").first.flatMap({ UInt64($0) }) else { return }
-        // Room for metadata and the journal: about a tenth more, and 64 MiB.
-        let needed = used + used / 10 + (64 << 20)
-        if needed > model.disk.rootSize.bytes {
-            throw DefinitionError(.invalid, [Diagnostic(
-                "the root file system needs about \(ByteCount(bytes: needed).rounded) but the root size is \(model.disk.rootSize)",
-                at: model.location(of: "rootSize"))])
-        }
-    }
-
-    private func makeExt4(_ image: URL, label: String, uuid: String, size: ByteCount, from tree: URL?, tools: Tools) throws {
-        let configuration = scratch.appendingPathComponent("mke2fs.conf")
-        // A pinned configuration, so the host's defaults cannot change the result.
-        try """
-            [defaults]
-            \tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
-            \tdefault_mntopts = acl,user_xattr
-            \tenable_periodic_fsck = 0
-            \tblocksize = 4096
-            \tinode_size = 256
-            \tinode_ratio = 16384
-            [fs_types]
-            \text4 = {
-            \t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
-            \t}
-
-            """.write(to: configuration, atomically: true, encoding: .utf8)
-        try tools.truncate(image, to: size.bytes)
-        var arguments = ["-q", "-F", "-t", "ext4", "-L", label, "-U", uuid, "-E", "hash_seed=\(uuid),root_owner=0:0,lazy_itable_init=0"]
-        if let tree { arguments += ["-d", tree.path] }
-        try tools.run("/usr/sbin/mke2fs", arguments + [image.path], extra: ["MKE2FS_CONFIG": configuration.path])
-        guard tree != nil else { return }
-        // mke2fs copies each source file's atime and ctime (the unpack time): set them all.
-        let groups = try tools.output("/usr/sbin/dumpe2fs", [image.path])
-        var perGroup = 0, group = 0
-        var commands = ""
-        for line in groups.split(separator: "\n") {
-            if line.hasPrefix("Inodes per group:") { perGroup = Int(line.split(separator: " ").last!)! }
-            if line.hasPrefix("Group "), let number = Int(line.dropFirst(6).prefix { $0.isNumber }) { group = number }
-            guard line.hasPrefix("  Free inodes: ") else { continue }
-            var free = Set<Int>()
-            for range in line.dropFirst(15).split(separator: ",") {
-                let bounds = range.trimmingCharacters(in: .whitespaces).split(separator: "-").compactMap { Int($0) }
-                if let low = bounds.first { free.formUnion(low...(bounds.last ?? low)) }
-            }
-            for inode in (group * perGroup + 1)...((group + 1) * perGroup) where !free.contains(inode) {
-                commands += "sif <\(inode)> atime @\(sourceDateEpoch)\nsif <\(inode)> ctime @\(sourceDateEpoch)\n"
-            }
-        }
-        let commandFile = scratch.appendingPathComponent("debugfs.txt")
-        try commands.write(to: commandFile, atomically: true, encoding: .utf8)
-        try tools.run("/usr/sbin/debugfs", ["-w", "-f", commandFile.path, image.path])
-        try tools.run("/usr/sbin/e2fsck", ["-fn", image.path])
+    /// The environment of the image tools: nothing from the clock, the locale or the time zone.
+    static func environment(_ sourceDateEpoch: Int) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["SOURCE_DATE_EPOCH"] = String(sourceDateEpoch)
+        environment["E2FSPROGS_FAKE_TIME"] = String(sourceDateEpoch)
+        environment["LC_ALL"] = "C"
+        environment["TZ"] = "UTC"
+        return environment
     }
 
     /// What grub-bios-setup does, done by hand (it wants a real device): core.img in the BIOS
@@ -205,7 +158,7 @@ struct Tools {
 
     /// The Debian package of each tool imagec runs.
     static let packages = [
-        "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "mkswap": "util-linux",
+        "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "tune2fs": "e2fsprogs", "tar": "tar", "mkswap": "util-linux",
         "grub-mkimage": "grub-common", "mformat": "mtools", "mmd": "mtools", "mcopy": "mtools", "sfdisk": "fdisk",
         "mmdebstrap": "mmdebstrap", "apt-ftparchive": "apt-utils", "qemu-img": "qemu-utils", "systemctl": "systemd",
     ]
@@ -215,11 +168,5 @@ struct Tools {
         guard Foundation.truncate(file.path, off_t(size)) == 0 else {
             throw BuildEnvironmentError("cannot size \(file.path): \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// Copies `image` into `disk` at a sector, leaving holes where the image has zeros.
-    func copy(_ image: URL, into disk: URL, at sector: Int) throws {
-        try run("/bin/dd", ["if=\(image.path)", "of=\(disk.path)", "bs=1M", "seek=\(sector * 512)", "oflag=seek_bytes",
-                            "conv=notrunc,sparse", "status=none"])
     }
 }

@@ -9,7 +9,7 @@ public struct ImageBuilder: Sendable {
     public var store: Store
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 2
+    static let recipeVersion = 3
 
     public init(store: Store) { self.store = store }
 
@@ -21,13 +21,14 @@ public struct ImageBuilder: Sendable {
         /// Whether the entry was already in the store.
         public var reused: Bool
         public var packageLayerReused: Bool
+        public var rootBaseReused: Bool
     }
 
     /// The digest of a build: canonical system, lock set, imagec's and the recipe's versions.
     public static func digest(of system: Evaluation.System, set: PackageLock.PackageSet) throws -> String {
         var data = system.canonicalJSON
         data.append(try CanonicalJSON.encode(value: set))
-        data.append(Data("imagec \(Imagec.version) image \(recipeVersion) layer \(PackageLayer.recipeVersion)\n".utf8))
+        data.append(Data("imagec \(Imagec.version) image \(recipeVersion) layer \(PackageLayer.recipeVersion) base \(RootBase.recipeVersion)\n".utf8))
         return CanonicalJSON.sha256(data)
     }
 
@@ -40,7 +41,7 @@ public struct ImageBuilder: Sendable {
         let name = "\(digest)-\(model.hostName)"
         if let entry = store.entry(name) {
             try store.recordRoot(entry, for: model.hostName)
-            return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true)
+            return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true, rootBaseReused: true)
         }
 
         let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(model.hostName)")
@@ -52,7 +53,7 @@ public struct ImageBuilder: Sendable {
             Interruption.forget(scratch)
         }
         var log = ""
-        func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
+        @discardableResult func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
             let started = Date()
             progress("\(title)…")
             let value = try work()
@@ -75,32 +76,43 @@ public struct ImageBuilder: Sendable {
                 try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
             }
         }
-        let root = scratch.appendingPathComponent("root")
-        try step("unpack") {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let result = try Command(
-                executable: "/usr/bin/tar",
-                arguments: ["-C", root.path, "--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf",
-                            layerEntry.appendingPathComponent("rootfs.tar").path]
-            ).run(timeout: 1800, outputFile: scratch.appendingPathComponent("tar.txt"))
-            guard result.status == 0 else { throw ToolError("tar", result) }
+        let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
+        let base = RootBase(layer: layerEntry, size: model.disk.rootSize, sourceDateEpoch: set.sourceDateEpoch)
+        var baseReused = true
+        let baseEntry = try step("root base") {
+            try store.entry(base.entryName) { folder in
+                baseReused = false
+                try base.make(in: folder, scratch: scratch, tools: tools) { needed in
+                    DefinitionError(.invalid, [Diagnostic(
+                        "the root file system needs about \(ByteCount(bytes: needed).rounded) but the root size is \(model.disk.rootSize)",
+                        at: model.location(of: "rootSize"))])
+                }
+            }
         }
+        // A hard-link copy of the base's tree: configuration replaces files, never edits them.
+        let root = scratch.appendingPathComponent("root")
+        try step("link tree") { try tools.run("/bin/cp", ["-al", baseEntry.appendingPathComponent("tree").path, root.path]) }
         let ids = ImageIdentifiers(digest: digest)
         try step("configure") {
             try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch).apply()
         }
+        var delta = TreeDelta(original: baseEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
+        try step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
-            let assembler = DiskAssembler(model: model, root: root, ids: ids, sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
+            let assembler = DiskAssembler(model: model, rootBase: baseEntry.appendingPathComponent("root.img"), delta: delta, ids: ids,
+                                          sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
             try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try step(title, work) }
-            let sha = try step("checksum") { try Self.sha256(of: folder.appendingPathComponent("disk.raw")) }
+            let sha = try step("checksum") { try SparseFile.sha256(of: folder.appendingPathComponent("disk.raw")) }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
             try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
             try log.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
-            try (layerEntry.lastPathComponent + "\n").write(to: folder.appendingPathComponent("layer"), atomically: true, encoding: .utf8)
+            // The entries it was made from, which garbage collection keeps with it.
+            try "\(layerEntry.lastPathComponent)\n\(baseEntry.lastPathComponent)\n"
+                .write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
         }
         try store.recordRoot(entry, for: model.hostName)
-        return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused)
+        return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused, rootBaseReused: baseReused)
     }
 
     /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)
@@ -129,14 +141,5 @@ public struct ImageBuilder: Sendable {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("tool-output.txt"))
         }
         return entry.appendingPathComponent("disk.qcow2")
-    }
-
-    /// The SHA-256 of a file, read in large chunks.
-    static func sha256(of file: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        var hasher = CryptoHasher()
-        while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return hasher.finalize()
     }
 }

@@ -1,0 +1,83 @@
+import Builder
+import Foundation
+import ImageDSL
+import Testing
+
+/// Every example system builds, twice from scratch (two stores that share only the .deb
+/// files) to the same bytes; bigmem2's image boots under SeaBIOS and OVMF and holds what its
+/// definition says.
+@Suite(.serialized)
+struct ExampleImagesTests {
+    @Test func everyExampleBuildsTwiceToTheSameBytesAndBigmem2Boots() throws {
+        let root = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }  // gigabytes of layers and images
+        // A copy of the definitions, locked afresh against the host's apt sources.
+        for folder in ["systems", "templates"] {
+            try FileManager.default.copyItem(at: Support.repository.appendingPathComponent(folder), to: root.appendingPathComponent(folder))
+        }
+        let first = try Support.store(root.appendingPathComponent("first"))
+        let second = try Support.store(root.appendingPathComponent("second"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("systems").path)
+            .filter { $0.hasSuffix(".swift") }.sorted()
+        #expect(files == ["bigmem2.swift", "data001.swift", "test001.swift", "workers.swift"])
+        var bigmem2: (system: Evaluation.System, image: URL)?
+        for name in files {
+            let file = root.appendingPathComponent("systems/\(name)")
+            try? FileManager.default.removeItem(at: PackageLock.url(for: file))
+            let evaluation = try Support.evaluator().evaluate(file.path)
+            let (lock, lockFile) = try Locker().lock(evaluation)
+            for system in evaluation.systems {
+                let one = try ImageBuilder(store: first).build(system, lock: lock, lockFile: lockFile)
+                let two = try ImageBuilder(store: second).build(system, lock: lock, lockFile: lockFile)
+                #expect(!two.reused && one.digest == two.digest)
+                let sums = try [one, two].map { try String(contentsOf: $0.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8) }
+                #expect(sums[0] == sums[1], "\(system.model.hostName): two builds gave different images")
+                if system.model.hostName == "bigmem2" { bigmem2 = (system, one.image) }
+            }
+        }
+        guard let (system, image) = bigmem2 else { Issue.record("no bigmem2"); return }
+        let model = system.model
+
+        // What the definition says is in the image.
+        let disk = try DiskReader(image)
+        #expect(try disk.read("/etc/hostname") == "bigmem2\n")
+        let passwd = try disk.read("/etc/passwd")
+        for user in model.users { #expect(passwd.contains("\n\(user.name):x:"), "user \(user.name) is missing") }
+        for file in model.files { #expect(try disk.read(file.path) == file.contents, "\(file.path) differs") }
+        #expect(try disk.read("/etc/ssh/ssh_host_ed25519_key") == "")
+
+        // It boots under both firmwares; under UEFI from a 16 GiB disk its root file system grows.
+        let larger = root.appendingPathComponent("larger.qcow2")
+        try ImageBuilderTestSupport.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.path, "-F", "raw", larger.path, "16G"])
+        for firmware in BootProbe.Firmware.allCases {
+            let outcome = firmware == .bios
+                ? try BootProbe.boot(image, firmware: firmware, until: "bigmem2 login:")
+                : try BootProbe.boot(larger, format: "qcow2", firmware: firmware, until: "bigmem2 login:")
+            #expect(outcome.reached, "no login prompt under \(firmware) after \(Int(outcome.seconds)) s:\n\(outcome.console)")
+            #expect(!outcome.console.contains("FAILED"), "a unit failed under \(firmware):\n\(outcome.console)")
+            if firmware == .uefi {
+                #expect(outcome.console.contains("resized filesystem to"), "the root file system did not grow")
+            }
+        }
+    }
+}
+
+/// Reads files of an image's root file system without mounting it (debugfs at the root
+/// partition's offset).
+struct DiskReader {
+    let device: String
+
+    init(_ image: URL) throws {
+        let table = try ImageBuilderTestSupport.output("/usr/sbin/sfdisk", ["--json", image.path])
+        let json = try JSONSerialization.jsonObject(with: Data(table.utf8)) as? [String: Any]
+        let partitions = (json?["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]] ?? []
+        guard let start = partitions.first(where: { $0["name"] as? String == "root" })?["start"] as? Int else {
+            throw CancellationError()
+        }
+        device = "\(image.path)?offset=\(start * 512)"
+    }
+
+    func read(_ path: String) throws -> String {
+        try ImageBuilderTestSupport.output("/usr/sbin/debugfs", ["-R", "cat \(path)", device], standardError: false)
+    }
+}

@@ -1,0 +1,101 @@
+@testable import Builder
+import Foundation
+import ImageDSL
+import Testing
+
+/// Replaying configuration onto an image of the original tree gives the configured tree,
+/// byte for byte the same every time.
+struct TreeDeltaTests {
+    static let epoch = 1_700_000_000
+
+    @Test func theReplayedImageHoldsTheConfiguredTree() throws {
+        let folder = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = folder.appendingPathComponent("original")
+        try makeTree(original, [
+            "etc/hostname": "old\n", "etc/passwd": "root:x:0:0::/root:/bin/sh\n", "etc/gone": "x",
+            "usr/share/doc/a/copyright": "text", "usr/share/doc/b/copyright": "text", "usr/bin/tool": "#!/bin/sh\n",
+        ])
+        try FileManager.default.createSymbolicLink(atPath: original.path + "/etc/localtime", withDestinationPath: "/usr/share/zoneinfo/UTC")
+        let tools = Tools(environment: DiskAssembler.environment(Self.epoch), scratch: folder)
+        try tools.run("/bin/sh", ["-c", #"find "$1" -print0 | xargs -0 touch -h -d "@$2""#, "sh", original.path, String(Self.epoch)])
+        let ext4 = Ext4(tools: tools, scratch: folder, time: Self.epoch)
+        let base = folder.appendingPathComponent("base.img")
+        try ext4.make(base, label: "root", uuid: "11111111-2222-4333-8444-555555555555", size: ByteCount(bytes: 64 << 20), from: original)
+
+        // Configure a hard-link copy the way the builder does: replace, add, remove.
+        let configured = folder.appendingPathComponent("configured")
+        try tools.run("/bin/cp", ["-al", original.path, configured.path])
+        try FileManager.default.removeItem(atPath: configured.path + "/etc/hostname")
+        try "new\n".write(toFile: configured.path + "/etc/hostname", atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: configured.path + "/etc/gone")
+        try FileManager.default.removeItem(atPath: configured.path + "/usr/share/doc/b")
+        try FileManager.default.removeItem(atPath: configured.path + "/etc/localtime")
+        try FileManager.default.createSymbolicLink(atPath: configured.path + "/etc/localtime", withDestinationPath: "/usr/share/zoneinfo/Europe/Paris")
+        try makeTree(configured, ["etc/ssh/authorized_keys/yann": "ssh-ed25519 AAAA yann\n", "etc/with \"quote\" and space": "q"])
+        chmod(configured.path + "/etc/ssh/authorized_keys/yann", 0o600)
+        chown(configured.path + "/etc/ssh/authorized_keys/yann", 1000, 1000)
+        chmod(configured.path + "/etc/ssh", 0o700)
+
+        var delta = TreeDelta(original: original, configured: configured, time: Self.epoch)
+        try delta.compute()
+        #expect(delta.changedEntries == 11)  // hostname ×2, gone, b and its file, localtime ×2, ssh, its two entries, quote
+
+        // Replayed twice onto copies at an offset inside a larger file: the same bytes each time.
+        var digests: [String] = []
+        for attempt in 0..<2 {
+            let disk = folder.appendingPathComponent("disk\(attempt).raw")
+            try tools.truncate(disk, to: 80 << 20)
+            try SparseFile.copy(base, into: disk, at: 1 << 20)
+            try ext4.apply(delta, to: disk, offset: 1 << 20, uuid: "99999999-2222-4333-8444-555555555555")
+            digests.append(try SparseFile.sha256(of: disk))
+            if attempt == 0 {
+                let dump = folder.appendingPathComponent("dump")
+                try FileManager.default.createDirectory(at: dump, withIntermediateDirectories: true)
+                try tools.run("/usr/sbin/debugfs", ["-R", "rdump / \(dump.path)", "\(disk.path)?offset=\(1 << 20)"])
+                let (dumped, expected) = (try listing(dump), try listing(configured))
+                #expect(dumped == expected, "\(Set(dumped).symmetricDifference(expected).sorted())")
+                let label = try tools.output("/usr/sbin/dumpe2fs", ["-h", "\(disk.path)?offset=\(1 << 20)"])
+                #expect(label.contains("99999999-2222-4333-8444-555555555555"))
+                let times = try tools.output("/usr/sbin/debugfs", ["-R", "stat /etc/ssh/authorized_keys/yann", "\(disk.path)?offset=\(1 << 20)"])
+                #expect(times.split(separator: "\n").filter { $0.contains("time:") }.allSatisfy { $0.contains("0x6553f100") })
+            }
+        }
+        #expect(digests[0] == digests[1])
+    }
+
+    @Test func aFileEditedThroughAHardLinkIsCaught() throws {
+        let folder = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = folder.appendingPathComponent("original")
+        try makeTree(original, ["etc/shadow": "root:*:1::::::\n"])
+        let tools = Tools(environment: DiskAssembler.environment(Self.epoch), scratch: folder)
+        try tools.run("/bin/sh", ["-c", #"find "$1" -print0 | xargs -0 touch -h -d "@$2""#, "sh", original.path, String(Self.epoch)])
+        let configured = folder.appendingPathComponent("configured")
+        try tools.run("/bin/cp", ["-al", original.path, configured.path])
+        try "edited\n".write(toFile: configured.path + "/etc/shadow", atomically: false, encoding: .utf8)
+        var delta = TreeDelta(original: original, configured: configured, time: Self.epoch)
+        #expect(throws: BuildEnvironmentError.self) { try delta.compute() }
+    }
+
+    private func makeTree(_ root: URL, _ files: [String: String]) throws {
+        for (path, contents) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try contents.write(to: url, atomically: false, encoding: .utf8)
+        }
+    }
+
+    /// Every entry with its type, mode, owner and contents (or link target).
+    private func listing(_ root: URL) throws -> [String] {
+        let paths = try FileManager.default.subpathsOfDirectory(atPath: root.path).filter { !$0.hasPrefix("lost+found") }.sorted()
+        return try paths.map { path in
+            var info = stat()
+            lstat(root.path + "/" + path, &info)
+            let type = info.st_mode & S_IFMT
+            let contents = type == S_IFREG ? try String(contentsOfFile: root.path + "/" + path, encoding: .utf8)
+                : type == S_IFLNK ? try FileManager.default.destinationOfSymbolicLink(atPath: root.path + "/" + path) : ""
+            return "\(path) \(String(info.st_mode, radix: 8)) \(info.st_uid):\(info.st_gid) \(contents)"
+        }
+    }
+}
