@@ -3,7 +3,9 @@ import Foundation
 import ImageDSL
 import Testing
 
-/// `imagec build` end to end: a real package layer, a real disk, booted under SeaBIOS and OVMF.
+/// `imagec build` end to end, as users run it: a real package layer and disk; interrupted by
+/// SIGKILL, run twice at once, rebuilt after a one-value change, checked from scratch,
+/// converted to qcow2 and garbage-collected. (ExampleImagesTests boots the images.)
 @Suite(.serialized)
 struct BuildTests {
     static let definition = """
@@ -23,80 +25,146 @@ struct BuildTests {
 
         """
 
-    /// Reads a file of the image's root file system without mounting it.
-    func read(_ path: String, in image: URL) throws -> String {
-        let offset = 135_168 * 512
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/debugfs")
-        process.arguments = ["-R", "cat \(path)", "\(image.path)?offset=\(offset)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    /// `imagec` with its own store and evaluation cache, run in `folder`.
+    struct Imagec {
+        let folder: URL
+
+        func start(_ arguments: [String]) throws -> (process: Process, output: URL, errors: URL) {
+            let process = Process()
+            process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
+            process.arguments = arguments
+            process.currentDirectoryURL = folder
+            var environment = ProcessInfo.processInfo.environment
+            environment["IMAGEC_STORE"] = folder.appendingPathComponent("store").path
+            environment["IMAGEC_CACHE_DIR"] = folder.appendingPathComponent("cache").path
+            process.environment = environment
+            let id = UUID().uuidString
+            let output = folder.appendingPathComponent("out-\(id).txt"), errors = folder.appendingPathComponent("err-\(id).txt")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            process.standardError = try FileHandle(forWritingTo: errors)
+            try process.run()
+            return (process, output, errors)
+        }
+
+        func run(_ arguments: String...) throws -> CommandLineTests.Run {
+            let (process, output, errors) = try start(arguments)
+            process.waitUntilExit()
+            return CommandLineTests.Run(status: process.terminationStatus,
+                                        standardOutput: try String(contentsOf: output, encoding: .utf8),
+                                        standardError: try String(contentsOf: errors, encoding: .utf8))
+        }
+
+        /// Starts a build and kills it with SIGKILL once its progress shows `line`.
+        func killBuild(when line: String, after delay: Double = 0) throws {
+            let (process, _, errors) = try start(["build", "systems/built1.swift"])
+            let started = Date()
+            while process.isRunning, Date().timeIntervalSince(started) < 900 {
+                if (try? String(contentsOf: errors, encoding: .utf8))?.contains(line) == true { break }
+                usleep(100_000)
+            }
+            #expect(process.isRunning, "the build ended before '\(line)': \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+            usleep(UInt32(delay * 1_000_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+        }
     }
 
-    @Test func buildBootAndRebuild() throws {
-        let root = try Support.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }  // gigabytes of images and layers
-        let file = root.appendingPathComponent("systems/built1.swift")
+    /// The store's complete entries (its folders not starting with a dot), by kind.
+    func entries(_ store: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: store.path).filter { !$0.hasPrefix(".") && $0 != "debs" }.sorted()
+    }
+
+    @Test func buildFromTheCommandLine() throws {
+        let folder = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }  // gigabytes of images and layers
+        let file = folder.appendingPathComponent("systems/built1.swift")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Self.definition.write(to: file, atomically: true, encoding: .utf8)
-        let store = Store(root: root.appendingPathComponent("store"))
-        let builder = ImageBuilder(store: store)
+        let store = try Support.store(folder.appendingPathComponent("store"))
+        let imagec = Imagec(folder: folder)
 
-        let evaluation = try Support.evaluator().evaluate(file.path)
-        let (lock, lockFile) = try Locker().lock(evaluation)
-        let first = try builder.build(evaluation.systems[0], lock: lock, lockFile: lockFile)
-        #expect(!first.reused && !first.packageLayerReused)
-        #expect(first.entry.lastPathComponent == "\(first.digest)-built1")
-        let entryFiles = try FileManager.default.contentsOfDirectory(atPath: first.entry.path).sorted()
-        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "inputs", "lock.json", "system.json"])
-        let sha = try String(contentsOf: first.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
+        // Killed while mmdebstrap installs: no entry, and the next build succeeds.
+        try imagec.killBuild(when: "with mmdebstrap", after: 5)
+        #expect(try entries(store.root) == [])
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("systems/built1.lock").path))
 
-        // The configuration is in the image.
-        #expect(try read("/etc/hostname", in: first.image) == "built1\n")
-        #expect(try read("/etc/motd", in: first.image) == "MOTD-ONE\n")
-        #expect(try read("/etc/passwd", in: first.image).contains("\nalice:x:2001:2001::/home/alice:/bin/bash\n"))
-        #expect(try read("/etc/group", in: first.image).contains(":alice"))
-        #expect(try read("/etc/ssh/authorized_keys/alice", in: first.image).hasPrefix("ssh-ed25519 "))
-        #expect(try read("/etc/machine-id", in: first.image) == "")
-        #expect(try read("/etc/ssh/ssh_host_ed25519_key.pub", in: first.image) == "")
-
-        // It boots, under both firmwares, to the login prompt of its host name. Under UEFI it
-        // boots from a 6 GiB disk (an overlay of the image): the root file system grows into it.
-        let larger = root.appendingPathComponent("larger.qcow2")
-        try ImageBuilderTestSupport.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", first.image.path, "-F", "raw", larger.path, "6G"])
-        for firmware in BootProbe.Firmware.allCases {
-            let outcome = firmware == .bios
-                ? try BootProbe.boot(first.image, firmware: firmware, until: "built1 login:")
-                : try BootProbe.boot(larger, format: "qcow2", firmware: firmware, until: "built1 login:")
-            #expect(outcome.reached, "no login prompt under \(firmware) after \(Int(outcome.seconds)) s:\n\(outcome.console)")
-            #expect(!outcome.console.contains("FAILED"), "a unit failed under \(firmware):\n\(outcome.console)")
-            if firmware == .uefi {
-                #expect(outcome.console.contains("EXT4-fs (vda3): resized filesystem to"), "the root file system did not grow")
-            }
+        let built = try imagec.run("build", "--json", "systems/built1.swift")
+        #expect(built.status == 0, "\(built.standardError)")
+        let result = try JSONSerialization.jsonObject(with: Data(built.standardOutput.utf8)) as? [String: Any] ?? [:]
+        let path = try #require(result["path"] as? String)
+        let entry = URL(fileURLWithPath: path).deletingLastPathComponent()
+        #expect(result["hostName"] as? String == "built1")
+        #expect((result["digest"] as? String).map { entry.lastPathComponent == "\($0.dropFirst(7))-built1" } == true)
+        #expect(result["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": false, "rootBase": false])
+        for step in ["fetch", "package layer", "root base", "configure", "disk", "checksum"] {
+            #expect(built.standardError.contains("\n\(step): "), "no progress line for \(step)")
         }
-        // Booting did not change the store's image.
-        #expect(try "\(ImageBuilderTestSupport.sha256(first.image))  disk.raw\n" == sha)
+        let entryFiles = try FileManager.default.contentsOfDirectory(atPath: entry.path).sorted()
+        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "inputs", "lock.json", "system.json"])
+        let sha = try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
+        #expect(try "\(ImageBuilderTestSupport.sha256(entry.appendingPathComponent("disk.raw")))  disk.raw\n" == sha)
 
-        // Same inputs: the entry is found at once.
-        #expect(try builder.build(evaluation.systems[0], lock: lock, lockFile: lockFile).reused)
+        // The configuration is in the image, and nothing secret or machine-unique.
+        let disk = try DiskReader(entry.appendingPathComponent("disk.raw"))
+        #expect(try disk.read("/etc/hostname") == "built1\n")
+        #expect(try disk.read("/etc/motd") == "MOTD-ONE\n")
+        #expect(try disk.read("/etc/passwd").contains("\nalice:x:2001:2001::/home/alice:/bin/bash\n"))
+        #expect(try disk.read("/etc/group").contains(":alice"))
+        #expect(try disk.read("/etc/ssh/authorized_keys/alice").hasPrefix("ssh-ed25519 "))
+        #expect(try disk.debugfs("stat /etc/localtime").contains("Fast link dest: \"/usr/share/zoneinfo/Europe/Paris\""))
+        #expect(try disk.read("/etc/machine-id") == "")
+        #expect(try disk.read("/etc/ssh/ssh_host_ed25519_key.pub") == "")
 
-        // Built again from the same package layer: the same bytes.
-        try store.remove(first.entry.lastPathComponent)
-        let again = try builder.build(evaluation.systems[0], lock: lock, lockFile: lockFile)
-        #expect(again.packageLayerReused && !again.reused)
-        #expect(try String(contentsOf: again.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8) == sha)
+        // Unchanged: the path at once, as the last line.
+        let again = try imagec.run("build", "systems/built1.swift")
+        #expect(again.status == 0 && again.standardOutput == entry.path + "\n")
 
-        // One configuration value changed: the package layer is reused, the image differs.
+        // Killed while assembling the disk: no entry; then two builds at once both give it.
+        try store.remove(entry.lastPathComponent)
+        try imagec.killBuild(when: "disk…")
+        #expect(store.entry(entry.lastPathComponent) == nil)
+        let twins = try [imagec.start(["build", "-q", "systems/built1.swift"]), imagec.start(["build", "-q", "systems/built1.swift"])]
+        for twin in twins {
+            twin.process.waitUntilExit()
+            #expect(twin.process.terminationStatus == 0)
+            #expect(try String(contentsOf: twin.output, encoding: .utf8) == entry.path + "\n")
+        }
+        #expect(try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8) == sha)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { $0.hasPrefix(".tmp-") } == [])
+
+        // qcow2 on request, with the same contents.
+        let qcow2 = try imagec.run("build", "-q", "--format", "qcow2", "systems/built1.swift")
+        #expect(qcow2.status == 0 && qcow2.standardOutput.hasSuffix("/disk.qcow2\n"))
+        let qcow2Path = qcow2.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try ImageBuilderTestSupport.output("/usr/bin/qemu-img", ["compare", "-f", "raw", "-F", "qcow2", entry.path + "/disk.raw", qcow2Path])
+            .contains("Images are identical"))
+
+        // One configuration value changed: only the configuration is redone.
         try Self.definition.replacingOccurrences(of: "MOTD-ONE", with: "MOTD-TWO").write(to: file, atomically: true, encoding: .utf8)
-        let changed = try Support.evaluator().evaluate(file.path)
-        let second = try builder.build(changed.systems[0], lock: lock, lockFile: lockFile)
-        #expect(second.packageLayerReused && second.digest != first.digest)
-        #expect(try read("/etc/motd", in: second.image) == "MOTD-TWO\n")
+        let changed = try imagec.run("build", "--json", "systems/built1.swift")
+        let changedResult = try JSONSerialization.jsonObject(with: Data(changed.standardOutput.utf8)) as? [String: Any] ?? [:]
+        #expect(changedResult["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": true, "rootBase": true])
+        let changedImage = URL(fileURLWithPath: try #require(changedResult["path"] as? String))
+        #expect(try DiskReader(changedImage).read("/etc/motd") == "MOTD-TWO\n")
+
+        // --check builds again from scratch in a temporary store: the same bytes.
+        let checked = try imagec.run("build", "--check", "systems/built1.swift")
+        #expect(checked.status == 0, "\(checked.standardError)")
+        #expect(checked.standardError.contains("reproducible: a second build from scratch gave the same bytes"))
+
+        // The first image is no longer the latest build of built1: garbage, listed then removed.
+        let dryRun = try imagec.run("gc", "--dry-run")
+        #expect(dryRun.standardOutput.contains(entry.path + "\n") && !dryRun.standardOutput.contains(changedImage.deletingLastPathComponent().path))
+        #expect(store.entry(entry.lastPathComponent) != nil)
+        #expect(try imagec.run("gc").status == 0)
+        #expect(store.entry(entry.lastPathComponent) == nil)
+        let kept = try entries(store.root)
+        #expect(kept.contains(changedImage.deletingLastPathComponent().lastPathComponent))
+        #expect(kept.contains { $0.hasSuffix("-rootbase") } && kept.contains { $0.contains("-rootfs-") })
+        #expect(try imagec.run("build", "--json", "systems/built1.swift").standardOutput.contains("\"image\": true"))
     }
 }
 

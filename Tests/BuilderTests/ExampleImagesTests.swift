@@ -71,13 +71,14 @@ struct DiskReader {
         let table = try ImageBuilderTestSupport.output("/usr/sbin/sfdisk", ["--json", image.path])
         let json = try JSONSerialization.jsonObject(with: Data(table.utf8)) as? [String: Any]
         let partitions = (json?["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]] ?? []
-        guard let start = partitions.first(where: { $0["name"] as? String == "root" })?["start"] as? Int else {
-            throw CancellationError()
-        }
+        let start = try #require(partitions.first { $0["name"] as? String == "root" }?["start"] as? Int, "\(image.path) has no root partition")
         device = "\(image.path)?offset=\(start * 512)"
     }
 
-    func read(_ path: String) throws -> String {
-        try ImageBuilderTestSupport.output("/usr/sbin/debugfs", ["-R", "cat \(path)", device], standardError: false)
+    func read(_ path: String) throws -> String { try debugfs("cat \(path)") }
+
+    /// The output of one debugfs request, such as `stat /etc/localtime`.
+    func debugfs(_ request: String) throws -> String {
+        try ImageBuilderTestSupport.output("/usr/sbin/debugfs", ["-R", request, device], standardError: false)
     }
 }

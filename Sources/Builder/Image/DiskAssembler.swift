@@ -8,7 +8,8 @@ import ImageDSL
 /// offset. See docs/image-build.md for why each step is done the way it is.
 struct DiskAssembler {
     let model: SystemModel
-    /// The root base's ext4 image and what configuration changed in its tree.
+    /// The root base's disk (its ext4 file system already at the root partition's offset)
+    /// and what configuration changed in its tree.
     let rootBase: URL
     let delta: TreeDelta
     let ids: ImageIdentifiers
@@ -20,6 +21,13 @@ struct DiskAssembler {
     static let espStart = 4096, espSectors = 131_072
     /// The discoverable-partitions type of an x86-64 root file system.
     static let rootType = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+
+    /// Where the root partition starts, in sectors: after the BIOS boot partition, the EFI
+    /// system partition and the declared partitions. It comes last, so it can grow into a
+    /// larger disk on first boot.
+    static func rootStart(_ model: SystemModel) -> Int {
+        espStart + espSectors + model.disk.partitions.map { Int($0.size.bytes) / sector }.reduce(0, +)
+    }
 
     /// Makes the disk at `output`; reports each step through `step`.
     func assemble(into output: URL, step: (String, () throws -> Void) throws -> Void) throws {
@@ -59,9 +67,7 @@ struct DiskAssembler {
             try tools.run("/usr/bin/mmd", ["-i", esp.path, "::/EFI", "::/EFI/BOOT"])
             try tools.run("/usr/bin/mcopy", ["-i", esp.path, efi.path, "::/EFI/BOOT/BOOTX64.EFI"])
         }
-        var rootOffset = 0
         try step("disk") {
-            // The root partition comes last, so it can grow into a larger disk on first boot.
             var layout: [(name: String, start: Int, sectors: Int, type: String, image: URL)] = []
             var next = Self.espStart + Self.espSectors
             for (partition, image) in partitionImages {
@@ -69,9 +75,12 @@ struct DiskAssembler {
                 layout.append((partition.name, next, Int(partition.size.bytes) / Self.sector, type, image))
                 next += layout.last!.sectors
             }
+            precondition(next == Self.rootStart(model))
             layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, rootBase))
             next += layout.last!.sectors
+            // The root base's disk, copied by the kernel (holes stay holes), then the rest on top.
             try? FileManager.default.removeItem(at: output)
+            try tools.run("/bin/cp", ["--sparse=always", rootBase.path, output.path])
             try tools.truncate(output, to: UInt64(next + 2048) * UInt64(Self.sector))
             var script = "label: gpt\nlabel-id: \(ids.diskGUID)\nunit: sectors\nfirst-lba: 2048\n"
             script += "start=\(Self.biosBootStart), size=\(Self.biosBootSectors), type=21686148-6449-6E6F-744E-656564454649, uuid=\(ids.partitionGUID("bios")), name=\"bios\"\n"
@@ -83,13 +92,12 @@ struct DiskAssembler {
             try script.write(to: scriptFile, atomically: true, encoding: .utf8)
             try tools.run("/bin/sh", ["-c", #"/usr/sbin/sfdisk -q --no-reread --no-tell-kernel "$1" < "$2""#, "sh", output.path, scriptFile.path])
             try SparseFile.copy(esp, into: output, at: Self.espStart * Self.sector)
-            for part in layout { try SparseFile.copy(part.image, into: output, at: part.start * Self.sector) }
+            for part in layout.dropLast() { try SparseFile.copy(part.image, into: output, at: part.start * Self.sector) }
             if model.firmware != .uefi { try installBIOSBoot(core: core, disk: output) }
-            rootOffset = layout.last!.start * Self.sector
         }
         try step("configuration") {
             do {
-                try ext4.apply(delta, to: output, offset: rootOffset, uuid: ids.fileSystemUUID("root"))
+                try ext4.apply(delta, to: output, offset: Self.rootStart(model) * Self.sector, uuid: ids.fileSystemUUID("root"))
             } catch let full as Ext4.Full {
                 throw DefinitionError(.invalid, [Diagnostic(
                     "the root file system is full (root size \(model.disk.rootSize)): \(full.message)", at: model.location(of: "rootSize"))])
@@ -163,8 +171,9 @@ struct Tools {
         "mmdebstrap": "mmdebstrap", "apt-ftparchive": "apt-utils", "qemu-img": "qemu-utils", "systemctl": "systemd",
     ]
 
+    /// Creates the file if needed and sets its size.
     func truncate(_ file: URL, to size: UInt64) throws {
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: file.path) { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
         guard Foundation.truncate(file.path, off_t(size)) == 0 else {
             throw BuildEnvironmentError("cannot size \(file.path): \(String(cString: strerror(errno)))")
         }

@@ -9,10 +9,10 @@ struct Ext4 {
     let scratch: URL
     let time: Int
 
-    /// A file system of `size` in `image`, holding `tree` if given. Its UUID is also its
+    /// A file system of `size` at byte `offset` of `image`, holding `tree` if given. Its UUID is also its
     /// directory hash seed; `metadata_csum_seed` lets `setUUID` change the UUID later without
     /// rewriting every checksum.
-    func make(_ image: URL, label: String, uuid: String, size: ByteCount, from tree: URL?) throws {
+    func make(_ image: URL, offset: Int = 0, label: String, uuid: String, size: ByteCount, from tree: URL?) throws {
         let configuration = scratch.appendingPathComponent("mke2fs.conf")
         // A pinned configuration, so the host's defaults cannot change the result.
         try """
@@ -29,13 +29,15 @@ struct Ext4 {
             \t}
 
             """.write(to: configuration, atomically: true, encoding: .utf8)
-        try tools.truncate(image, to: size.bytes)
-        var arguments = ["-q", "-F", "-t", "ext4", "-L", label, "-U", uuid, "-E", "hash_seed=\(uuid),root_owner=0:0,lazy_itable_init=0"]
+        try tools.truncate(image, to: UInt64(offset) + size.bytes)
+        var arguments = ["-q", "-F", "-t", "ext4", "-L", label, "-U", uuid,
+                         "-E", "offset=\(offset),hash_seed=\(uuid),root_owner=0:0,lazy_itable_init=0"]
         if let tree { arguments += ["-d", tree.path] }
-        try tools.run("/usr/sbin/mke2fs", arguments + [image.path], extra: ["MKE2FS_CONFIG": configuration.path])
+        try tools.run("/usr/sbin/mke2fs", arguments + [image.path, "\(size.bytes / 1024)k"], extra: ["MKE2FS_CONFIG": configuration.path])
+        let device = "\(image.path)?offset=\(offset)"
         guard tree != nil else { return }
         // mke2fs copies each source file's atime and ctime (the unpack time): set them all.
-        let groups = try tools.output("/usr/sbin/dumpe2fs", [image.path])
+        let groups = try tools.output("/usr/sbin/dumpe2fs", [device])
         var perGroup = 0, group = 0
         var commands = ""
         for line in groups.split(separator: "\n") {
@@ -51,8 +53,8 @@ struct Ext4 {
                 commands += "sif <\(inode)> atime @\(time)\nsif <\(inode)> ctime @\(time)\n"
             }
         }
-        try debugfs(commands, on: image.path)
-        try tools.run("/usr/sbin/e2fsck", ["-fn", image.path])
+        try debugfs(commands, on: device)
+        try tools.run("/usr/sbin/e2fsck", ["-fn", device])
     }
 
     /// Replays `delta` onto the file system at byte `offset` of `disk`, gives it `uuid`, and checks it.

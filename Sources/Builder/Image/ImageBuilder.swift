@@ -9,7 +9,7 @@ public struct ImageBuilder: Sendable {
     public var store: Store
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 3
+    static let recipeVersion = 4
 
     public init(store: Store) { self.store = store }
 
@@ -77,7 +77,8 @@ public struct ImageBuilder: Sendable {
             }
         }
         let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
-        let base = RootBase(layer: layerEntry, size: model.disk.rootSize, sourceDateEpoch: set.sourceDateEpoch)
+        let base = RootBase(layer: layerEntry, size: model.disk.rootSize, offset: DiskAssembler.rootStart(model) * DiskAssembler.sector,
+                            sourceDateEpoch: set.sourceDateEpoch)
         var baseReused = true
         let baseEntry = try step("root base") {
             try store.entry(base.entryName) { folder in
@@ -94,12 +95,13 @@ public struct ImageBuilder: Sendable {
         try step("link tree") { try tools.run("/bin/cp", ["-al", baseEntry.appendingPathComponent("tree").path, root.path]) }
         let ids = ImageIdentifiers(digest: digest)
         try step("configure") {
-            try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch).apply()
+            try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
+                                   store: store, rootBase: baseEntry.lastPathComponent).apply()
         }
         var delta = TreeDelta(original: baseEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
         try step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
-            let assembler = DiskAssembler(model: model, rootBase: baseEntry.appendingPathComponent("root.img"), delta: delta, ids: ids,
+            let assembler = DiskAssembler(model: model, rootBase: baseEntry.appendingPathComponent("disk.raw"), delta: delta, ids: ids,
                                           sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
             try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try step(title, work) }
             let sha = try step("checksum") { try SparseFile.sha256(of: folder.appendingPathComponent("disk.raw")) }
@@ -108,7 +110,7 @@ public struct ImageBuilder: Sendable {
             try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
             try log.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
             // The entries it was made from, which garbage collection keeps with it.
-            try "\(layerEntry.lastPathComponent)\n\(baseEntry.lastPathComponent)\n"
+            try "\(layerEntry.lastPathComponent)\n\(baseEntry.lastPathComponent)\n\(SystemConfigurator.localeEntryName(model, rootBase: baseEntry.lastPathComponent) ?? "")"
                 .write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
         }
         try store.recordRoot(entry, for: model.hostName)

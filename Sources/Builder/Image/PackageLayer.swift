@@ -30,7 +30,10 @@ struct PackageLayer {
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
         for package in set.packages {
             let name = "\(package.name)_\(package.version.replacingOccurrences(of: ":", with: "%3a"))_\(package.architecture).deb"
-            try FileManager.default.createSymbolicLink(at: repository.appendingPathComponent(name), withDestinationURL: debs.file(for: package))
+            // A hard link (a copy across file systems): apt-ftparchive would record where a
+            // symbolic link leads, which mmdebstrap's copy:// source cannot follow.
+            let file = debs.file(for: package).resolvingSymlinksInPath(), target = repository.appendingPathComponent(name)
+            if link(file.path, target.path) != 0 { try FileManager.default.copyItem(at: file, to: target) }
         }
         let index = try Command(executable: "/usr/bin/apt-ftparchive", arguments: ["packages", "."], workingDirectory: repository)
             .run(timeout: 600, outputFile: scratch.appendingPathComponent("Packages"))

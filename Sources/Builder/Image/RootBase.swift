@@ -2,20 +2,22 @@ import Foundation
 import ImageDSL
 
 /// The package layer made ready for fast configuration, as a store entry of its own: the
-/// layer's tree unpacked (`tree/`) and an ext4 image of that tree at the root size
-/// (`root.img`). A build hard-links the tree, configures the copy and replays only what
+/// layer's tree unpacked (`tree/`) and a disk holding only an ext4 file system of that tree,
+/// at the root partition's size and offset (`disk.raw`). A build hard-links the tree, configures the copy and replays only what
 /// configuration changed onto a copy of the image (`TreeDelta`), so changing a system's
 /// configuration costs seconds, not a file system made from scratch.
 struct RootBase {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 1
+    static let recipeVersion = 2
 
     let layer: URL
     let size: ByteCount
+    /// Where the root partition starts on the disk, in bytes.
+    let offset: Int
     let sourceDateEpoch: Int
 
     var entryName: String {
-        let identity = "imagec root base \(Self.recipeVersion)\n\(layer.lastPathComponent)\n\(size.bytes)\n"
+        let identity = "imagec root base \(Self.recipeVersion)\n\(layer.lastPathComponent)\n\(size.bytes) at \(offset)\n"
         return "\(CanonicalJSON.sha256(Data(identity.utf8)))-rootbase"
     }
 
@@ -37,6 +39,6 @@ struct RootBase {
         let needed = used + used / 10 + (64 << 20)
         guard needed <= size.bytes else { throw tooLarge(needed) }
         try Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
-            .make(folder.appendingPathComponent("root.img"), label: "root", uuid: uuid, size: size, from: tree)
+            .make(folder.appendingPathComponent("disk.raw"), offset: offset, label: "root", uuid: uuid, size: size, from: tree)
     }
 }

@@ -11,6 +11,9 @@ struct SystemConfigurator {
     let ids: ImageIdentifiers
     let aptSources: [AptSource]
     let sourceDateEpoch: Int
+    /// Where compiled locales are kept, by root base and locale list.
+    let store: Store
+    let rootBase: String
 
     func apply() throws {
         try writeIdentity()
@@ -28,6 +31,17 @@ struct SystemConfigurator {
                       owner: try accounts.uid(of: file.owner, forFile: file.path, in: model),
                       group: try accounts.gid(of: file.group, forFile: file.path, in: model))
         }
+    }
+
+    /// The store entry of the compiled locales of `model` on a root base; `nil` when it needs none.
+    static func localeEntryName(_ model: SystemModel, rootBase: String) -> String? {
+        let locales = generatedLocales(model)
+        guard !locales.isEmpty else { return nil }
+        return CanonicalJSON.sha256(Data("imagec locales 1\n\(rootBase)\n\(locales.joined(separator: "\n"))".utf8)) + "-locales"
+    }
+
+    private static func generatedLocales(_ model: SystemModel) -> [String] {
+        model.locales.filter { !["C", "C.UTF-8", "POSIX"].contains($0) }
     }
 
     // MARK: - Steps
@@ -63,10 +77,19 @@ struct SystemConfigurator {
         try link("/etc/localtime", to: "/usr/share/zoneinfo/\(model.timezone)")
         try write("/etc/timezone", "\(model.timezone)\n")
         try write("/etc/default/locale", "LANG=\(model.locales.first ?? "C.UTF-8")\n")
-        let generated = model.locales.filter { !["C", "C.UTF-8", "POSIX"].contains($0) }
+        let generated = Self.generatedLocales(model)
         if !generated.isEmpty {
             try write("/etc/locale.gen", generated.map { "\($0) \($0.split(separator: ".").last.map(String.init) ?? "UTF-8")\n" }.joined())
-            try run("/usr/sbin/chroot", [root.path, "/usr/sbin/locale-gen", "--keep-existing"], what: "locale-gen")
+            // Compiling locales takes a second or more each: the archive is kept in the store.
+            let archive = root.appendingPathComponent("usr/lib/locale/locale-archive")
+            let entry = try store.entry(Self.localeEntryName(model, rootBase: rootBase)!) { folder in
+                try? FileManager.default.removeItem(at: archive)
+                try run("/usr/sbin/chroot", [root.path, "/usr/sbin/locale-gen", "--keep-existing"], what: "locale-gen")
+                try FileManager.default.copyItem(at: archive, to: folder.appendingPathComponent("locale-archive"))
+            }
+            try? FileManager.default.removeItem(at: archive)
+            try FileManager.default.copyItem(at: entry.appendingPathComponent("locale-archive"), to: archive)
+            chmod(archive.path, 0o644)  // the store's copy is read-only
         }
         try write("/etc/default/keyboard", """
             XKBMODEL="pc105"
