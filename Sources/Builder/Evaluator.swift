@@ -137,7 +137,7 @@ public struct Evaluator: Sendable {
         }
 
         let program = scratch.appendingPathComponent("definition")
-        var arguments = [
+        let arguments = [
             "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-g",
             "-I", toolchain.moduleDirectory.path, "-L", toolchain.libraryDirectory.path, "-lImageDSL",
             "-Xlinker", "-rpath", "-Xlinker", toolchain.libraryDirectory.path,

@@ -165,6 +165,18 @@ struct BuildTests {
         #expect(kept.contains(changedImage.deletingLastPathComponent().lastPathComponent))
         #expect(kept.contains { $0.hasSuffix("-rootbase") } && kept.contains { $0.contains("-rootfs-") })
         #expect(try imagec.run("build", "--json", "systems/built1.swift").standardOutput.contains("\"image\": true"))
+
+        // A root size too small for the packages: both sizes, at the line that declares it.
+        let before = try entries(store.root)
+        try Self.definition.replacingOccurrences(of: "Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(1))",
+                                                 with: "Disk(rootSize: .mebibytes(300), minimumRootSize: .mebibytes(200))")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let tooSmall = try imagec.run("build", "systems/built1.swift")
+        #expect(tooSmall.status == 1)
+        #expect(tooSmall.standardError.contains("systems/built1.swift:12: error: the root file system needs about "), "\(tooSmall.standardError)")
+        #expect(tooSmall.standardError.contains(" but the root size is 300 MiB"))
+        #expect(try entries(store.root) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { $0.hasPrefix(".tmp-") } == [])
     }
 }
 

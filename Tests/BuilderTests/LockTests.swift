@@ -1,4 +1,4 @@
-import Builder
+@testable import Builder
 import Foundation
 import ImageDSL
 import Testing
@@ -79,6 +79,32 @@ struct LockTests {
             ])
         }
         #expect(!FileManager.default.fileExists(atPath: PackageLock.url(for: file).path))
+    }
+
+    @Test func anUnreachableSourceIsNamed() throws {
+        // Nothing listens on 127.0.0.1:9 (discard): the connection is refused.
+        let file = try repository(Self.definition.replacingOccurrences(
+            of: "OpenSSH()", with: #"AptSource(uris: ["http://127.0.0.1:9/debian"], suites: ["bookworm"], components: ["main"])"#))
+        do {
+            _ = try Locker().lock(try Support.evaluator().evaluate(file.path))
+            Issue.record("a lock was made from an unreachable source")
+        } catch let error as BuildEnvironmentError {
+            #expect("\(error)".hasPrefix("cannot reach the apt source http://127.0.0.1:9/debian bookworm InRelease: "), "\(error)")
+            #expect("\(error)".contains("Connection refused"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: PackageLock.url(for: file).path))
+    }
+}
+
+/// A tool missing on the build host is named with the Debian package that provides it.
+struct MissingToolTests {
+    @Test func theErrorNamesThePackage() throws {
+        let tools = Tools(environment: [:], scratch: try Support.temporaryDirectory())
+        #expect {
+            try tools.run("/nonexistent/sbin/mke2fs", [])
+        } throws: { error in
+            "\(error)" == "/nonexistent/sbin/mke2fs is missing: install the Debian package 'e2fsprogs' (scripts/setup installs everything)"
+        }
     }
 }
 

@@ -9,7 +9,7 @@ public struct ImageBuilder: Sendable {
     public var store: Store
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 4
+    static let recipeVersion = 5
 
     public init(store: Store) { self.store = store }
 
@@ -110,8 +110,9 @@ public struct ImageBuilder: Sendable {
             try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
             try log.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
             // The entries it was made from, which garbage collection keeps with it.
-            try "\(layerEntry.lastPathComponent)\n\(baseEntry.lastPathComponent)\n\(SystemConfigurator.localeEntryName(model, rootBase: baseEntry.lastPathComponent) ?? "")"
-                .write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
+            let inputs = [layerEntry.lastPathComponent, baseEntry.lastPathComponent]
+                + [SystemConfigurator.localeEntryName(model, rootBase: baseEntry.lastPathComponent)].compactMap { $0 }
+            try inputs.map { $0 + "\n" }.joined().write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
         }
         try store.recordRoot(entry, for: model.hostName)
         return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused, rootBaseReused: baseReused)

@@ -10,7 +10,7 @@ import ImageDSL
 /// the same tarball.
 struct PackageLayer {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 3
+    static let recipeVersion = 4
 
     let set: PackageLock.PackageSet
     let debs: DebCache
@@ -68,7 +68,8 @@ struct PackageLayer {
             #"if [ -x "$1/usr/sbin/update-initramfs" ] && ls "$1"/boot/vmlinuz-* >/dev/null 2>&1; then chroot "$1" update-initramfs -c -k all; fi"#,
             #"echo "man-db man-db/auto-update boolean true" | chroot "$1" debconf-set-selections"#,
             // Nothing of the build host, of mmdebstrap, secret or machine-unique.
-            #"rm -f "$1/etc/resolv.conf" "$1/etc/hostname" "$1/var/lib/systemd/random-seed" "$1"/etc/ssh/ssh_host_*"#,
+            #"rm -f "$1/etc/resolv.conf" "$1/etc/hostname" "$1/var/lib/systemd/random-seed""#,
+            MachineUniqueState.removalHook,
             #"rm -f "$1/etc/dpkg/dpkg.cfg.d/99mmdebstrap" "$1/etc/apt/apt.conf.d/99mmdebstrap""#,
             #": > "$1/etc/machine-id""#,
             #"rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*"#,

@@ -163,23 +163,9 @@ struct SystemConfigurator {
         for unit in model.units {
             if let contents = unit.contents { try write("/etc/systemd/system/\(unit.name)", contents) }
         }
-        // Stand-alone use: host keys are made at first boot; deployment injects stable ones.
-        try write("/etc/systemd/system/imagec-ssh-host-keys.service", """
-            [Unit]
-            Description=Create SSH host keys the deployment did not provide
-            Before=ssh.service
-            ConditionPathExists=/usr/bin/ssh-keygen
-            ConditionPathExistsGlob=!/etc/ssh/ssh_host_*_key
-
-            [Service]
-            Type=oneshot
-            ExecStart=/usr/bin/ssh-keygen -A
-
-            [Install]
-            WantedBy=multi-user.target
-
-            """)
-        var enabled = model.units.filter(\.enabled).map(\.name) + ["imagec-ssh-host-keys.service"]
+        // Stand-alone use: secrets are made at first boot; deployment injects each host's own.
+        for secret in MachineUniqueState.all { try write("/etc/systemd/system/\(secret.unitName)", secret.unit) }
+        var enabled = model.units.filter(\.enabled).map(\.name) + MachineUniqueState.all.map(\.unitName)
         if !model.network.interfaces.isEmpty { enabled.append("systemd-networkd.service") }
         let result = try Command(executable: "/usr/bin/systemctl", arguments: ["--root=\(root.path)", "enable"] + enabled)
             .run(timeout: 120, outputFile: root.deletingLastPathComponent().appendingPathComponent("systemctl.txt"))

@@ -57,9 +57,17 @@ struct PrivateApt {
     /// Downloads the package lists; an unreachable or incomplete source is an error naming it.
     func update() throws {
         let result = try run(["update", "-q"])
-        let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("Err:") || $0.hasPrefix("E:") }
+        // apt prints "Err:1 URI SUITE InRelease" and, indented on the next line, why.
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        var failures: [String] = []
+        for (index, line) in lines.enumerated() where line.hasPrefix("Err:") || (line.hasPrefix("E:") && failures.isEmpty) {
+            let source = line.split(separator: " ").dropFirst().joined(separator: " ")
+            let reason = lines.indices.contains(index + 1) && lines[index + 1].hasPrefix(" ")
+                ? ": " + lines[index + 1].trimmingCharacters(in: .whitespaces) : ""
+            failures.append(line.hasPrefix("E:") ? String(line.dropFirst(3)) : "cannot reach the apt source \(source)\(reason)")
+        }
         guard result.status == 0, failures.isEmpty else {
-            throw BuildEnvironmentError("cannot read the apt sources:\n  " + failures.joined(separator: "\n  "))
+            throw BuildEnvironmentError(failures.isEmpty ? "apt-get update failed:\n\(result.output)" : failures.joined(separator: "\n"))
         }
     }
 
