@@ -19,15 +19,15 @@ struct MachineUniqueState {
 
     static let all = [
         MachineUniqueState(name: "ssh-host-keys", paths: ["/etc/ssh/ssh_host_*"], tool: "/usr/bin/ssh-keygen",
-                      commands: ["/usr/bin/ssh-keygen -A"], neededBy: ["ssh.service"]),
+                           commands: ["/usr/bin/ssh-keygen -A"], neededBy: ["ssh.service"]),
         // A cluster shares one MUNGE key: deployment injects it; a machine alone makes its own.
         MachineUniqueState(name: "munge-key", paths: ["/etc/munge/munge.key"], tool: "/usr/sbin/mungekey",
-                      commands: ["/usr/sbin/mungekey --create --keyfile=/etc/munge/munge.key", "/bin/chown munge:munge /etc/munge/munge.key"],
-                      neededBy: ["munge.service"]),
+                           commands: ["/usr/sbin/mungekey --create --keyfile=/etc/munge/munge.key", "/bin/chown munge:munge /etc/munge/munge.key"],
+                           neededBy: ["munge.service"]),
         MachineUniqueState(name: "snakeoil-certificate",
-                      paths: ["/etc/ssl/private/ssl-cert-snakeoil.key", "/etc/ssl/certs/ssl-cert-snakeoil.pem"],
-                      tool: "/usr/sbin/make-ssl-cert", commands: ["/usr/sbin/make-ssl-cert generate-default-snakeoil"],
-                      neededBy: ["postgresql.service", "apache2.service", "nginx.service", "postfix.service"]),
+                           paths: ["/etc/ssl/private/ssl-cert-snakeoil.key", "/etc/ssl/certs/ssl-cert-snakeoil.pem"],
+                           tool: "/usr/sbin/make-ssl-cert", commands: ["/usr/sbin/make-ssl-cert generate-default-snakeoil"],
+                           neededBy: ["postgresql.service", "apache2.service", "nginx.service", "postfix.service"]),
         // Debian's default cluster, made at install with a random system identifier.
         MachineUniqueState(name: "postgresql-cluster", paths: ["/var/lib/postgresql/*/main", "/etc/postgresql/*/main"],
                            tool: "/usr/bin/pg_createcluster",
@@ -35,7 +35,7 @@ struct MachineUniqueState {
                            neededBy: ["postgresql.service"], after: ["imagec-snakeoil-certificate.service"]),
     ]
 
-    /// The shell command, for an mmdebstrap hook, that removes every generated secret under "$1".
+    /// The shell command, for an mmdebstrap hook, that removes all of it under "$1".
     static var removalHook: String {
         "rm -rf " + all.flatMap(\.paths).map { #""$1"\#($0)"# }.joined(separator: " ")
     }
