@@ -69,7 +69,8 @@ struct TreeDelta {
             } else if new.type == S_IFREG && new.info.st_mtim.tv_sec > time {
                 throw BuildEnvironmentError(
                     "\(child) of the package layer was changed in place through a hard link during configuration; "
-                        + "configuration must replace files, not edit them (the layer's tree is now damaged: run `imagec gc`)")
+                        + "configuration must replace files, not edit them (the root base is now damaged: remove "
+                        + "\(original.deletingLastPathComponent().path) and build again)")
             }
         }
         // Adding or removing entries changed the directory's times: set them back.
