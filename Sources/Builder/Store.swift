@@ -82,7 +82,7 @@ public struct Store: Sendable {
     private static func makeWritable(_ folder: URL) throws { try setWritable(folder, true) }
 
     /// Seals or unseals an entry: the folder and the files directly in it. Folders inside are
-    /// left alone: a root base's `tree/` keeps the exact modes the image's files have.
+    /// left alone: a package layer's `tree/` keeps the exact modes the image's files have.
     private static func setWritable(_ folder: URL, _ writable: Bool) throws {
         let children = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
         for url in [folder] + children {

@@ -90,15 +90,15 @@ public struct ImageBuilder: Sendable {
                 }
             }
         }
-        // A hard-link copy of the base's tree: configuration replaces files, never edits them.
+        // A hard-link copy of the layer's tree: configuration replaces files, never edits them.
         let root = scratch.appendingPathComponent("root")
-        try step("link tree") { try tools.run("/bin/cp", ["-al", baseEntry.appendingPathComponent("tree").path, root.path]) }
+        try step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
         let ids = ImageIdentifiers(digest: digest)
         try step("configure") {
             try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
                                    store: store, rootBase: baseEntry.lastPathComponent).apply()
         }
-        var delta = TreeDelta(original: baseEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
+        var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
         try step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
             let assembler = DiskAssembler(model: model, rootBase: baseEntry.appendingPathComponent("disk.raw"), delta: delta, ids: ids,

@@ -2,15 +2,16 @@ import Foundation
 import ImageDSL
 
 /// The package layer: a root file system with exactly the locked packages installed and
-/// configured, as a tarball in the store. It depends only on the lock set (and imagec's
+/// configured, as a tree (`tree/`) in the store. It depends only on the lock set (and imagec's
 /// recipe), so changing a system's configuration reuses it.
 ///
 /// mmdebstrap installs from a local repository made of the store's .debs, in its `unshare`
-/// mode (no mounts on the host), with `SOURCE_DATE_EPOCH` from the lock, so two builds give
-/// the same tarball.
+/// mode (no mounts on the host), in memory when there is room (`MemoryScratch`), with
+/// `SOURCE_DATE_EPOCH` from the lock; no file is newer than that date, so two builds give the
+/// same tree. The tree is never edited in place: builds configure a hard-link copy of it.
 struct PackageLayer {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 4
+    static let recipeVersion = 5
 
     let set: PackageLock.PackageSet
     let debs: DebCache
@@ -24,7 +25,7 @@ struct PackageLayer {
         return "\(CanonicalJSON.sha256(Data(identity.utf8)))-rootfs-\(set.distribution.release)-\(set.architecture.rawValue)"
     }
 
-    /// Makes the layer's files in `folder`: `rootfs.tar` and `build.log`.
+    /// Makes the layer's files in `folder`: `tree/` and `build.log`.
     func make(in folder: URL, scratch: URL, progress: (String) -> Void) throws {
         let repository = scratch.appendingPathComponent("repository")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
@@ -50,10 +51,15 @@ struct PackageLayer {
         guard release.status == 0 else { throw ToolError("apt-ftparchive release", release) }
         try FileManager.default.moveItem(at: scratch.appendingPathComponent("Release"), to: repository.appendingPathComponent("Release"))
 
-        progress("installing \(set.packages.count) packages with mmdebstrap")
+        // An installed tree takes about three times its .debs.
+        let debBytes = set.packages.reduce(UInt64(0)) { $0 + UInt64($1.size) }
+        let work = try MemoryScratch("layer-tree", needing: 4 * debBytes + (512 << 20), fallback: scratch)
+        defer { work.remove() }
+        let tree = work.url.appendingPathComponent("tree")
+        progress("installing \(set.packages.count) packages with mmdebstrap\(work.url.path.hasPrefix("/dev/shm/") ? " in memory" : "")")
         var environment = ProcessInfo.processInfo.environment
         environment["SOURCE_DATE_EPOCH"] = String(set.sourceDateEpoch)
-        environment["TMPDIR"] = scratch.path
+        environment["TMPDIR"] = work.url.path
         environment["LC_ALL"] = "C"
         // Package configuration, not download, is what takes time. The initramfs is made
         // once at the end instead of after the kernel and again by its trigger; man-db's index
@@ -77,26 +83,33 @@ struct PackageLayer {
         var arguments = [
             // Every locked package by name: the repository holds only the locked versions, so
             // this installs exactly the lock.
-            "--mode=unshare", "--variant=apt", "--format=tar", "--dpkgopt=force-unsafe-io",
+            "--mode=unshare", "--variant=apt", "--format=directory", "--dpkgopt=force-unsafe-io",
             "--include=\(set.packages.map(\.name).joined(separator: ","))",
             "--aptopt=APT::Install-Recommends \"false\"",
         ]
         arguments += essentialHooks.map { "--essential-hook=\($0)" } + customizeHooks.map { "--customize-hook=\($0)" }
-        arguments += [set.distribution.release, folder.appendingPathComponent("rootfs.tar").path,
+        arguments += [set.distribution.release, tree.path,
                       "deb [trusted=yes] copy://\(repository.path) ./"]
         let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)
             .run(timeout: 3600, outputFile: folder.appendingPathComponent("build.log"))
         guard result.status == 0 else { throw ToolError("mmdebstrap", result) }
-        try checkInstalled(folder.appendingPathComponent("rootfs.tar"), scratch: scratch)
+        try checkInstalled(tree)
+
+        let tools = Tools(environment: ["LC_ALL": "C"], scratch: scratch)
+        // Files maintainer scripts wrote get the lock's date, like those from the packages.
+        try tools.run("/bin/sh", ["-c", #"find "$1" -newermt "@$2" -print0 | xargs -0r touch -h -d "@$2""#,
+                                  "sh", tree.path, String(set.sourceDateEpoch)])
+        let destination = folder.appendingPathComponent("tree")
+        if work.isOnOtherFileSystem(than: folder) {
+            try tools.run("/bin/cp", ["-a", tree.path, destination.path])
+        } else {
+            try FileManager.default.moveItem(at: tree, to: destination)
+        }
     }
 
     /// The layer must hold exactly the locked packages: no more, no fewer.
-    private func checkInstalled(_ tarball: URL, scratch: URL) throws {
-        let statusFile = scratch.appendingPathComponent("status.txt")
-        let status = try Command(executable: "/usr/bin/tar", arguments: ["-xOf", tarball.path, "./var/lib/dpkg/status"])
-            .run(timeout: 300, outputFile: statusFile)
-        guard status.status == 0 else { throw ToolError("tar", status) }
-        let text = try String(contentsOf: statusFile, encoding: .utf8)
+    private func checkInstalled(_ tree: URL) throws {
+        let text = try String(contentsOf: tree.appendingPathComponent("var/lib/dpkg/status"), encoding: .utf8)
         let installed = Set(text.split(separator: "\n").filter { $0.hasPrefix("Package: ") }.map { String($0.dropFirst(9)) })
         let locked = Set(set.packages.map(\.name))
         guard installed == locked else {
