@@ -38,6 +38,10 @@ public struct OperatingSystem: Sendable {
     public var units: [SystemdUnit] = []
     public var mounts: [Mount] = []
     public var services: [ServiceDeclaration] = []
+    /// Checks declared directly (defaults and services add theirs when resolved).
+    public var checks: [Check] = []
+    /// Checks turned off, by name, with where: applied after the services are folded.
+    public var removedChecks: [String: SourceLocation] = [:]
 
     /// Where each declaration came from, keyed like `user:alice` or `file:/etc/motd`.
     public internal(set) var sources: [String: SourceLocation] = [:]

@@ -41,29 +41,14 @@ struct BuildCommand: ParsableCommand {
         let progress: @Sendable (String) -> Void = { [quiet] message in
             if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
         }
-        let evaluation = try Evaluator.standard().evaluate(file)
-        evaluation.diagnostics.forEach(Report.print)
-        var systems = evaluation.systems
-        if let system {
-            guard let match = evaluation.system(named: system) else {
-                throw UsageError("\(file) declares no system named '\(system)'")
-            }
-            systems = [match]
-        }
-        let lockFile = PackageLock.url(for: evaluation.file)
-        var lock = try PackageLock.read(from: lockFile)
-        if lock == nil {
-            progress("no lock file: writing \(Report.relative(lockFile.path)) (commit it)")
-            lock = try Locker().lock(evaluation, progress: progress).0
-        }
-        let store = Store(root: Store.defaultRoot)
-        let builder = ImageBuilder(store: store)
+        let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+        let builder = definition.builder, lock = definition.lock, lockFile = definition.lockFile
         var results: [[String: JSONValue]] = []
-        for system in systems {
-            let result = try builder.build(system, lock: lock!, lockFile: lockFile, progress: progress)
+        for system in definition.systems {
+            let result = try definition.build(system, progress: progress)
             if check {
                 progress("checking: building \(system.model.hostName) again from scratch")
-                if let difference = try builder.check(result, system: system, lock: lock!, lockFile: lockFile, progress: progress) {
+                if let difference = try builder.check(result, system: system, lock: lock, lockFile: lockFile, progress: progress) {
                     throw BuildFailure("\(system.model.hostName) is not reproducible: \(difference)")
                 }
                 progress("reproducible: a second build from scratch gave the same bytes")

@@ -76,6 +76,7 @@ struct Summary {
         row("files", model.files.map(\.path).joined(separator: ", "))
         row("units", model.units.filter(\.enabled).map(\.name).joined(separator: ", "))
         row("mounts", model.mounts.map { "\($0.what) on \($0.mountPoint)" }.joined(separator: ", "))
+        row("checks", (model.checks ?? []).map(\.name).joined(separator: ", "))
     }
 
     private mutating func row(_ label: String, _ value: String) {

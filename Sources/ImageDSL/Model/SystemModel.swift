@@ -26,6 +26,9 @@ public struct SystemModel: Codable, Equatable, Sendable {
     public var units: [SystemdUnit]
     public var mounts: [Mount]
     public var services: [ServiceRecord]
+    /// What `imagec test` verifies on the booted image, sorted by name; `nil` in the canonical
+    /// form: checks do not change the image, so they are not part of its digest.
+    public var checks: [Check]?
     /// Where each part was declared, keyed like `user:alice` or `file:/etc/motd`;
     /// `nil` in the canonical form.
     public var sources: [String: SourceLocation]?
@@ -34,6 +37,7 @@ public struct SystemModel: Codable, Equatable, Sendable {
     public var canonical: SystemModel {
         var model = self
         model.sources = nil
+        model.checks = nil
         return model
     }
 

@@ -15,6 +15,7 @@ extension OperatingSystem {
         var kernelArguments = self.kernelArguments
         var files = Table<File>(), units = Table<SystemdUnit>(), mounts = Table<Mount>()
         var users = Table<User>(), groups = Table<Group>()
+        var checks = Table<Check>()
 
         // What services contribute; two services setting the same thing differently is an error.
         func merge<Value: Equatable>(
@@ -43,6 +44,7 @@ extension OperatingSystem {
             case .group(let group): merge(group, into: &groups, key: group.name, what: "group", from: contribution)
             case .kernelArguments(let arguments):
                 kernelArguments += arguments.filter { !kernelArguments.contains($0) }
+            case .check(let check): merge(check, into: &checks, key: check.name, what: "check", from: contribution)
             }
         }
         // What the system declares itself wins over what services contribute.
@@ -62,6 +64,23 @@ extension OperatingSystem {
             if packages.insert("sudo").inserted { sources["package:sudo"] = sources["user:\(sudoers[0].name)"] }
         }
         for file in self.files { files[file.path] = file }
+
+        // Every system's own checks, then the declared ones (which may replace them), less
+        // those turned off.
+        for check in [Check.bootCompleted(), Check("host name", .hostName(hostName ?? "")),
+                      Check("users", .users(users.values.map { Check.UserExpectation(name: $0.name, uid: $0.uid) }.sorted { $0.name < $1.name }))]
+            where checks[check.name] == nil
+        {
+            checks[check.name] = check
+            sources["check:\(check.name)"] = sources["check:\(check.name)"] ?? location
+        }
+        for check in self.checks { checks[check.name] = check }
+        for (name, removal) in self.removedChecks.sorted(by: { $0.key < $1.key }) {
+            if checks[name] == nil, self.sources["check:\(name)"] == nil {
+                problems.append(Diagnostic("cannot remove check '\(name)': the system has no such check", at: removal))
+            }
+            checks[name] = nil
+        }
 
         let kernelPackage = self.kernelPackage ?? distribution.defaultKernelPackage(for: architecture)
         sources["package:\(kernelPackage)"] = sources["kernel"] ?? location
@@ -99,6 +118,7 @@ extension OperatingSystem {
             units: units.values.sorted { $0.name < $1.name },
             mounts: mounts.values.sorted { $0.mountPoint < $1.mountPoint },
             services: services.enumerated().sorted { ($0.element.type, $0.offset) < ($1.element.type, $1.offset) }.map(\.element),
+            checks: checks.values.sorted { $0.name < $1.name },
             sources: sources)
         problems += SystemValidator(model, users: users.values, groups: groups.values).problems
         return (hostName == nil ? nil : model, problems)

@@ -16,6 +16,7 @@ struct SystemValidator {
         checkDisk()
         checkKernel()
         checkAptSources()
+        checkChecks()
     }
 
     private mutating func problem(_ message: String, at key: String) {
@@ -258,6 +259,32 @@ struct SystemValidator {
         for argument in model.kernelArguments where argument.isEmpty || argument.contains(where: \.isWhitespace) {
             problem("kernel argument '\(argument)' is empty or contains spaces; give each argument separately",
                     at: "kernelArgument:\(argument)")
+        }
+    }
+
+    private mutating func checkChecks() {
+        for check in model.checks ?? [] {
+            let key = "check:\(check.name)"
+            if !(check.timeout > 0 && check.timeout <= 3600) {
+                problem("timeout \(check.timeout) of check '\(check.name)' is not between 0 and 3600 seconds", at: key)
+            }
+            if check.name.isEmpty { problem("a check has an empty name", at: key) }
+            switch check.probe {
+            case .unitActive(let unit):
+                let suffix = unit.split(separator: ".").last.map(String.init) ?? ""
+                if unit.wholeMatch(of: /[A-Za-z0-9:_.@\\-]+/) == nil || !SystemdUnit.suffixes.contains(suffix) || unit.hasPrefix(".") {
+                    problem("'\(unit)' in check '\(check.name)' is not a systemd unit name such as nginx.service", at: key)
+                }
+            case .listening(let port, _):
+                if !(1...65535).contains(port) { problem("port \(port) in check '\(check.name)' is not between 1 and 65535", at: key) }
+            case .command(let command, _):
+                if command.allSatisfy(\.isWhitespace) {
+                    problem("check '\(check.name)' has an empty command", at: key)
+                }
+            case .mounted(let mountPoint, _):
+                if !mountPoint.hasPrefix("/") { problem("mount point '\(mountPoint)' in check '\(check.name)' is not an absolute path", at: key) }
+            case .bootCompleted, .hostName, .users: break
+            }
         }
     }
 

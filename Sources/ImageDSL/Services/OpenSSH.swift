@@ -1,6 +1,7 @@
 /// The OpenSSH server: installs `openssh-server`, writes its settings to
 /// `/etc/ssh/sshd_config.d/50-imagec.conf`, enables `ssh.service` and opens its port in the
-/// system's firewall, if it has one.
+/// system's firewall, if it has one. `imagec test` checks that `ssh.service` is active and
+/// that the port listens.
 ///
 /// Host keys are never in the image: they are injected per host at deployment, or created
 /// on first boot for stand-alone use.
@@ -37,6 +38,8 @@ public struct OpenSSH: Service {
         ServiceExtension.file(File("/etc/ssh/sshd_config.d/50-imagec.conf", contents: configuration))
         ServiceExtension.enable("ssh.service")
         ServiceExtension.extendIfPresent(Firewall.self, with: FirewallRule(.tcp, port: port))
+        ServiceExtension.check(.unitActive("ssh.service"))
+        ServiceExtension.check(.listening(port: port))
     }
 
     var configuration: String {

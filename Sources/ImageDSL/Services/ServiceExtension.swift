@@ -15,6 +15,7 @@ public struct ServiceExtension: Sendable {
         case group(Group)
         case kernelArguments([String])
         case mount(Mount)
+        case check(Check)
     }
 
     /// A contribution to another service type.
@@ -48,6 +49,9 @@ public struct ServiceExtension: Sendable {
     }
     /// A file system mounted at boot.
     public static func mount(_ mount: Mount) -> ServiceExtension { .init(target: .system(.mount(mount))) }
+
+    /// A check `imagec test` runs on the booted image (the system may remove it by name).
+    public static func check(_ check: Check) -> ServiceExtension { .init(target: .system(.check(check))) }
 
     /// Contributes `value` to the system's service of type `type`. The system must have one,
     /// unless the type has a default instance, which is then added.

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Runs shell commands in a test guest as root, over SSH with a throw-away key, through the
+/// port QEMU forwards on 127.0.0.1. The guest's host keys are its own first-boot keys, which
+/// die with the overlay, so they are not remembered.
+struct GuestShell {
+    let port: Int
+    let key: URL
+    let scratch: URL
+
+    /// Makes the throw-away key pair in `scratch`; returns the shell and the public key line.
+    static func make(port: Int, scratch: URL) throws -> (GuestShell, String) {
+        let key = scratch.appendingPathComponent("id_ed25519")
+        let made = try Command(executable: "/usr/bin/ssh-keygen", arguments: ["-q", "-t", "ed25519", "-N", "", "-C", "imagec-test", "-f", key.path])
+            .run(timeout: 30, outputFile: scratch.appendingPathComponent("ssh-keygen.txt"))
+        guard made.status == 0 else { throw ToolError("ssh-keygen", made) }
+        let publicKey = try String(contentsOf: scratch.appendingPathComponent("id_ed25519.pub"), encoding: .utf8)
+        return (GuestShell(port: port, key: key, scratch: scratch), publicKey.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The `ssh` arguments that reach the guest (also printed for `--keep-running`).
+    var sshArguments: [String] {
+        ["-i", key.path, "-p", "\(port)", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+    }
+
+    /// Runs `script` with `sh` in the guest; output is standard output and error together.
+    func run(_ script: String, timeout: Double) throws -> Command.Result {
+        try Command(executable: "/usr/bin/ssh", arguments: sshArguments + ["--", "sh -c \(Self.quote(script))"])
+            .run(timeout: timeout, outputFile: scratch.appendingPathComponent("ssh-output.txt"))
+    }
+
+    /// `text` as one single-quoted shell word.
+    static func quote(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import ImageDSL
+
+/// `imagec test`: boots the very image in the store, by digest, on a throw-away overlay, with
+/// each firmware the system targets, runs the system's checks in it and records the result
+/// against the digest.
+///
+/// The guest is reached over SSH as root with a key made for this run. The key, a sshd
+/// drop-in allowing it, and a network file giving the test network card an address by DHCP
+/// reach the guest as a systemd credential (`tmpfiles.extra`, SMBIOS type 11): they exist only
+/// in the overlay, and the store's image is checked against its SHA-256 before and after.
+public struct ImageTester: Sendable {
+    public var store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public struct Options: Sendable {
+        /// Test only with these firmwares (all the system targets when `nil`).
+        public var firmwares: [String]?
+        /// Leave the (last) machine running and print how to reach it.
+        public var keepRunning = false
+        /// Seconds for the guest to answer over SSH; default 120 with KVM, 300 with TCG.
+        public var bootTimeout: Double?
+
+        public init(firmwares: [String]? = nil, keepRunning: Bool = false, bootTimeout: Double? = nil) {
+            self.firmwares = firmwares
+            self.keepRunning = keepRunning
+            self.bootTimeout = bootTimeout
+        }
+    }
+
+    /// Tests `build`'s image of `model`; one record per firmware, saved in the store.
+    public func test(
+        _ build: ImageBuilder.Result, model: SystemModel, options: Options = Options(), progress: @escaping (String) -> Void
+    ) throws -> [TestRecord] {
+        guard model.services.contains(where: { $0.type == OpenSSH.name }), !model.network.interfaces.isEmpty else {
+            throw DefinitionError(.invalid, [Diagnostic(
+                "imagec test reaches the guest over SSH: system '\(model.hostName)' needs the OpenSSH service and a network interface",
+                at: model.location(of: "system"))])
+        }
+        let targeted: [GuestMachine.Firmware] = model.firmware == .both ? [.bios, .uefi] : model.firmware == .bios ? [.bios] : [.uefi]
+        let firmwares = try options.firmwares.map { names in
+            try names.map { name in
+                guard let firmware = GuestMachine.Firmware(rawValue: name), targeted.contains(firmware) else {
+                    throw BuildFailure("\(model.hostName) does not target firmware '\(name)' (it targets \(targeted.map(\.rawValue).joined(separator: " and ")))")
+                }
+                return firmware
+            }
+        } ?? targeted
+
+        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-test-\(model.hostName)")
+        Interruption.removeOnInterrupt(scratch)
+        try? FileManager.default.removeItem(at: scratch)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        var keepScratch = false
+        defer {
+            if !keepScratch {
+                try? FileManager.default.removeItem(at: scratch)
+                Interruption.forget(scratch)
+            }
+        }
+
+        let recorded = try String(contentsOf: build.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8).prefix(64)
+        try verify(build.image, against: String(recorded), when: "before the test")
+        let kernel = layerKernel(of: build.entry)
+        let (accelerator, reason) = Accelerator.choose(kernel: kernel, store: store, scratch: scratch)
+        progress("accelerator: \(accelerator.rawValue) (\(reason))")
+        let bootTimeout = options.bootTimeout ?? (accelerator == .kvm ? 120 : 300)
+
+        var records: [TestRecord] = []
+        for (index, firmware) in firmwares.enumerated() {
+            let folder = scratch.appendingPathComponent(firmware.rawValue)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let keep = options.keepRunning && index == firmwares.count - 1
+            records.append(try boot(build, model: model, firmware: firmware, accelerator: accelerator, folder: folder,
+                                    bootTimeout: bootTimeout, keepRunning: keep, progress: progress))
+            if keep { keepScratch = true; Interruption.forget(scratch) }
+        }
+        if !keepScratch { try verify(build.image, against: String(recorded), when: "after the test") }
+        return records
+    }
+
+    private func boot(
+        _ build: ImageBuilder.Result, model: SystemModel, firmware: GuestMachine.Firmware, accelerator: Accelerator, folder: URL,
+        bootTimeout: Double, keepRunning: Bool, progress: (String) -> Void
+    ) throws -> TestRecord {
+        let started = Date()
+        let (shell, publicKey) = try GuestShell.make(port: 0, scratch: folder)
+        let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
+                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey)])
+        let guest = GuestShell(port: machine.sshPort, key: shell.key, scratch: folder)
+        defer { if !keepRunning { machine.stop() } }
+        progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
+
+        var record = TestRecord(
+            entry: build.entry.lastPathComponent, hostName: model.hostName, firmware: firmware.rawValue,
+            accelerator: accelerator.rawValue, passed: false, failure: nil,
+            started: ISO8601DateFormatter().string(from: started), bootSeconds: nil, seconds: 0, checks: [],
+            imagecVersion: Imagec.version)
+        func finish(_ failure: String?) throws -> TestRecord {
+            record.failure = failure
+            record.passed = failure == nil
+            record.seconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
+            if !keepRunning { machine.stop() }
+            let saved = try record.save(console: machine.console, in: store)
+            if let failure {
+                let tail = machine.consoleText().split(separator: "\n", omittingEmptySubsequences: false).suffix(60).joined(separator: "\n")
+                progress("FAILED: \(failure)\nlast 60 lines of the console:\n\(tail)\nwhole console: \(saved.path)/console.log")
+            } else {
+                progress("passed \(record.checks.count) checks with \(firmware.rawValue) in \(record.seconds) s")
+            }
+            return record
+        }
+
+        // Booting: until SSH answers, the machine stops, the kernel panics or time runs out.
+        while true {
+            let console = machine.consoleText()
+            if let panic = console.split(separator: "\n").first(where: { $0.contains("Kernel panic") }) {
+                return try finish("kernel panic: \(panic.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            if !machine.isRunning {
+                return try finish("the machine stopped before SSH answered: \(machine.qemuMessages().trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            if Date().timeIntervalSince(started) > bootTimeout {
+                return try finish("the guest did not answer over SSH within the boot timeout of \(Int(bootTimeout)) s")
+            }
+            if let answer = try? guest.run("true", timeout: 15), answer.status == 0 { break }
+            Thread.sleep(forTimeInterval: 2)
+        }
+        record.bootSeconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
+        progress("booted: SSH answered after \(record.bootSeconds!) s")
+
+        let runner = CheckRunner(shell: guest)
+        let checks = (model.checks ?? []).sorted { ($0.name == "boot" ? 0 : 1, $0.name) < ($1.name == "boot" ? 0 : 1, $1.name) }
+        for check in checks {
+            let outcome = runner.run(check)
+            record.checks.append(outcome)
+            progress("\(outcome.passed ? "pass" : "FAIL") \(check.name) (\(outcome.seconds) s)")
+            if !outcome.passed {
+                progress(outcome.output.split(separator: "\n").prefix(30).map { "    \($0)" }.joined(separator: "\n"))
+            }
+        }
+        if keepRunning {
+            machine.detach()
+            progress("""
+                the machine keeps running (QEMU pid \(machine.processIdentifier)); reach it with
+                  ssh \(guest.sshArguments.joined(separator: " "))
+                its console is \(machine.console.path); stop it with: kill \(machine.processIdentifier)
+                """)
+        }
+        let failed = record.checks.filter { !$0.passed }.map(\.name)
+        return try finish(failed.isEmpty ? nil : "check\(failed.count == 1 ? "" : "s") failed: \(failed.joined(separator: ", "))")
+    }
+
+    /// The credential that makes the test channel in the guest: root's throw-away key, a sshd
+    /// drop-in that lets it in (read before the image's own settings), and DHCP on the test card.
+    static func injection(publicKey: String) -> String {
+        let network = #"[Match]\nMACAddress=\#(GuestMachine.macAddress)\n\n[Network]\nDHCP=ipv4\n"#
+        let sshd = #"PermitRootLogin prohibit-password\nAuthorizedKeysFile /run/imagec-test/authorized_keys\n"#
+        return """
+            d /run/imagec-test 0700 root root -
+            f+ /run/imagec-test/authorized_keys 0600 root root - \(publicKey)
+            f+ /run/systemd/network/10-imagec-test.network 0644 root root - \(network)
+            f+ /etc/ssh/sshd_config.d/00-imagec-test.conf 0644 root root - \(sshd)
+
+            """
+    }
+
+    /// A kernel from the image's package layer, for the KVM probe.
+    private func layerKernel(of entry: URL) -> URL? {
+        let inputs = (try? String(contentsOf: entry.appendingPathComponent("inputs"), encoding: .utf8)) ?? ""
+        guard let layer = inputs.split(separator: "\n").first(where: { $0.contains("-rootfs-") }) else { return nil }
+        let boot = store.root.appendingPathComponent("\(layer)/tree/boot")
+        let kernel = ((try? FileManager.default.contentsOfDirectory(atPath: boot.path)) ?? []).sorted().last { $0.hasPrefix("vmlinuz-") }
+        return kernel.map { boot.appendingPathComponent($0) }
+    }
+
+    private func verify(_ image: URL, against recorded: String, when: String) throws {
+        let actual = try SparseFile.sha256(of: image)
+        guard actual == recorded else {
+            throw BuildFailure("the store image \(image.path) does not match its SHA-256 \(when) (\(actual), recorded \(recorded)): the store is damaged; remove the entry and build again")
+        }
+    }
+}
