@@ -27,6 +27,9 @@ struct ShowCommand: ParsableCommand {
     @Flag(name: .long, help: "Evaluate even when a cached result exists.")
     var noCache = false
 
+    @Flag(name: .long, help: "Also show whether each system's current image is built and has passed `imagec test`.")
+    var status = false
+
     func run() throws {
         let evaluation = try Evaluator.standard(useCache: !noCache).evaluate(file)
         evaluation.diagnostics.forEach(Report.print)
@@ -47,7 +50,17 @@ struct ShowCommand: ParsableCommand {
             }
             return
         }
-        Swift.print(systems.map(Summary.init).map(\.text).joined(separator: "\n"), terminator: "")
+        var summaries = systems.map(Summary.init)
+        if status {
+            let lockFile = PackageLock.url(for: evaluation.file)
+            let lock = try PackageLock.read(from: lockFile)
+            let store = Store(root: Store.defaultRoot)
+            for (index, system) in systems.enumerated() {
+                let entry = try lock.map { try ImageBuilder.entryName(of: system, lock: $0, lockFile: lockFile) }
+                summaries[index].row("status", entry.map { TestRecord.status(of: $0, in: store) } ?? "not locked (imagec lock)")
+            }
+        }
+        Swift.print(summaries.map(\.text).joined(separator: "\n"), terminator: "")
     }
 }
 
@@ -79,7 +92,7 @@ struct Summary {
         row("checks", (model.checks ?? []).map(\.name).joined(separator: ", "))
     }
 
-    private mutating func row(_ label: String, _ value: String) {
+    mutating func row(_ label: String, _ value: String) {
         guard !value.isEmpty else { return }
         text += "  " + label.padding(toLength: 13, withPad: " ", startingAt: 0) + value + "\n"
     }

@@ -52,8 +52,8 @@ struct BuildTests {
             let (process, output, errors) = try start(arguments)
             process.waitUntilExit()
             return CommandLineTests.Run(status: process.terminationStatus,
-                                        standardOutput: try String(contentsOf: output, encoding: .utf8),
-                                        standardError: try String(contentsOf: errors, encoding: .utf8))
+                                        standardOutput: String(decoding: try Data(contentsOf: output), as: UTF8.self),
+                                        standardError: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
         }
 
         /// Starts a build and kills it with SIGKILL once its progress shows `line`.

@@ -32,6 +32,12 @@ public struct ImageBuilder: Sendable {
         return CanonicalJSON.sha256(data)
     }
 
+    /// The store entry name a build of `system` has (or will have): `<digest>-<host>`.
+    public static func entryName(of system: Evaluation.System, lock: PackageLock, lockFile: URL) throws -> String {
+        let set = try lock.set(for: system.model, lockFile: lockFile)
+        return "\(try digest(of: system, set: set))-\(system.model.hostName)"
+    }
+
     public func build(
         _ system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
     ) throws -> Result {

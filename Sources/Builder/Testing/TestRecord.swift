@@ -30,6 +30,18 @@ public struct TestRecord: Codable, Sendable {
         }
     }
 
+    /// One line on whether `entry` has passed: the latest record per firmware.
+    public static func status(of entry: String, in store: Store) -> String {
+        guard store.entry(entry) != nil else { return "not built" }
+        var latest: [String: TestRecord] = [:]
+        for record in all(for: entry, in: store) { latest[record.firmware] = record }
+        guard !latest.isEmpty else { return "built, not tested (imagec test)" }
+        return latest.values.sorted { $0.firmware < $1.firmware }.map { record in
+            (record.passed ? "passed" : "FAILED") + " with \(record.firmware) on \(record.started)"
+                + (record.failure.map { " (\($0))" } ?? "")
+        }.joined(separator: "; ")
+    }
+
     /// Saves the record and the console log, complete or not at all.
     func save(console: URL, in store: Store) throws -> URL {
         let folder = store.root.appendingPathComponent(".tests/\(entry)")

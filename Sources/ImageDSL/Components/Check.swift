@@ -34,6 +34,11 @@ public struct Check: Codable, Hashable, Sendable, SystemComponent {
     public struct UserExpectation: Codable, Hashable, Sendable {
         public var name: String
         public var uid: Int?
+
+        public init(name: String, uid: Int?) {
+            self.name = name
+            self.uid = uid
+        }
     }
 
     /// Unique within a system: what `RemoveCheck` and reports name it by.

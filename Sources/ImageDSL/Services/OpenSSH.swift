@@ -39,7 +39,7 @@ public struct OpenSSH: Service {
         ServiceExtension.enable("ssh.service")
         ServiceExtension.extendIfPresent(Firewall.self, with: FirewallRule(.tcp, port: port))
         ServiceExtension.check(.unitActive("ssh.service"))
-        ServiceExtension.check(.listening(port: port))
+        if validate().isEmpty { ServiceExtension.check(.listening(port: port)) }
     }
 
     var configuration: String {
