@@ -33,4 +33,19 @@ struct CheckTests {
         #expect(checks.first?.probe == .command("sinfo --version", prints: "slurm"))
         #expect(model?.canonical == plain.canonical)
     }
+
+    @Test func declaredFileSystemsAreCheckedAsMounted() throws {
+        let system = OperatingSystem {
+            HostName("node1")
+            Disk(rootSize: .gibibytes(4)) {
+                Partition("scratch", mountPoint: "/scratch", size: .gibibytes(10), fileSystem: .ext4)
+                PersistentVolume("data", mountPoint: "/data", size: .gibibytes(100), fileSystem: .xfs)
+                PersistentVolume("home", mountPoint: "/home", size: .tebibytes(4), fileSystem: .xfs, device: "/dev/sdb")
+            }
+        }
+        let checks = try #require(system.resolve().model?.checks)
+        #expect(checks.filter { $0.name.hasPrefix("mounted") }.map(\.probe) == [
+            .mounted("/data", atLeast: .gibibytes(90)), .mounted("/scratch", atLeast: .gibibytes(9)),
+        ])
+    }
 }

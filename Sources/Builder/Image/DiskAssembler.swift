@@ -168,7 +168,7 @@ struct Tools {
     static let packages = [
         "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "tune2fs": "e2fsprogs", "tar": "tar", "mkswap": "util-linux",
         "grub-mkimage": "grub-common", "mformat": "mtools", "mmd": "mtools", "mcopy": "mtools", "sfdisk": "fdisk",
-        "mmdebstrap": "mmdebstrap", "apt-ftparchive": "apt-utils", "qemu-img": "qemu-utils", "systemctl": "systemd",
+        "mmdebstrap": "mmdebstrap", "mkfs.xfs": "xfsprogs", "mkfs.btrfs": "btrfs-progs", "mkfs.vfat": "dosfstools", "apt-ftparchive": "apt-utils", "qemu-img": "qemu-utils", "systemctl": "systemd",
     ]
 
     /// Creates the file if needed and sets its size.

@@ -20,7 +20,9 @@ final class GuestMachine {
     private(set) var arguments: [String] = []
 
     /// Makes the overlay in `folder` and starts the machine.
-    init(image: URL, firmware: Firmware, accelerator: Accelerator, folder: URL, credentials: [String: String], memoryMiB: Int = 2048) throws {
+    /// `disks` are attached after the image, as further virtio disks.
+    init(image: URL, firmware: Firmware, accelerator: Accelerator, folder: URL, credentials: [String: String], disks: [URL] = [],
+         memoryMiB: Int = 2048) throws {
         self.folder = folder
         sshPort = try Self.freePort()
         let overlay = folder.appendingPathComponent("overlay.qcow2")
@@ -38,6 +40,7 @@ final class GuestMachine {
             "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:\(sshPort)-:22",
             "-device", "virtio-net-pci,netdev=n0,mac=\(Self.macAddress)",
         ]
+        for disk in disks { arguments += ["-drive", "file=\(disk.path),format=raw,if=virtio"] }
         if accelerator == .kvm { arguments += ["-cpu", "host"] }
         if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
         for (name, value) in credentials.sorted(by: { $0.key < $1.key }) {

@@ -87,7 +87,8 @@ public struct ImageTester: Sendable {
         let started = Date()
         let (shell, publicKey) = try GuestShell.make(port: 0, scratch: folder)
         let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
-                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey)])
+                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey)],
+                                       disks: try volumes(of: model, in: folder))
         let guest = GuestShell(port: machine.sshPort, key: shell.key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
@@ -164,6 +165,24 @@ public struct ImageTester: Sendable {
             f+ /etc/ssh/sshd_config.d/00-imagec-test.conf 0644 root root - \(sshd)
 
             """
+    }
+
+    /// A blank, formatted, sparse disk for each persistent volume found by its label (those a
+    /// deployment attaches as a disk of their own), so the image mounts them as it will.
+    private func volumes(of model: SystemModel, in folder: URL) throws -> [URL] {
+        let tools = Tools(environment: ["LC_ALL": "C"], scratch: folder)
+        return try model.disk.persistentVolumes.filter { $0.device == nil }.map { volume in
+            let file = folder.appendingPathComponent("volume-\(volume.name).raw")
+            try tools.truncate(file, to: volume.size.bytes)
+            switch volume.fileSystem {
+            case .xfs: try tools.run("/usr/sbin/mkfs.xfs", ["-q", "-L", volume.name, file.path])
+            case .btrfs: try tools.run("/usr/bin/mkfs.btrfs", ["-q", "-L", volume.name, file.path])
+            case .vfat: try tools.run("/usr/sbin/mkfs.vfat", ["-n", volume.name, file.path])
+            case .swap: try tools.run("/usr/sbin/mkswap", ["-L", volume.name, file.path])
+            case .ext4: try tools.run("/usr/sbin/mke2fs", ["-q", "-F", "-t", "ext4", "-L", volume.name, file.path])
+            }
+            return file
+        }
     }
 
     /// A kernel from the image's package layer, for the KVM probe.

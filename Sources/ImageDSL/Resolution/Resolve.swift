@@ -67,9 +67,14 @@ extension OperatingSystem {
 
         // Every system's own checks, then the declared ones (which may replace them), less
         // those turned off.
-        for check in [Check.bootCompleted(), Check("host name", .hostName(hostName ?? "")),
-                      Check("users", .users(users.values.map { Check.UserExpectation(name: $0.name, uid: $0.uid) }.sorted { $0.name < $1.name }))]
-            where checks[check.name] == nil
+        var own = [Check.bootCompleted(), Check("host name", .hostName(hostName ?? "")),
+                   Check("users", .users(users.values.map { Check.UserExpectation(name: $0.name, uid: $0.uid) }.sorted { $0.name < $1.name }))]
+        // Declared file systems are mounted, at 90 % of their size or more (file system
+        // overhead); a persistent volume named by a device of its own is left to the machine.
+        let mounted = disk.partitions.compactMap { partition in partition.mountPoint.map { ($0, partition.size, partition.fileSystem) } }
+            + disk.persistentVolumes.filter { $0.device == nil }.map { ($0.mountPoint, $0.size, $0.fileSystem) }
+        own += mounted.filter { $0.2 != .swap }.map { Check.mounted($0.0, atLeast: ByteCount(bytes: $0.1.bytes / 10 * 9)) }
+        for check in own where checks[check.name] == nil
         {
             checks[check.name] = check
             sources["check:\(check.name)"] = sources["check:\(check.name)"] ?? location
