@@ -9,6 +9,8 @@ final class GuestMachine {
 
     /// The MAC address of the machine's network card, which the injected network file matches.
     static let macAddress = "52:54:00:1c:ec:01"
+    /// The guest's and the host's addresses on QEMU's user network (its defaults).
+    static let guestAddress = "10.0.2.15", hostAddress = "10.0.2.2"
 
     let folder: URL
     let sshPort: Int
@@ -37,7 +39,7 @@ final class GuestMachine {
             "-display", "none", "-nodefaults", "-no-reboot",
             "-serial", "file:\(console.path)",
             "-drive", "file=\(overlay.path),format=qcow2,if=virtio",
-            "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:\(sshPort)-:22",
+            "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:\(sshPort)-\(Self.guestAddress):22",
             "-device", "virtio-net-pci,netdev=n0,mac=\(Self.macAddress)",
         ]
         for disk in disks { arguments += ["-drive", "file=\(disk.path),format=raw,if=virtio"] }

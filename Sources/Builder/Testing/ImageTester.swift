@@ -6,7 +6,7 @@ import ImageDSL
 /// against the digest.
 ///
 /// The guest is reached over SSH as root with a key made for this run. The key, a sshd
-/// drop-in allowing it, and a network file giving the test network card an address by DHCP
+/// drop-in allowing it, and a network file giving the test network card a fixed address
 /// reach the guest as a systemd credential (`tmpfiles.extra`, SMBIOS type 11): they exist only
 /// in the overlay, and the store's image is checked against its SHA-256 before and after.
 public struct ImageTester: Sendable {
@@ -154,9 +154,10 @@ public struct ImageTester: Sendable {
     }
 
     /// The credential that makes the test channel in the guest: root's throw-away key, a sshd
-    /// drop-in that lets it in (read before the image's own settings), and DHCP on the test card.
+    /// drop-in that lets it in (read before the image's own settings), and a fixed address on
+    /// the test card (not DHCP: a firewall in the image may drop the offers).
     static func injection(publicKey: String) -> String {
-        let network = #"[Match]\nMACAddress=\#(GuestMachine.macAddress)\n\n[Network]\nDHCP=ipv4\n"#
+        let network = #"[Match]\nMACAddress=\#(GuestMachine.macAddress)\n\n[Network]\nAddress=\#(GuestMachine.guestAddress)/24\nGateway=\#(GuestMachine.hostAddress)\n"#
         let sshd = #"PermitRootLogin prohibit-password\nAuthorizedKeysFile /run/imagec-test/authorized_keys\n"#
         return """
             d /run/imagec-test 0700 root root -
