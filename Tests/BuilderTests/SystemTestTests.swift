@@ -2,7 +2,8 @@ import Builder
 import Foundation
 import Testing
 
-/// `imagec test` end to end under QEMU (TCG here): a good system passes with SeaBIOS and
+/// `imagec test` end to end under QEMU (TCG here): a good system (whose sshd lets in only
+/// group adm: the test channel must still get in) passes with SeaBIOS and
 /// OVMF; a check on a missing package, a unit that fails and a kernel argument that kills
 /// init each fail with the right message; a guest too slow for the boot timeout fails with
 /// the console's tail; Ctrl-C leaves no QEMU and no overlay.
@@ -16,7 +17,7 @@ struct SystemTestTests {
             HostName("tested1")
             KernelArguments("net.ifnames=0")
             SerialConsole()
-            OpenSSH(permitRootLogin: .no)
+            OpenSSH(permitRootLogin: .no, extraConfig: ["AllowGroups adm"])
             Network { Interface("eth0", .dhcp) }
             User("alice", uid: 2001)
             Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(1))

@@ -43,7 +43,8 @@ struct MachineUniqueState {
     var unitName: String { "imagec-\(name).service" }
 
     /// The first-boot unit: runs before the units that need the secret, and only when the
-    /// program is installed and the secret is missing.
+    /// program is installed and the secret is missing. systemd expands `$VAR` and `${VAR}` in
+    /// `ExecStart`, so each `$` of a command is written `$$`.
     var unit: String {
         """
         [Unit]
@@ -56,7 +57,7 @@ struct MachineUniqueState {
 
         [Service]
         Type=oneshot
-        \(commands.map { "ExecStart=\($0)" }.joined(separator: "\n"))
+        \(commands.map { "ExecStart=" + $0.replacingOccurrences(of: "$", with: "$$") }.joined(separator: "\n"))
 
         [Install]
         WantedBy=sysinit.target

@@ -87,7 +87,7 @@ public struct ImageTester: Sendable {
         let started = Date()
         let (shell, publicKey) = try GuestShell.make(port: 0, scratch: folder)
         let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
-                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey)],
+                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey, model: model)],
                                        disks: try volumes(of: model, in: folder))
         let guest = GuestShell(port: machine.sshPort, key: shell.key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
@@ -156,9 +156,14 @@ public struct ImageTester: Sendable {
     /// The credential that makes the test channel in the guest: root's throw-away key, a sshd
     /// drop-in that lets it in (read before the image's own settings), and a fixed address on
     /// the test card (not DHCP: a firewall in the image may drop the offers).
-    static func injection(publicKey: String) -> String {
+    static func injection(publicKey: String, model: SystemModel) -> String {
         let network = #"[Match]\nMACAddress=\#(GuestMachine.macAddress)\n\n[Network]\nAddress=\#(GuestMachine.guestAddress)/24\nGateway=\#(GuestMachine.hostAddress)\n"#
-        let sshd = #"PermitRootLogin prohibit-password\nAuthorizedKeysFile /run/imagec-test/authorized_keys\n"#
+        var sshd = #"PermitRootLogin prohibit-password\nAuthorizedKeysFile /run/imagec-test/authorized_keys\n"#
+        // sshd adds up AllowUsers and AllowGroups lines: where the image restricts logins, root joins the list.
+        let settings = model.files.filter { $0.path.hasPrefix("/etc/ssh/sshd_config") }
+            .flatMap { $0.contents.split(separator: "\n") }.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
+        if settings.contains(where: { $0.hasPrefix("allowgroups") }) { sshd += #"AllowGroups root\n"# }
+        if settings.contains(where: { $0.hasPrefix("allowusers") }) { sshd += #"AllowUsers root\n"# }
         return """
             d /run/imagec-test 0700 root root -
             f+ /run/imagec-test/authorized_keys 0600 root root - \(publicKey)
