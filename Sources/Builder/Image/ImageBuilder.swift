@@ -9,7 +9,7 @@ public struct ImageBuilder: Sendable {
     public var store: Store
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 6
+    static let recipeVersion = 7
 
     public init(store: Store) { self.store = store }
 

@@ -136,9 +136,11 @@ struct SystemConfigurator {
                 lines.append("UUID=\(ids.fileSystemUUID(partition.name)) \(mountPoint) \(partition.fileSystem.rawValue) defaults 0 2")
             }
         }
-        // Persistent volumes are never formatted by the image; a missing one does not stop the boot.
+        // Persistent volumes are never formatted by the image; a missing one does not stop the
+        // boot (nofail: nothing waits for it). A slow one is still mounted: 10 s was too short
+        // for a disk to show up under emulation (OVMF, TCG).
         for volume in model.disk.persistentVolumes {
-            let options = (volume.mountOptions + ["nofail", "x-systemd.device-timeout=10s"]).joined(separator: ",")
+            let options = (volume.mountOptions + ["nofail", "x-systemd.device-timeout=90s"]).joined(separator: ",")
             lines.append("\(volume.device ?? "LABEL=\(volume.name)") \(volume.mountPoint) \(volume.fileSystem.rawValue) \(options) 0 2")
         }
         for mount in model.mounts {
