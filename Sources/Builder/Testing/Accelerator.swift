@@ -10,9 +10,12 @@ public enum Accelerator: String, Codable, Sendable {
     case kvm, tcg
 
     /// The accelerator to use and why.
-    static func choose(kernel: URL?, store: Store, scratch: URL) -> (Accelerator, String) {
+    static func choose(kernel: URL?, store: Store, scratch: URL) throws -> (Accelerator, String) {
         if let forced = ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] {
-            if let accelerator = Accelerator(rawValue: forced) { return (accelerator, "IMAGEC_ACCEL=\(forced)") }
+            guard let accelerator = Accelerator(rawValue: forced) else {
+                throw BuildFailure("IMAGEC_ACCEL is '\(forced)': set it to kvm or tcg, or unset it to let imagec probe KVM")
+            }
+            return (accelerator, "IMAGEC_ACCEL=\(forced)")
         }
         guard FileManager.default.isReadableFile(atPath: "/dev/kvm"), FileManager.default.isWritableFile(atPath: "/dev/kvm") else {
             return (.tcg, "no usable /dev/kvm")

@@ -63,7 +63,7 @@ public struct ImageTester: Sendable {
         let recorded = try String(contentsOf: build.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8).prefix(64)
         try verify(build.image, against: String(recorded), when: "before the test")
         let kernel = layerKernel(of: build.entry)
-        let (accelerator, reason) = Accelerator.choose(kernel: kernel, store: store, scratch: scratch)
+        let (accelerator, reason) = try Accelerator.choose(kernel: kernel, store: store, scratch: scratch)
         progress("accelerator: \(accelerator.rawValue) (\(reason))")
         let bootTimeout = options.bootTimeout ?? (accelerator == .kvm ? 120 : 300)
 
