@@ -19,7 +19,6 @@ final class GuestMachine {
     var console: URL { folder.appendingPathComponent("console.log") }
     var isRunning: Bool { process.isRunning }
     var processIdentifier: Int32 { process.processIdentifier }
-    private(set) var arguments: [String] = []
 
     /// Makes the overlay in `folder` and starts the machine.
     /// `disks` are attached after the image, as further virtio disks.
@@ -34,7 +33,7 @@ final class GuestMachine {
         guard created.status == 0 else { throw ToolError("qemu-img create", created) }
         FileManager.default.createFile(atPath: console.path, contents: nil)
 
-        arguments = [
+        var arguments = [
             "-accel", accelerator.rawValue, "-machine", "q35", "-m", "\(memoryMiB)", "-smp", "2",
             "-display", "none", "-nodefaults", "-no-reboot",
             "-serial", "file:\(console.path)",

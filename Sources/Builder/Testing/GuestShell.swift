@@ -8,14 +8,14 @@ struct GuestShell {
     let key: URL
     let scratch: URL
 
-    /// Makes the throw-away key pair in `scratch`; returns the shell and the public key line.
-    static func make(port: Int, scratch: URL) throws -> (GuestShell, String) {
-        let key = scratch.appendingPathComponent("id_ed25519")
+    /// Makes a throw-away key pair in `folder`: the private key's path and the public key line.
+    static func makeKey(in folder: URL) throws -> (key: URL, publicKey: String) {
+        let key = folder.appendingPathComponent("id_ed25519")
         let made = try Command(executable: "/usr/bin/ssh-keygen", arguments: ["-q", "-t", "ed25519", "-N", "", "-C", "imagec-test", "-f", key.path])
-            .run(timeout: 30, outputFile: scratch.appendingPathComponent("ssh-keygen.txt"))
+            .run(timeout: 30, outputFile: folder.appendingPathComponent("ssh-keygen.txt"))
         guard made.status == 0 else { throw ToolError("ssh-keygen", made) }
-        let publicKey = try String(contentsOf: scratch.appendingPathComponent("id_ed25519.pub"), encoding: .utf8)
-        return (GuestShell(port: port, key: key, scratch: scratch), publicKey.trimmingCharacters(in: .whitespacesAndNewlines))
+        let publicKey = try String(contentsOf: folder.appendingPathComponent("id_ed25519.pub"), encoding: .utf8)
+        return (key, publicKey.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The `ssh` arguments that reach the guest (also printed for `--keep-running`).

@@ -85,11 +85,11 @@ public struct ImageTester: Sendable {
         bootTimeout: Double, keepRunning: Bool, progress: (String) -> Void
     ) throws -> TestRecord {
         let started = Date()
-        let (shell, publicKey) = try GuestShell.make(port: 0, scratch: folder)
+        let (key, publicKey) = try GuestShell.makeKey(in: folder)
         let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
                                        credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey, model: model)],
                                        disks: try volumes(of: model, in: folder))
-        let guest = GuestShell(port: machine.sshPort, key: shell.key, scratch: folder)
+        let guest = GuestShell(port: machine.sshPort, key: key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
 
