@@ -1,10 +1,10 @@
-import Builder
+@testable import Builder
 import Foundation
 import Testing
 
 /// `imagec test` end to end under QEMU (TCG here): a good system (whose sshd lets in only
-/// group adm: the test channel must still get in) passes with SeaBIOS and
-/// OVMF; a check on a missing package, a unit that fails and a kernel argument that kills
+/// group adm: the test channel must still get in, and whose data volume is `/dev/sdb`: the
+/// test machine must give a disk that name) passes with SeaBIOS and OVMF; a check on a missing package, a unit that fails and a kernel argument that kills
 /// init each fail with the right message; a guest too slow for the boot timeout fails with
 /// the console's tail; Ctrl-C leaves no QEMU and no overlay.
 @Suite(.serialized)
@@ -20,7 +20,9 @@ struct SystemTestTests {
             OpenSSH(permitRootLogin: .no, extraConfig: ["AllowGroups adm"])
             Network { Interface("eth0", .dhcp) }
             User("alice", uid: 2001)
-            Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(1))
+            Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(1)) {
+                PersistentVolume("data", mountPoint: "/data", size: .gibibytes(1), device: "/dev/sdb")
+            }
             Check.command("cat /etc/motd", prints: "TESTED", name: "motd")
             File("/etc/motd", contents: "TESTED\\n")
         \(extra)
@@ -41,6 +43,16 @@ struct SystemTestTests {
         return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// The disk a device-named persistent volume gets in the test machine.
+    @Test func standInDisks() {
+        #expect(ImageTester.standIn(for: "/dev/sdb")! == (.scsi, 1))
+        #expect(ImageTester.standIn(for: "/dev/vdc")! == (.virtio, 2))
+        #expect(ImageTester.standIn(for: "/dev/nvme1n1")! == (.nvme, 1))
+        for device in ["/dev/sda", "/dev/md0", "/dev/disk/by-id/wwn-0x5000", "/dev/nvme0n1p2", "/dev/sdb1"] {
+            #expect(ImageTester.standIn(for: device) == nil, "\(device)")
+        }
+    }
+
     @Test func testFromTheCommandLine() throws {
         let folder = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -54,7 +66,8 @@ struct SystemTestTests {
         let good = try imagec.run("test", "systems/tested1.swift")
         #expect(good.status == 0, "\(good.standardError)")
         #expect(good.standardError.contains("accelerator: "))
-        for line in ["pass boot", "pass host name", "pass users", "pass motd", "pass unit ssh.service active", "pass port 22/tcp listening"] {
+        for line in ["pass boot", "pass host name", "pass users", "pass motd", "pass unit ssh.service active", "pass port 22/tcp listening",
+                     "pass mounted /data"] {
             #expect(good.standardError.components(separatedBy: line).count == 3, "'\(line)' should appear once per firmware")
         }
         #expect(good.standardOutput.contains("passed tested1 bios") && good.standardOutput.contains("passed tested1 uefi"))

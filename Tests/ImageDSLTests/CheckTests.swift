@@ -45,7 +45,8 @@ struct CheckTests {
         }
         let checks = try #require(system.resolve().model?.checks)
         #expect(checks.filter { $0.name.hasPrefix("mounted") }.map(\.probe) == [
-            .mounted("/data", atLeast: .gibibytes(90)), .mounted("/scratch", atLeast: .gibibytes(9)),
+            .mounted("/data", atLeast: .gibibytes(90)), .mounted("/home", atLeast: ByteCount(bytes: (4 << 40) / 10 * 9)),
+            .mounted("/scratch", atLeast: .gibibytes(9)),
         ])
     }
 }

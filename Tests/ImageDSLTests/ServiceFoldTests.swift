@@ -85,11 +85,15 @@ struct ServiceFoldTests {
     @Test func multipleInstanceServices() throws {
         let (model, problems) = fold {
             NFSMount("nfs:/export/home", at: "/home")
-            NFSMount("nfs:/export/scratch", at: "/scratch")
+            NFSMount("nfs:/export/scratch", at: "/scratch", automount: false)
         }
         #expect(problems == [])
         #expect(model?.mounts.map(\.mountPoint) == ["/home", "/scratch"])
         #expect(model?.packages == ["nfs-common"])
+        // Homes mount on first access, so a machine boots without its server; /scratch at boot.
+        #expect(model?.mounts.map(\.options) == [
+            ["defaults", "_netdev", "x-systemd.automount", "x-systemd.mount-timeout=30s"], ["defaults", "_netdev"],
+        ])
     }
 
     @Test func declaredFileWinsOverServiceFile() throws {

@@ -7,6 +7,20 @@ import Foundation
 final class GuestMachine {
     enum Firmware: String, Codable, Sendable, CaseIterable { case bios, uefi }
 
+    /// How a disk is attached, which decides the name the guest's kernel gives it:
+    /// `/dev/vdX` (virtio), `/dev/sdX` (SCSI), `/dev/nvmeNn1` (NVMe).
+    enum Bus: String, Sendable { case virtio, scsi, nvme }
+
+    /// A raw disk attached besides the image. Virtio and NVMe disks are named in order. Linux
+    /// names SCSI (and SATA) disks as their probes finish, in any order, so a SCSI disk meant
+    /// to be `/dev/sdX` (`slot`: 1 for sdb) is plugged in once the guest has named the one
+    /// before it (the image is sda).
+    struct Disk: Sendable {
+        var file: URL
+        var bus: Bus
+        var slot: Int = 0
+    }
+
     /// The MAC address of the machine's network card, which the injected network file matches.
     static let macAddress = "52:54:00:1c:ec:01"
     /// The guest's and the host's addresses on QEMU's user network (its defaults).
@@ -21,9 +35,9 @@ final class GuestMachine {
     var processIdentifier: Int32 { process.processIdentifier }
 
     /// Makes the overlay in `folder` and starts the machine.
-    /// `disks` are attached after the image, as further virtio disks.
-    init(image: URL, firmware: Firmware, accelerator: Accelerator, folder: URL, credentials: [String: String], disks: [URL] = [],
-         memoryMiB: Int = 2048) throws {
+    /// The image is attached on `imageBus`, `disks` after it.
+    init(image: URL, firmware: Firmware, accelerator: Accelerator, folder: URL, credentials: [String: String],
+         imageBus: Bus = .virtio, disks: [Disk] = [], memoryMiB: Int = 2048) throws {
         self.folder = folder
         sshPort = try Self.freePort()
         let overlay = folder.appendingPathComponent("overlay.qcow2")
@@ -31,17 +45,33 @@ final class GuestMachine {
             "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image.path, overlay.path,
         ]).run(timeout: 60, outputFile: folder.appendingPathComponent("qemu-img.txt"))
         guard created.status == 0 else { throw ToolError("qemu-img create", created) }
-        FileManager.default.createFile(atPath: console.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: console.path, contents: nil)
 
         var arguments = [
             "-accel", accelerator.rawValue, "-machine", "q35", "-m", "\(memoryMiB)", "-smp", "2",
             "-display", "none", "-nodefaults", "-no-reboot",
             "-serial", "file:\(console.path)",
-            "-drive", "file=\(overlay.path),format=qcow2,if=virtio",
-            "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:\(sshPort)-\(Self.guestAddress):22",
-            "-device", "virtio-net-pci,netdev=n0,mac=\(Self.macAddress)",
         ]
-        for disk in disks { arguments += ["-drive", "file=\(disk.path),format=raw,if=virtio"] }
+        let attached = [Disk(file: overlay, bus: imageBus)] + disks
+        if attached.contains(where: { $0.bus == .scsi }) { arguments += ["-device", "virtio-scsi-pci,id=scsi0"] }
+        var later: [(device: String, after: String)] = []
+        for (index, disk) in attached.enumerated() {
+            arguments += ["-drive", "file=\(disk.file.path),format=\(index == 0 ? "qcow2" : "raw"),if=none,id=disk\(index)"]
+            if index > 0, disk.bus == .scsi {
+                let previous = Character(UnicodeScalar(UInt8(ascii: "a") + UInt8(disk.slot - 1)))
+                later.append(("scsi-hd,drive=disk\(index),bus=scsi0.0,channel=0,scsi-id=\(disk.slot),lun=0,id=plug\(index)", "[sd\(previous)] Attached SCSI disk"))
+                continue
+            }
+            let device = switch disk.bus {
+            case .virtio: "virtio-blk-pci,drive=disk\(index)"
+            case .scsi: "scsi-hd,drive=disk\(index),bus=scsi0.0,channel=0,scsi-id=\(disk.slot),lun=0"
+            case .nvme: "nvme,drive=disk\(index),serial=imagec\(index)"
+            }
+            arguments += ["-device", device + (index == 0 ? ",bootindex=0" : "")]
+        }
+        arguments += ["-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:\(sshPort)-\(Self.guestAddress):22",
+                      "-device", "virtio-net-pci,netdev=n0,mac=\(Self.macAddress)"]
+        if !later.isEmpty { arguments += ["-qmp", "unix:\(folder.appendingPathComponent("qmp.sock").path),server=on,wait=off"] }
         if accelerator == .kvm { arguments += ["-cpu", "host"] }
         if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
         for (name, value) in credentials.sorted(by: { $0.key < $1.key }) {
@@ -51,11 +81,64 @@ final class GuestMachine {
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         let output = folder.appendingPathComponent("qemu.txt")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = process.standardOutput
         do { try process.run() } catch { throw BuildEnvironmentError("cannot start QEMU: \(error.localizedDescription)") }
         Interruption.killOnInterrupt(process.processIdentifier)
+        if !later.isEmpty { plug(later) }
+    }
+
+    /// Plugs each device once the console shows its predecessor's name, in the background.
+    private func plug(_ devices: [(device: String, after: String)]) {
+        let socket = folder.appendingPathComponent("qmp.sock").path
+        let console = console, pid = process.processIdentifier
+        let running: @Sendable () -> Bool = { kill(pid, 0) == 0 }
+        Thread.detachNewThread {
+            for (device, after) in devices {
+                while running(), !String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self).contains(after) {
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+                guard running() else { return }
+                Self.monitor(socket, #"{"execute":"device_add","arguments":{"# + device.split(separator: ",").map { part -> String in
+                    let pair = part.split(separator: "=", maxSplits: 1)
+                    let key = pair.count == 2 ? String(pair[0]) : "driver", value = String(pair.last!)
+                    return Int(value).map { #""\#(key)":\#($0)"# } ?? #""\#(key)":"\#(value)""#
+                }.joined(separator: ",") + "}}")
+            }
+        }
+    }
+
+    /// Sends one command to QEMU's monitor (QMP) and waits for its answer.
+    private static func monitor(_ path: String, _ command: String) {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.prefix(buffer.count - 1).enumerated() { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { return }
+        // The greeting, then capabilities negotiation, then the command: one answer line each.
+        var pending = ""
+        func answer() {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !pending.contains("\"return\"") && !pending.contains("\"error\"") && !pending.contains("\"QMP\"") {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count <= 0 { return }
+                pending += String(decoding: buffer.prefix(count), as: UTF8.self)
+            }
+            pending = ""
+        }
+        answer()
+        for line in [#"{"execute":"qmp_capabilities"}"#, command] {
+            _ = (line + "\n").withCString { write(descriptor, $0, strlen($0)) }
+            answer()
+        }
     }
 
     /// What the console has printed so far.

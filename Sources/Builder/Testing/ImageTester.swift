@@ -86,9 +86,10 @@ public struct ImageTester: Sendable {
     ) throws -> TestRecord {
         let started = Date()
         let (key, publicKey) = try GuestShell.makeKey(in: folder)
+        let (imageBus, disks) = try disks(of: model, in: folder, progress: progress)
         let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
                                        credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey, model: model)],
-                                       disks: try volumes(of: model, in: folder))
+                                       imageBus: imageBus, disks: disks)
         let guest = GuestShell(port: machine.sshPort, key: key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
@@ -173,22 +174,60 @@ public struct ImageTester: Sendable {
             """
     }
 
-    /// A blank, formatted, sparse disk for each persistent volume found by its label (those a
-    /// deployment attaches as a disk of their own), so the image mounts them as it will.
-    private func volumes(of model: SystemModel, in folder: URL) throws -> [URL] {
-        let tools = Tools(environment: ["LC_ALL": "C"], scratch: folder)
-        return try model.disk.persistentVolumes.filter { $0.device == nil }.map { volume in
+    /// A blank, formatted, sparse disk for each persistent volume, so the image mounts them as
+    /// it will on the machine: those found by label as further virtio disks, those named by a
+    /// device (`/dev/sdb`, `/dev/vdb`, `/dev/nvme1n1`) on the bus that gives them that name, with
+    /// the image on the same bus ahead of them. A device name no bus gives is reported.
+    private func disks(of model: SystemModel, in folder: URL, progress: (String) -> Void) throws -> (imageBus: GuestMachine.Bus, disks: [GuestMachine.Disk]) {
+        var placed: [(volume: PersistentVolume, disk: GuestMachine.Disk, order: Int)] = []
+        for volume in model.disk.persistentVolumes {
             let file = folder.appendingPathComponent("volume-\(volume.name).raw")
-            try tools.truncate(file, to: volume.size.bytes)
-            switch volume.fileSystem {
-            case .xfs: try tools.run("/usr/sbin/mkfs.xfs", ["-q", "-L", volume.name, file.path])
-            case .btrfs: try tools.run("/usr/bin/mkfs.btrfs", ["-q", "-L", volume.name, file.path])
-            case .vfat: try tools.run("/usr/sbin/mkfs.vfat", ["-n", volume.name, file.path])
-            case .swap: try tools.run("/usr/sbin/mkswap", ["-L", volume.name, file.path])
-            case .ext4: try tools.run("/usr/sbin/mke2fs", ["-q", "-F", "-t", "ext4", "-L", volume.name, file.path])
+            guard let device = volume.device else {
+                placed.append((volume, .init(file: file, bus: .virtio), 1000 + placed.count))
+                continue
             }
-            return file
+            guard let (bus, number) = Self.standIn(for: device) else {
+                progress("note: no disk of the test machine is named \(device): volume '\(volume.name)' is not attached")
+                continue
+            }
+            placed.append((volume, .init(file: file, bus: bus, slot: number), number))
         }
+        // The image takes the first name on the bus the named disks use: sda, nvme0n1, vda.
+        let named = placed.map(\.disk).filter { $0.bus != .virtio || $0.slot > 0 }
+        let imageBus: GuestMachine.Bus = named.contains { $0.bus == .scsi } ? .scsi
+            : named.contains { $0.bus == .nvme } && !named.contains { $0.bus == .nvme && $0.slot == 0 } ? .nvme : .virtio
+        let tools = Tools(environment: ["LC_ALL": "C"], scratch: folder)
+        for (volume, disk, _) in placed {
+            try tools.truncate(disk.file, to: volume.size.bytes)
+            let path = disk.file.path
+            switch volume.fileSystem {
+            case .xfs: try tools.run("/usr/sbin/mkfs.xfs", ["-q", "-L", volume.name, path])
+            case .btrfs: try tools.run("/usr/bin/mkfs.btrfs", ["-q", "-L", volume.name, path])
+            case .vfat: try tools.run("/usr/sbin/mkfs.vfat", ["-n", volume.name, path])
+            case .swap: try tools.run("/usr/sbin/mkswap", ["-L", volume.name, path])
+            case .ext4: try tools.run("/usr/sbin/mke2fs", ["-q", "-F", "-t", "ext4", "-L", volume.name, path])
+            }
+        }
+        // Device-named disks first, in the order of their names; label-found virtio disks last
+        // (a virtio device name then follows the image and the named ones).
+        return (imageBus, placed.sorted { $0.order < $1.order }.map(\.disk))
+    }
+
+    /// The bus and the position on it that give a disk the name `device`:
+    /// `/dev/sdb` is SCSI target 1, `/dev/vdc` the third virtio disk, `/dev/nvme1n1` the second NVMe.
+    /// `nil` for a name no bus gives (`/dev/sda`, `/dev/md0`, `/dev/disk/by-id/…`).
+    static func standIn(for device: String) -> (GuestMachine.Bus, Int)? {
+        let name = device.hasPrefix("/dev/") ? String(device.dropFirst(5)) : device
+        let letters = "abcdefghijklmnopqrstuvwxyz"
+        if name.count == 3, name.hasPrefix("sd") || name.hasPrefix("vd"),
+           let position = letters.firstIndex(of: name.last!).map({ letters.distance(from: letters.startIndex, to: $0) }),
+           position >= 1 {
+            return (name.hasPrefix("sd") ? .scsi : .virtio, position)
+        }
+        if name.hasPrefix("nvme"), name.hasSuffix("n1"), let number = Int(name.dropFirst(4).dropLast(2)), number >= 0, number < 8 {
+            return (.nvme, number)
+        }
+        return nil
     }
 
     /// A kernel from the image's package layer, for the KVM probe.
