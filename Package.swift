@@ -24,14 +24,17 @@ let package = Package(
             name: "Builder",
             dependencies: ["ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
-        .target(name: "Deployer", dependencies: ["ImageDSL", "Builder"], exclude: ["README.md"]),
+        // Ceph's C client libraries, for the RBD pool.
+        .systemLibrary(name: "CRBD", providers: [.apt(["librbd-dev", "librados-dev"])]),
+        .target(name: "Deployer", dependencies: ["ImageDSL", "Builder", "CRBD"], exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",
-            dependencies: ["Builder", "ImageDSL", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Builder", "Deployer", "ImageDSL", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["README.md"]),
         .testTarget(name: "ImageDSLTests", dependencies: ["ImageDSL"]),
         .testTarget(
             name: "BuilderTests", dependencies: ["Builder", "ImageDSL"],
             exclude: ["Golden", "Invalid"]),
+        .testTarget(name: "DeployerTests", dependencies: ["Deployer", "Builder", "ImageDSL"]),
     ]
 )

@@ -15,6 +15,9 @@ public struct Evaluator: Sendable {
     public var compileTimeout: Double = 300
     /// Where each evaluation gets its scratch folder (removed afterwards).
     public var scratchRoot = FileManager.default.temporaryDirectory
+    /// The templates folder for files with none above them (a file git hands a textconv
+    /// driver lives in a temporary folder).
+    public var fallbackTemplates: URL?
 
     public init(toolchain: DSLToolchain, sandbox: Sandbox, cache: EvaluationCache?, timeout: Double = 60) {
         self.toolchain = toolchain
@@ -44,7 +47,12 @@ public struct Evaluator: Sendable {
         }
         // Read every input once: what is hashed is exactly what is compiled.
         var templates: [SourceFile] = []
-        for template in Self.templates(for: file) {
+        var found = Self.templates(for: file)
+        if found.isEmpty, let fallbackTemplates {
+            found = ((try? FileManager.default.contentsOfDirectory(atPath: fallbackTemplates.path)) ?? [])
+                .filter { $0.hasSuffix(".swift") }.sorted().map { fallbackTemplates.appendingPathComponent($0) }
+        }
+        for template in found {
             guard let data = FileManager.default.contents(atPath: template.path) else {
                 throw UsageError("\(template.path): cannot read template")
             }

@@ -9,11 +9,12 @@ struct ImagecCommand: ParsableCommand {
         commandName: "imagec",
         abstract: "Compile declarative system definitions into reproducible OS images.",
         discussion: """
-            Exit status: 0 on success, 1 when a definition is invalid, 2 for a usage error, \
+            Exit status: 0 on success, 1 when a definition is invalid (for `imagec diff`: a side does not evaluate), 2 for a usage error, \
             3 when the build host lacks something imagec needs, 4 when `imagec test` ran and a check failed.
             """,
         version: Imagec.version,
-        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, GCCommand.self])
+        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, DiffCommand.self, AffectedCommand.self,
+                      GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() {
@@ -27,6 +28,8 @@ struct ImagecCommand: ParsableCommand {
             Interruption.exit(1)
         } catch is TestsFailed {
             Interruption.exit(4)
+        } catch is ReviewCommand.SideFailed {
+            Interruption.exit(1)
         } catch let error as BuildFailure {
             Report.error(error.description)
             Interruption.exit(1)

@@ -24,6 +24,11 @@ struct ShowCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the canonical model as JSON.")
     var json = false
 
+    @Flag(name: .long, help: """
+        Print the canonical model, for git's textconv (diff.imagec.textconv): a file outside a         definitions folder uses the templates of the current one, and a file that does not         evaluate prints its errors and its source instead, so git log -p goes on.
+        """)
+    var canonical = false
+
     @Flag(name: .long, help: "Evaluate even when a cached result exists.")
     var noCache = false
 
@@ -31,6 +36,7 @@ struct ShowCommand: ParsableCommand {
     var status = false
 
     func run() throws {
+        if canonical { return try printCanonical() }
         let evaluation = try Evaluator.standard(useCache: !noCache).evaluate(file)
         evaluation.diagnostics.forEach(Report.print)
         Report.printed(evaluation.output)
@@ -61,6 +67,22 @@ struct ShowCommand: ParsableCommand {
             }
         }
         Swift.print(summaries.map(\.text).joined(separator: "\n"), terminator: "")
+    }
+
+    private func printCanonical() throws {
+        var evaluator = try Evaluator.standard(useCache: !noCache)
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        evaluator.fallbackTemplates = (try? ReviewSides.definitionsFolder(from: directory))?.appendingPathComponent("templates")
+        do {
+            let systems = try evaluator.evaluate(file).systems
+            FileHandle.standardOutput.write(systems.count == 1 ? systems[0].canonicalJSON
+                : try CanonicalJSON.encode(value: systems.map(\.model.canonical)))
+        } catch let error as DefinitionError {
+            let source = String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
+            Swift.print("// imagec: this definition does not evaluate:")
+            for diagnostic in error.diagnostics { Swift.print("// \(diagnostic.message)" + (diagnostic.location.map { " (line \($0.line))" } ?? "")) }
+            Swift.print(source, terminator: source.hasSuffix("\n") ? "" : "\n")
+        }
     }
 }
 

@@ -28,10 +28,11 @@ struct BuildTests {
     /// `imagec` with its own store and evaluation cache, run in `folder`.
     struct Imagec {
         let folder: URL
+        var executable: URL { DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec") }
 
         func start(_ arguments: [String]) throws -> (process: Process, output: URL, errors: URL) {
             let process = Process()
-            process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
+            process.executableURL = executable
             process.arguments = arguments
             process.currentDirectoryURL = folder
             var environment = ProcessInfo.processInfo.environment

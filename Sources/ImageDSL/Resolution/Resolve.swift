@@ -70,9 +70,9 @@ extension OperatingSystem {
         var own = [Check.bootCompleted(), Check("host name", .hostName(hostName ?? "")),
                    Check("users", .users(users.values.map { Check.UserExpectation(name: $0.name, uid: $0.uid) }.sorted { $0.name < $1.name }))]
         // Declared file systems are mounted, at 90 % of their size or more (file system
-        // overhead); a persistent volume named by a device of its own is left to the machine.
+        // overhead), persistent volumes included.
         let mounted = disk.partitions.compactMap { partition in partition.mountPoint.map { ($0, partition.size, partition.fileSystem) } }
-            + disk.persistentVolumes.filter { $0.device == nil }.map { ($0.mountPoint, $0.size, $0.fileSystem) }
+            + disk.persistentVolumes.map { ($0.mountPoint, $0.size, $0.fileSystem) }
         own += mounted.filter { $0.2 != .swap }.map { Check.mounted($0.0, atLeast: ByteCount(bytes: $0.1.bytes / 10 * 9)) }
         for check in own where checks[check.name] == nil
         {
@@ -95,6 +95,7 @@ extension OperatingSystem {
             for message in declaration.service.validate() {
                 problems.append(Diagnostic(message, at: declaration.location))
             }
+            sources["service:\(declaration.name)"] = sources["service:\(declaration.name)"] ?? declaration.location
             do {
                 services.append(ServiceRecord(type: declaration.name, configuration: try JSONValue(encoding: declaration.service)))
             } catch {

@@ -1,0 +1,158 @@
+@testable import Deployer
+import Foundation
+import Testing
+
+/// One test suite for both pools: the local directory pool and Ceph RBD on a real
+/// single-node cluster (scripts/ceph-cluster) — push, dedupe, delta push, clone, metadata,
+/// listing, removal; and the RBD faults: unknown pool, wrong key, no monitor, an OSD that stops.
+@Suite(.serialized)
+struct PoolTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A 256 MiB sparse raw image with data in a few places (random, so nothing dedupes by accident).
+    static func image(at url: URL, seed: UInt8) throws {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: 256 << 20)
+        var generator = SystemRandomNumberGenerator()
+        for (offset, length) in [(0, 1 << 20), (10 << 20, 6 << 20), (100 << 20, 3 << 20), (255 << 20, 1 << 20)] {
+            try handle.seek(toOffset: UInt64(offset))
+            handle.write(Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) ^ seed }))
+        }
+    }
+
+    /// A copy of `source` with `bytes` changed at `offset`.
+    static func variant(of source: URL, at url: URL, offset: UInt64, bytes: Data) throws {
+        try run("/bin/cp", ["--sparse=always", source.path, url.path])
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seek(toOffset: offset)
+        handle.write(bytes)
+        try handle.close()
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(executable) \(arguments.joined(separator: " ")) failed")
+    }
+
+    static func sameBytes(_ a: URL, _ b: URL) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/cmp")
+        process.arguments = ["-s", a.path, b.path]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// What every pool must do.
+    func exercise(_ pool: some ImagePool, scratch: URL) throws {
+        let first = scratch.appendingPathComponent("first.raw")
+        try Self.image(at: first, seed: 1)
+        let metadata = [PoolMetadata.system: "node1", PoolMetadata.commit: "abc123", PoolMetadata.version: "0.1.0"]
+
+        // A fresh push writes the data, not the holes.
+        let pushed = try pool.push(PushRequest(file: first, name: "imagec_node1_202611231900", digest: "sha256:one", metadata: metadata, parent: nil)) { _ in }
+        #expect(!pushed.reused)
+        #expect(pushed.bytesWritten >= 11 << 20 && pushed.bytesWritten <= 24 << 20, "\(pushed.bytesWritten) bytes written for 11 MiB of data")
+        #expect(pushed.image.size == 256 << 20 && pushed.image.digest == "sha256:one" && pushed.image.isBase)
+        #expect(pushed.image.metadata[PoolMetadata.commit] == "abc123")
+        let exported = scratch.appendingPathComponent("exported.raw")
+        try pool.export(pushed.image.name, to: exported)
+        #expect(try Self.sameBytes(first, exported), "the pool's image differs from the pushed file")
+
+        // The same digest again: nothing written.
+        let again = try pool.push(PushRequest(file: first, name: "imagec_node1_202611231901", digest: "sha256:one", metadata: metadata, parent: nil)) { _ in }
+        #expect(again.reused && again.bytesWritten == 0 && again.image.name == pushed.image.name)
+
+        // A variant (one 4 KiB block changed, one data chunk zeroed) over its parent writes a chunk or two.
+        let second = scratch.appendingPathComponent("second.raw")
+        try Self.variant(of: first, at: second, offset: 10 << 20, bytes: Data(repeating: 7, count: 4096))
+        try Self.variant(of: second, at: second.appendingPathExtension("2"), offset: 100 << 20, bytes: Data(count: 3 << 20))
+        try FileManager.default.removeItem(at: second)
+        try FileManager.default.moveItem(at: second.appendingPathExtension("2"), to: second)
+        var progressed = false
+        let delta = try pool.push(PushRequest(file: second, name: "imagec_node2_202611231902", digest: "sha256:two",
+                                              metadata: [PoolMetadata.system: "node2"], parent: pushed.image)) { _ in progressed = true }
+        #expect(progressed)
+        #expect(!delta.reused && delta.bytesWritten > 0 && delta.bytesWritten <= UInt64(RawImage.chunkSize),
+                "\(delta.bytesWritten) bytes written for a one-block change")
+        #expect(delta.image.parent == pushed.image.name && delta.image.metadata[PoolMetadata.depth] == "1")
+        try pool.export(delta.image.name, to: exported)
+        #expect(try Self.sameBytes(second, exported), "the delta image differs from its file")
+
+        // A host's clone, listed with its metadata; a base with clones cannot go.
+        let clone = try pool.clone(delta.image, as: "vm-127-disk-0", metadata: [PoolMetadata.host: "node2"])
+        #expect(clone.parent == delta.image.name && clone.metadata[PoolMetadata.role] == "host" && clone.digest == "sha256:two")
+        let listed = try pool.images()
+        #expect(listed.map(\.name) == ["imagec_node1_202611231900", "imagec_node2_202611231902", "vm-127-disk-0"])
+        #expect(listed.first { $0.name == "vm-127-disk-0" }?.metadata[PoolMetadata.host] == "node2")
+        #expect(throws: PoolError.self) { try pool.remove(delta.image.name) }
+        try pool.remove(clone.name)
+        try pool.remove(delta.image.name)
+        #expect(try pool.images().map(\.name) == ["imagec_node1_202611231900"])
+        #expect(try pool.leftovers() == [])
+    }
+
+    @Test func localPool() throws {
+        let scratch = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try exercise(LocalPool(directory: scratch.appendingPathComponent("pool")), scratch: scratch)
+    }
+
+    @Test func rbdPool() throws {
+        let cluster = try CephCluster.start()
+        defer { cluster.stop() }
+        let scratch = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try exercise(RBDPool(configuration: cluster.configuration, pool: "rbd"), scratch: scratch)
+
+        // Faults: each a clear error within bounded time, nothing written.
+        func failure(_ pool: RBDPool) -> (String, Double) {
+            let started = Date()
+            do { _ = try pool.images(); return ("no error", 0) } catch { return ("\(error)", Date().timeIntervalSince(started)) }
+        }
+        let (noPool, _) = failure(RBDPool(configuration: cluster.configuration, pool: "nosuchpool"))
+        #expect(noPool.contains("has no pool 'nosuchpool'"), "\(noPool)")
+        let badKeyring = scratch.appendingPathComponent("bad.keyring")
+        try "[client.admin]\n\tkey = AQBbbbbbAAAAABAAZk5VOVlzZ0p0bUVXeGd1Q0pBPT0=\n".write(to: badKeyring, atomically: true, encoding: .utf8)
+        let badConf = scratch.appendingPathComponent("bad.conf")
+        try (try String(contentsOfFile: cluster.configuration, encoding: .utf8))
+            .replacingOccurrences(of: "keyring = \(cluster.directory.path)/keyring", with: "keyring = \(badKeyring.path)")
+            .write(to: badConf, atomically: true, encoding: .utf8)
+        let (wrongKey, wrongKeySeconds) = failure(RBDPool(configuration: badConf.path, pool: "rbd", timeout: 5))
+        #expect(wrongKey.contains("cannot connect to the Ceph cluster") && wrongKeySeconds < 15, "\(wrongKey) after \(wrongKeySeconds) s")
+        let noMonitor = scratch.appendingPathComponent("nomon.conf")
+        try "[global]\nmon host = 127.0.0.1:9\nkeyring = \(cluster.directory.path)/keyring\n".write(to: noMonitor, atomically: true, encoding: .utf8)
+        let (unreachable, unreachableSeconds) = failure(RBDPool(configuration: noMonitor.path, pool: "rbd", timeout: 5))
+        #expect(unreachable.contains("cannot connect") && unreachableSeconds < 15, "\(unreachable) after \(unreachableSeconds) s")
+        #expect(try RBDPool(configuration: cluster.configuration, pool: "rbd").images().map(\.name) == ["imagec_node1_202611231900"])
+    }
+
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// A throw-away Ceph cluster from scripts/ceph-cluster.
+struct CephCluster {
+    let directory: URL
+    var configuration: String { directory.appendingPathComponent("ceph.conf").path }
+
+    static func start() throws -> CephCluster {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-ceph-\(UUID().uuidString)")
+        try PoolTests.run(PoolTests.repository.appendingPathComponent("scripts/ceph-cluster").path, ["start", directory.path])
+        return CephCluster(directory: directory)
+    }
+
+    func stop() {
+        try? PoolTests.run(PoolTests.repository.appendingPathComponent("scripts/ceph-cluster").path, ["stop", directory.path])
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
