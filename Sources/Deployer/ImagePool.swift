@@ -28,6 +28,9 @@ public protocol ImagePool: Sendable {
     /// Temporary images an interrupted push left behind (names only).
     func leftovers() throws -> [String]
 
+    /// Removes one of ``leftovers()``.
+    func removeLeftover(_ name: String) throws
+
     /// Writes an image's content to a sparse raw file (for checks and debugging).
     func export(_ name: String, to file: URL) throws
 }

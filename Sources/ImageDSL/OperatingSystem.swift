@@ -40,6 +40,8 @@ public struct OperatingSystem: Sendable {
     public var services: [ServiceDeclaration] = []
     /// Checks declared directly (defaults and services add theirs when resolved).
     public var checks: [Check] = []
+    /// Where the system is deployed, if it says.
+    public var deployment: Deployment?
     /// Checks turned off, by name, with where: applied after the services are folded.
     public var removedChecks: [String: SourceLocation] = [:]
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Builder
+import Deployer
 import Foundation
 
 /// The `imagec` command.
@@ -13,8 +14,8 @@ struct ImagecCommand: ParsableCommand {
             3 when the build host lacks something imagec needs, 4 when `imagec test` ran and a check failed.
             """,
         version: Imagec.version,
-        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, DiffCommand.self, AffectedCommand.self,
-                      GCCommand.self])
+        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, PoolCommand.self, KnownHostsCommand.self,
+                      DiffCommand.self, AffectedCommand.self, GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() {
@@ -36,6 +37,9 @@ struct ImagecCommand: ParsableCommand {
         } catch let error as UsageError {
             Report.error(error.description)
             Interruption.exit(2)
+        } catch let error as PoolError {
+            Report.error(error.description)
+            Interruption.exit(3)
         } catch let error as BuildEnvironmentError {
             Report.error(error.description)
             Interruption.exit(3)

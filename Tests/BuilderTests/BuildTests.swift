@@ -123,6 +123,21 @@ struct BuildTests {
         let again = try imagec.run("build", "systems/built1.swift")
         #expect(again.status == 0 && again.standardOutput == entry.path + "\n")
 
+        // Pushed to the local pool its deployment names (not part of the digest); again: nothing written.
+        let pool = folder.appendingPathComponent("pool")
+        let deployed = Self.definition.replacingOccurrences(
+            of: "    Disk(rootSize", with: "    Deployment(to: .local(\"\(pool.path)\"), disk: \"built1-root\")\n    Disk(rootSize")
+        try deployed.write(to: file, atomically: true, encoding: .utf8)
+        let pushed = try imagec.run("push", "--json", "systems/built1.swift")
+        #expect(pushed.status == 0, "\(pushed.standardError)")
+        let firstPush = try #require((try JSONSerialization.jsonObject(with: Data(pushed.standardOutput.utf8)) as? [[String: Any]])?.first)
+        #expect(firstPush["reused"] as? Bool == false && (firstPush["digest"] as? String).map { entry.lastPathComponent.hasPrefix($0.dropFirst(7)) } == true)
+        let fullBytes = try #require(firstPush["bytesWritten"] as? Int)
+        #expect(fullBytes > 100 << 20, "\(fullBytes) bytes written for a whole image")
+        #expect(pushed.standardError.contains(" written in ") && pushed.standardError.contains("/s)"))
+        let repushed = try imagec.run("push", "systems/built1.swift")
+        #expect(repushed.status == 0 && repushed.standardError.contains("already holds this digest: nothing written"))
+
         // Killed while assembling the disk: no entry; then two builds at once both give it.
         try store.remove(entry.lastPathComponent)
         try imagec.killBuild(when: "disk…")
@@ -144,12 +159,20 @@ struct BuildTests {
             .contains("Images are identical"))
 
         // One configuration value changed: only the configuration is redone.
-        try Self.definition.replacingOccurrences(of: "MOTD-ONE", with: "MOTD-TWO").write(to: file, atomically: true, encoding: .utf8)
+        try deployed.replacingOccurrences(of: "MOTD-ONE", with: "MOTD-TWO").write(to: file, atomically: true, encoding: .utf8)
         let changed = try imagec.run("build", "--json", "systems/built1.swift")
         let changedResult = try JSONSerialization.jsonObject(with: Data(changed.standardOutput.utf8)) as? [String: Any] ?? [:]
         #expect(changedResult["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": true, "rootBase": true])
         let changedImage = URL(fileURLWithPath: try #require(changedResult["path"] as? String))
         #expect(try DiskReader(changedImage).read("/etc/motd") == "MOTD-TWO\n")
+        // Pushed over the first image: a clone writing only the blocks that differ.
+        let delta = try imagec.run("push", "--json", "systems/built1.swift")
+        let deltaPush = try #require((try JSONSerialization.jsonObject(with: Data(delta.standardOutput.utf8)) as? [[String: Any]])?.first)
+        #expect(deltaPush["parent"] as? String == firstPush["image"] as? String, "\(delta.standardError)")
+        let deltaBytes = try #require(deltaPush["bytesWritten"] as? Int)
+        #expect(deltaBytes < fullBytes / 20, "\(deltaBytes) bytes written for a one-value change, \(fullBytes) for the whole image")
+        let listed = try imagec.run("pool", "ls", "systems/built1.swift")
+        #expect(listed.standardOutput.contains("local:\(pool.path)\n") && listed.standardOutput.contains("clone of \(firstPush["image"] as? String ?? "?")"))
 
         // --check builds again from scratch in a temporary store: the same bytes.
         let checked = try imagec.run("build", "--check", "systems/built1.swift")

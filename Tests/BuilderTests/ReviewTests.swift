@@ -52,6 +52,7 @@ struct ReviewTests {
         func model(_ port: Int, _ users: [String], motd: String) -> SystemModel {
             let (model, problems) = OperatingSystem {
                 HostName("m1")
+                Deployment(to: .rbd("vm"), disk: "vm-\(port)-disk-0")
                 OpenSSH(port: port)
                 for name in users { User(name) }
                 File("/etc/motd", contents: motd)
@@ -69,6 +70,8 @@ struct ReviewTests {
         let motd = try #require(changes.first { $0.section == "files" })
         #expect(motd.item == "/etc/motd contents" && motd.textDiff == "@@ -1,2 +1,2 @@\n a\n-b\n+c\n")
         #expect(!changes.contains { $0.section == "mounts" || $0.item.hasPrefix("nfs-mount") })
+        // Where it is deployed is reviewed too, though it is not part of the image.
+        #expect(changes.contains { $0.section == "deployment" && $0.item == "disk" && $0.old == "vm-22-disk-0" && $0.new == "vm-2222-disk-0" })
     }
 
     // MARK: A repository's history

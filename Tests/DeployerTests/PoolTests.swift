@@ -50,7 +50,7 @@ struct PoolTests {
     }
 
     /// What every pool must do.
-    func exercise(_ pool: some ImagePool, scratch: URL) throws {
+    func exercise(_ pool: some ImagePool, scratch: URL, makeLeftover: (String) throws -> Void) throws {
         let first = scratch.appendingPathComponent("first.raw")
         try Self.image(at: first, seed: 1)
         let metadata = [PoolMetadata.system: "node1", PoolMetadata.commit: "abc123", PoolMetadata.version: "0.1.0"]
@@ -96,12 +96,43 @@ struct PoolTests {
         try pool.remove(delta.image.name)
         #expect(try pool.images().map(\.name) == ["imagec_node1_202611231900"])
         #expect(try pool.leftovers() == [])
+
+        // Generations: two more of node1, each over the last; a host runs a clone of the middle one.
+        var previous = pushed.image
+        var generations = [pushed.image]
+        for (index, minute) in ["03", "04"].enumerated() {
+            let next = scratch.appendingPathComponent("gen\(index).raw")
+            try Self.variant(of: first, at: next, offset: UInt64(index + 1) << 20, bytes: Data(repeating: UInt8(index + 9), count: 4096))
+            let result = try pool.push(PushRequest(file: next, name: "imagec_node1_2026112319\(minute)", digest: "sha256:gen\(index)",
+                                                   metadata: [PoolMetadata.system: "node1", PoolMetadata.created: "2026-11-23T19:\(minute):00Z"],
+                                                   parent: previous)) { _ in }
+            generations.append(result.image)
+            previous = result.image
+        }
+        _ = try pool.clone(generations[1], as: "vm-128-disk-0", metadata: [PoolMetadata.host: "node1"])
+        // Keeping one: the latest stays, the clone's base and the images below both stay too.
+        #expect(PoolCollector.garbage(in: try pool.images(), keep: 1).isEmpty)
+        try pool.remove("vm-128-disk-0")
+        let garbage = PoolCollector.garbage(in: try pool.images(), keep: 1)
+        #expect(garbage.isEmpty, "the latest generation stands on the two before it: \(garbage.map(\.name))")
+        // Leftovers of a dead push are found; a running one's are not.
+        try makeLeftover("999999")
+        try makeLeftover(String(getpid()))
+        let leftovers = try pool.leftovers()
+        #expect(leftovers.count == 2)
+        let abandoned = PoolCollector.abandoned(leftovers)
+        #expect(abandoned.count == 1 && abandoned[0].contains("999999"), "\(leftovers)")
+        for name in leftovers { try pool.removeLeftover(name) }
+        #expect(try pool.leftovers() == [])
     }
 
     @Test func localPool() throws {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        try exercise(LocalPool(directory: scratch.appendingPathComponent("pool")), scratch: scratch)
+        let directory = scratch.appendingPathComponent("pool")
+        try exercise(LocalPool(directory: directory), scratch: scratch) { pid in
+            try Data().write(to: directory.appendingPathComponent(".tmp-imagec_node9_202611232000-\(pid).qcow2"))
+        }
     }
 
     @Test func rbdPool() throws {
@@ -109,7 +140,45 @@ struct PoolTests {
         defer { cluster.stop() }
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        try exercise(RBDPool(configuration: cluster.configuration, pool: "rbd"), scratch: scratch)
+        let pool = RBDPool(configuration: cluster.configuration, pool: "rbd")
+        try exercise(pool, scratch: scratch) { pid in
+            try pool.connect().create("\(RBDPool.temporaryPrefix)imagec_node9_202611232000_\(ProcessInfo.processInfo.hostName)_\(pid)", size: 1 << 20)
+        }
+
+        // An OSD that stops answering mid-upload: an error within 60 s, no image under its final
+        // name; once it answers again, the next push succeeds.
+        let big = scratch.appendingPathComponent("big.raw")
+        try Self.image(at: big, seed: 5)
+        let osd = try String(contentsOf: cluster.directory.appendingPathComponent("run/osd.0.pid"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let fragile = RBDPool(configuration: cluster.configuration, pool: "rbd", timeout: 10, concurrency: 1)
+        let started = Date()
+        var stopped = false
+        let stall = #expect(throws: PoolError.self) {
+            _ = try fragile.push(PushRequest(file: big, name: "imagec_node5_202611232010", digest: "sha256:five", metadata: [:], parent: nil)) { step in
+                if !stopped, step.written > 0 { stopped = true; kill(pid_t(osd)!, SIGSTOP) }
+            }
+        }
+        kill(pid_t(osd)!, SIGCONT)
+        #expect(stopped && Date().timeIntervalSince(started) < 60, "\(String(describing: stall)) after \(Date().timeIntervalSince(started)) s")
+        // The OSD, marked down meanwhile, takes a few seconds to rejoin.
+        var names: [String]?
+        let deadline = Date().addingTimeInterval(120)
+        while names == nil, Date() < deadline { names = try? pool.images().map(\.name) }
+        #expect(names != nil && !names!.contains("imagec_node5_202611232010"))
+        let retried = try pool.push(PushRequest(file: big, name: "imagec_node5_202611232011", digest: "sha256:five", metadata: [:], parent: nil)) { _ in }
+        #expect(!retried.reused && retried.image.name == "imagec_node5_202611232011")
+        // The failed push's watch on its image lapses after 30 s; until then it is busy.
+        for leftover in try pool.leftovers() {
+            let deadline = Date().addingTimeInterval(60)
+            while true {
+                do { try pool.removeLeftover(leftover); break } catch let error as PoolError where error.description.contains("has it open") && Date() < deadline {
+                    sleep(2)
+                }
+            }
+        }
+        #expect(try pool.leftovers() == [])
+        try pool.remove("imagec_node5_202611232011")
 
         // Faults: each a clear error within bounded time, nothing written.
         func failure(_ pool: RBDPool) -> (String, Double) {
@@ -130,7 +199,8 @@ struct PoolTests {
         try "[global]\nmon host = 127.0.0.1:9\nkeyring = \(cluster.directory.path)/keyring\n".write(to: noMonitor, atomically: true, encoding: .utf8)
         let (unreachable, unreachableSeconds) = failure(RBDPool(configuration: noMonitor.path, pool: "rbd", timeout: 5))
         #expect(unreachable.contains("cannot connect") && unreachableSeconds < 15, "\(unreachable) after \(unreachableSeconds) s")
-        #expect(try RBDPool(configuration: cluster.configuration, pool: "rbd").images().map(\.name) == ["imagec_node1_202611231900"])
+        #expect(try RBDPool(configuration: cluster.configuration, pool: "rbd").images().map(\.name)
+            == ["imagec_node1_202611231900", "imagec_node1_202611231903", "imagec_node1_202611231904"])
     }
 
     func temporaryDirectory() throws -> URL {

@@ -80,7 +80,7 @@ public struct GitRepository: Sendable {
         process.standardInput = FileHandle.nullDevice
         // Standard error goes to a file: reading two pipes in turn could block the program.
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-\(getpid())-\(UUID().uuidString).stderr")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         let output = Pipe()
         process.standardOutput = output

@@ -9,8 +9,17 @@ public enum ModelDiff {
     /// declaration's file into the path a reviewer knows (repository-relative).
     public static func changes(from old: SystemModel, to new: SystemModel, relative: @escaping (String) -> String = { $0 }) throws -> [ModelChange] {
         var walk = Walk(old: old, new: new, relative: relative)
-        walk.compare(try JSONValue(encoding: old.canonical), try JSONValue(encoding: new.canonical), at: [])
+        walk.compare(try reviewed(old), try reviewed(new), at: [])
         return walk.changes.sorted { ($0.section, $0.item, $0.kind.rawValue) < ($1.section, $1.item, $1.kind.rawValue) }
+    }
+
+    /// What a review compares: the canonical model, and where the system is deployed.
+    static func reviewed(_ model: SystemModel) throws -> JSONValue {
+        guard let deployment = model.deployment, case .object(var fields) = try JSONValue(encoding: model.canonical) else {
+            return try JSONValue(encoding: model.canonical)
+        }
+        fields["deployment"] = try JSONValue(encoding: deployment)
+        return .object(fields)
     }
 
     /// The section a top-level field of the model belongs to.

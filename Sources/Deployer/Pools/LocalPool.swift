@@ -36,6 +36,11 @@ public struct LocalPool: ImagePool {
         return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(Self.temporaryPrefix) }.sorted()
     }
 
+    public func removeLeftover(_ name: String) throws {
+        guard name.hasPrefix(Self.temporaryPrefix), !name.contains("/") else { throw PoolError("'\(name)' is not a temporary image") }
+        try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+    }
+
     func describe(_ name: String) throws -> PoolImage {
         let info = try Self.info(file(name))
         let metadata = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: metadataFile(name)))) ?? [:]
@@ -101,15 +106,20 @@ public struct LocalPool: ImagePool {
                 return RawImage.isZero(data) ? nil : data
             }() : nil
             if let bytes, bytes != before {
-                let chunk = scratch.appendingPathComponent("chunk\(chunkFiles)")
-                try bytes.write(to: chunk)
-                chunkFiles += 1
-                commands.append("write -q -s \(chunk.path) \(offset) \(length)")
-                written += UInt64(length)
+                // Only the 64 KiB blocks (qcow2's clusters) that differ.
+                var old = before ?? Data()
+                if old.count < bytes.count { old += Data(count: bytes.count - old.count) }
+                for range in RawImage.differences(bytes, old) {
+                    let chunk = scratch.appendingPathComponent("chunk\(chunkFiles)")
+                    try bytes.subdata(in: range).write(to: chunk)
+                    chunkFiles += 1
+                    commands.append("write -q -s \(chunk.path) \(offset + UInt64(range.lowerBound)) \(range.count)")
+                    written += UInt64(range.count)
+                }
             } else if bytes == nil, before != nil {
                 commands.append("write -q -z \(offset) \(length)")
             }
-            if chunkFiles >= 32 { try flush() }
+            if chunkFiles >= 64 { try flush() }
             progress(PushProgress(done: offset + UInt64(length), total: source.size, written: written))
         }
         try flush()

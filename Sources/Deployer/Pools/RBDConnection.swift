@@ -85,7 +85,11 @@ final class RBDConnection: @unchecked Sendable {
     }
 
     func remove(_ name: String) throws {
-        try Self.check(rbd_remove(io, name), "cannot remove image '\(name)'")
+        let result = rbd_remove(io, name)
+        if result == -EBUSY {
+            throw PoolError("cannot remove image '\(name)': a client has it open (a machine, or a push that failed less than 30 s ago)")
+        }
+        try Self.check(result, "cannot remove image '\(name)'")
     }
 
     /// Throws `PoolError("\(what): \(reason)")` for a negative librados/librbd result.

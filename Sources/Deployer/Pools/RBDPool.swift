@@ -50,6 +50,11 @@ public struct RBDPool: ImagePool {
         try connect().imageNames().filter { $0.hasPrefix(Self.temporaryPrefix) }.sorted()
     }
 
+    public func removeLeftover(_ name: String) throws {
+        guard name.hasPrefix(Self.temporaryPrefix) else { throw PoolError("'\(name)' is not a temporary image") }
+        try remove(name)
+    }
+
     static func describe(_ image: RBDImage, connection: RBDConnection) throws -> PoolImage {
         let used = try image.allocatedChunks(chunkSize: UInt64(RawImage.chunkSize), includingParent: false)
         return PoolImage(name: image.name, size: image.size, used: UInt64(used.count) * UInt64(RawImage.chunkSize),
@@ -104,13 +109,20 @@ public struct RBDPool: ImagePool {
             if inherited.contains(offset) {
                 let old = try image.read(at: offset, length: length)
                 if let bytes {
-                    if bytes != old { try writer.write(bytes, at: offset); written += UInt64(length) }
+                    // Only the 64 KiB blocks that differ: the OSD copies the rest of the object up.
+                    for range in RawImage.differences(bytes, old) {
+                        try writer.write(bytes.subdata(in: range), at: offset + UInt64(range.lowerBound))
+                        written += UInt64(range.count)
+                    }
                 } else if !RawImage.isZero(old) {
                     try writer.write(nil, at: offset, zeros: length)
                 }
             } else if let bytes {
-                try writer.write(bytes, at: offset)
-                written += UInt64(length)
+                // A fresh area reads as zeros: its zero blocks need no writing either.
+                for range in RawImage.differences(bytes, Data(count: bytes.count)) {
+                    try writer.write(bytes.subdata(in: range), at: offset + UInt64(range.lowerBound))
+                    written += UInt64(range.count)
+                }
             }
             if Date().timeIntervalSince(lastReport) >= 1 {
                 lastReport = Date()
@@ -134,7 +146,7 @@ public struct RBDPool: ImagePool {
 
     public func clone(_ base: PoolImage, as name: String, metadata: [String: String]) throws -> PoolImage {
         let connection = try connect()
-        let temporary = "\(Self.temporaryPrefix)\(name)_\(getpid())"
+        let temporary = "\(Self.temporaryPrefix)\(name)_\(ProcessInfo.processInfo.hostName)_\(getpid())"
         try connection.clone(base.name, snapshot: Self.snapshot, as: temporary)
         do {
             let image = try RBDImage(connection, name: temporary)

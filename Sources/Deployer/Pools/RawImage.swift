@@ -63,6 +63,21 @@ struct RawImage {
         return bytes
     }
 
+    /// The parts of `new` that differ from `old` (same length), in `granularity` blocks,
+    /// adjacent ones merged: what a delta upload writes of a chunk that changed.
+    static func differences(_ new: Data, _ old: Data, granularity: Int = 64 << 10) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        while start < new.count {
+            let end = min(start + granularity, new.count)
+            if new[new.startIndex + start..<new.startIndex + end] != old[old.startIndex + start..<old.startIndex + end] {
+                if let last = ranges.last, last.upperBound == start { ranges[ranges.count - 1] = last.lowerBound..<end } else { ranges.append(start..<end) }
+            }
+            start = end
+        }
+        return ranges
+    }
+
     static func isZero(_ bytes: Data) -> Bool {
         bytes.withUnsafeBytes { buffer in
             let words = buffer.bindMemory(to: UInt64.self)

@@ -29,6 +29,8 @@ public struct SystemModel: Codable, Equatable, Sendable {
     /// What `imagec test` verifies on the booted image, sorted by name; `nil` in the canonical
     /// form: checks do not change the image, so they are not part of its digest.
     public var checks: [Check]?
+    /// Where the system is deployed; `nil` in the canonical form (it does not change the image).
+    public var deployment: Deployment?
     /// Where each part was declared, keyed like `user:alice` or `file:/etc/motd`;
     /// `nil` in the canonical form.
     public var sources: [String: SourceLocation]?
@@ -38,6 +40,7 @@ public struct SystemModel: Codable, Equatable, Sendable {
         var model = self
         model.sources = nil
         model.checks = nil
+        model.deployment = nil
         return model
     }
 

@@ -125,8 +125,10 @@ extension OperatingSystem {
             mounts: mounts.values.sorted { $0.mountPoint < $1.mountPoint },
             services: services.enumerated().sorted { ($0.element.type, $0.offset) < ($1.element.type, $1.offset) }.map(\.element),
             checks: checks.values.sorted { $0.name < $1.name },
+            deployment: deployment,
             sources: sources)
         problems += SystemValidator(model, users: users.values, groups: groups.values).problems
+        for message in deployment?.validate() ?? [] { problems.append(Diagnostic(message, at: sources["deployment"] ?? location)) }
         return (hostName == nil ? nil : model, problems)
     }
 }

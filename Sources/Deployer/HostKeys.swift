@@ -1,0 +1,123 @@
+import Foundation
+
+/// Each host's SSH host keys, generated once and kept in a secrets directory outside the
+/// store (`<secrets>/hosts/<host>/ssh_host_<type>_key` and `.pub`), so every reinstall of a
+/// host presents the same keys. The directory must be private: mode 0700, keys 0600.
+public struct HostKeys {
+    /// `$IMAGEC_SECRETS`, else `/var/lib/imagec/secrets`.
+    public static var defaultDirectory: URL {
+        URL(fileURLWithPath: ProcessInfo.processInfo.environment["IMAGEC_SECRETS"] ?? "/var/lib/imagec/secrets")
+    }
+
+    /// Key types, as `ssh-keygen -t` names them.
+    public static let types = ["ed25519", "ecdsa", "rsa"]
+
+    public let directory: URL
+
+    public init(directory: URL = HostKeys.defaultDirectory) {
+        self.directory = directory
+    }
+
+    /// A host's key pair of one type.
+    public struct KeyPair: Sendable {
+        public var type: String
+        public var privateKey: URL
+        public var publicKey: String
+    }
+
+    /// The host's keys of `types`, made now for those it does not have yet.
+    /// - Throws: ``PoolError`` for a secrets directory others can read, or a host name that is not one.
+    public func keys(for host: String, types: [String] = ["ed25519"]) throws -> [KeyPair] {
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-.".contains($0)) }), !host.hasPrefix(".") else {
+            throw PoolError("'\(host)' is not a host name")
+        }
+        for type in types where !Self.types.contains(type) {
+            throw PoolError("unknown SSH host key type '\(type)' (known: \(Self.types.joined(separator: ", ")))")
+        }
+        try prepare()
+        let folder = directory.appendingPathComponent("hosts/\(host)")
+        try makePrivateFolder(folder)
+        return try types.map { type in
+            let key = folder.appendingPathComponent("ssh_host_\(type)_key")
+            if !FileManager.default.fileExists(atPath: key.path) { try generate(type, at: key, host: host) }
+            try checkPrivate(key)
+            let publicKey = try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return KeyPair(type: type, privateKey: key, publicKey: publicKey)
+        }
+    }
+
+    /// `known_hosts` lines for a host reached by `names` (its host name, addresses…).
+    public func knownHostsLines(for host: String, names: [String], types: [String] = ["ed25519"]) throws -> [String] {
+        try keys(for: host, types: types).map { pair in
+            let parts = pair.publicKey.split(separator: " ")
+            return "\(names.joined(separator: ",")) \(parts[0]) \(parts[1])"
+        }
+    }
+
+    /// Signs the host's public keys with the lab's certificate authority (`ssh-keygen -s`), valid
+    /// for `names`: users who trust the CA once (`@cert-authority`) trust every host. Returns the
+    /// certificates (`ssh_host_<type>_key-cert.pub`, beside the keys).
+    public func certify(host: String, names: [String], authority: URL, types: [String] = ["ed25519"]) throws -> [URL] {
+        guard FileManager.default.isReadableFile(atPath: authority.path) else { throw PoolError("cannot read the CA key \(authority.path)") }
+        return try keys(for: host, types: types).map { pair in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+            process.arguments = ["-q", "-s", authority.path, "-I", host, "-h", "-n", names.joined(separator: ","),
+                                 pair.privateKey.appendingPathExtension("pub").path]
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw PoolError("ssh-keygen could not sign \(host)'s \(pair.type) key with \(authority.path)") }
+            return pair.privateKey.deletingLastPathComponent().appendingPathComponent("ssh_host_\(pair.type)_key-cert.pub")
+        }
+    }
+
+    /// Creates the secrets directory (0700), or refuses one that others can read or write.
+    func prepare() throws {
+        try makePrivateFolder(directory)
+        try makePrivateFolder(directory.appendingPathComponent("hosts"))
+    }
+
+    private func makePrivateFolder(_ folder: URL) throws {
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        var info = stat()
+        guard stat(folder.path, &info) == 0 else { throw PoolError("cannot read \(folder.path): \(String(cString: strerror(errno)))") }
+        if info.st_mode & 0o077 != 0 {
+            throw PoolError("the secrets directory \(folder.path) is open to others (mode \(String(info.st_mode & 0o777, radix: 8))): "
+                + "run `chmod 700 \(folder.path)`")
+        }
+    }
+
+    private func checkPrivate(_ key: URL) throws {
+        var info = stat()
+        guard stat(key.path, &info) == 0 else { throw PoolError("cannot read \(key.path): \(String(cString: strerror(errno)))") }
+        if info.st_mode & 0o077 != 0 {
+            throw PoolError("the host key \(key.path) is open to others (mode \(String(info.st_mode & 0o777, radix: 8))): run `chmod 600 \(key.path)`")
+        }
+    }
+
+    /// `ssh-keygen` into a temporary name, then renamed: a key is never half-written.
+    private func generate(_ type: String, at key: URL, host: String) throws {
+        let temporary = key.deletingLastPathComponent().appendingPathComponent(".tmp-\(getpid())-\(key.lastPathComponent)")
+        defer {
+            try? FileManager.default.removeItem(at: temporary)
+            try? FileManager.default.removeItem(at: temporary.appendingPathExtension("pub"))
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+        process.arguments = ["-q", "-t", type, "-N", "", "-C", "root@\(host)", "-f", temporary.path] + (type == "rsa" ? ["-b", "3072"] : [])
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch { throw PoolError("cannot run ssh-keygen (install openssh-client): \(error.localizedDescription)") }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw PoolError("ssh-keygen could not make a \(type) key for \(host)") }
+        chmod(temporary.path, 0o600)
+        guard rename(temporary.appendingPathExtension("pub").path, key.appendingPathExtension("pub").path) == 0,
+              rename(temporary.path, key.path) == 0 else {
+            throw PoolError("cannot keep the host key \(key.path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

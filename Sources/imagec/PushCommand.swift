@@ -1,0 +1,181 @@
+import ArgumentParser
+import Builder
+import Deployer
+import Foundation
+import ImageDSL
+
+/// `imagec push`: build if needed and upload each system's image to the pool its deployment names.
+struct PushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Build if needed and upload each system's image to its deployment pool.",
+        discussion: """
+            The pool is the one the system's Deployment(to:disk:) names: Ceph RBD (through \
+            librbd) or a local directory of qcow2 files. An image is stored once per digest, as \
+            <prefix>_<host>_<YYYYMMDDHHMM> with its digest, system, the definitions' git commit \
+            and imagec's version as metadata, and a protected snapshot. A digest already in the \
+            pool uploads nothing; an image of the same host (or the same packages) already there \
+            becomes its parent, and only the blocks that differ are written. Zero blocks are \
+            never written.
+            """)
+
+    @Argument(help: "The system definition file, such as systems/bigmem2.swift.")
+    var file: String
+
+    @Option(name: .long, help: "Push only the system with this host name.")
+    var system: String?
+
+    @Flag(name: .shortAndLong, help: "Print no progress.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print the results as JSON.")
+    var json = false
+
+    struct Pushed: Codable {
+        var hostName: String
+        var pool: String
+        var image: String
+        var digest: String
+        var parent: String?
+        var reused: Bool
+        var bytesWritten: UInt64
+        var seconds: Double
+    }
+
+    func run() throws {
+        let progress: @Sendable (String) -> Void = { [quiet] message in
+            if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
+        }
+        let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+        // Every system says where it goes before anything is built or written.
+        for system in definition.systems where system.model.deployment == nil {
+            throw DefinitionError(.invalid, [Diagnostic(
+                "system '\(system.model.hostName)' has no Deployment(to:disk:): imagec push does not know its pool",
+                at: system.model.location(of: "system"))])
+        }
+        let commit = Self.definitionsCommit(of: definition.file)
+        var results: [Pushed] = []
+        for system in definition.systems {
+            let model = system.model, deployment = model.deployment!
+            let built = try definition.build(system, progress: progress)
+            let set = try definition.lock.set(for: model, lockFile: definition.lockFile)
+            let pool = ImagePusher.pool(for: deployment.pool)
+            progress("pushing \(model.hostName) to \(pool.description)")
+            let started = Date()
+            let result = try ImagePusher(pool: pool).push(
+                built.image, digest: "sha256:" + built.digest, host: model.hostName, prefix: deployment.prefix,
+                metadata: [PoolMetadata.commit: commit, PoolMetadata.version: Imagec.version,
+                           PoolMetadata.packages: CanonicalJSON.sha256(try CanonicalJSON.encode(value: set))]) { step in
+                let seconds = max(Date().timeIntervalSince(started), 0.001)
+                progress("  \(ByteCount(bytes: step.done).rounded) of \(ByteCount(bytes: step.total).rounded) examined, "
+                    + "\(ByteCount(bytes: step.written).rounded) written (\(ByteCount(bytes: UInt64(Double(step.written) / seconds)).rounded)/s)")
+            }
+            let throughput = ByteCount(bytes: UInt64(Double(result.bytesWritten) / max(result.seconds, 0.001))).rounded
+            progress(result.reused ? "\(result.image.name) already holds this digest: nothing written"
+                : "\(result.image.name): \(ByteCount(bytes: result.bytesWritten).rounded) written in \(String(format: "%.1f", result.seconds)) s (\(throughput)/s)"
+                    + (result.image.parent.map { ", a clone of \($0)" } ?? ""))
+            results.append(Pushed(hostName: model.hostName, pool: pool.description, image: result.image.name, digest: "sha256:" + built.digest,
+                                  parent: result.image.parent, reused: result.reused, bytesWritten: result.bytesWritten,
+                                  seconds: (result.seconds * 10).rounded() / 10))
+            if !json { Swift.print("\(pool.description) \(result.image.name)") }
+        }
+        if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: results)) }
+    }
+
+    /// The git commit of the definitions (`-dirty` when they have uncommitted changes), or `unknown`.
+    static func definitionsCommit(of file: String) -> String {
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        guard let repository = try? GitRepository(holding: folder), let commit = try? repository.commit("HEAD") else { return "unknown" }
+        return commit + ((try? repository.isDirty()) == true ? "-dirty" : "")
+    }
+}
+
+/// `imagec pool`: what a pool holds.
+struct PoolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool", abstract: "Inspect and clean image pools.", subcommands: [List.self, Collect.self])
+
+    /// The pools the systems of `files` deploy to, by description.
+    static func pools(of files: [String]) throws -> [String: any ImagePool] {
+        var pools: [String: any ImagePool] = [:]
+        for file in files {
+            for system in try Evaluator.standard().evaluate(file).systems {
+                if let target = system.model.deployment?.pool {
+                    let pool = ImagePusher.pool(for: target)
+                    pools[pool.description] = pool
+                }
+            }
+        }
+        guard !pools.isEmpty else { throw UsageError("no system in \(files.joined(separator: ", ")) declares a Deployment") }
+        return pools
+    }
+
+    struct Collect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc", abstract: "Remove old generations and leftovers from the pools a definition deploys to.",
+            discussion: """
+                Keeps the last --keep base images of each system, every image a host's disk is a clone \
+                of, and every image a kept one is a clone of; removes the rest, clones first, and the \
+                temporary images of interrupted pushes of this machine.
+                """)
+
+        @Argument(help: "System definition files whose Deployment pools to clean.")
+        var files: [String]
+
+        @Option(name: .long, help: "Base images to keep per system.")
+        var keep = 3
+
+        @Flag(name: .long, help: "List what would be removed, and remove nothing.")
+        var dryRun = false
+
+        func validate() throws {
+            if keep < 1 { throw ValidationError("--keep must be at least 1") }
+        }
+
+        func run() throws {
+            for (name, pool) in try PoolCommand.pools(of: files).sorted(by: { $0.key < $1.key }) {
+                let garbage = PoolCollector.garbage(in: try pool.images(), keep: keep)
+                let leftovers = PoolCollector.abandoned(try pool.leftovers())
+                for image in garbage {
+                    Swift.print("\(name) \(image.name)  \(ByteCount(bytes: image.used).rounded)")
+                    if !dryRun { try pool.remove(image.name) }
+                }
+                for leftover in leftovers {
+                    Swift.print("\(name) \(leftover)  (left by an interrupted push)")
+                    if !dryRun { try pool.removeLeftover(leftover) }
+                }
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ls", abstract: "List the images of the pools a definition deploys to.",
+            discussion: "Each image with its digest, system, size, bytes used, parent and the hosts whose clones use it.")
+
+        @Argument(help: "System definition files whose Deployment pools to list.")
+        var files: [String]
+
+        @Flag(name: .long, help: "Print the images as JSON.")
+        var json = false
+
+        func run() throws {
+            let pools = try PoolCommand.pools(of: files)
+            var listing: [String: [PoolImage]] = [:]
+            for (name, pool) in pools.sorted(by: { $0.key < $1.key }) { listing[name] = try pool.images() }
+            if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: listing)); return }
+            for (name, images) in listing.sorted(by: { $0.key < $1.key }) {
+                Swift.print(name)
+                for image in images {
+                    let users = images.filter { $0.parent == image.name && !$0.isBase }.compactMap { $0.metadata[PoolMetadata.host] }
+                    let digest = image.digest.map { String($0.dropFirst(7).prefix(12)) } ?? "-"
+                    Swift.print("  " + [image.name, digest, image.system ?? image.metadata[PoolMetadata.host] ?? "-",
+                                        ByteCount(bytes: image.size).rounded, ByteCount(bytes: image.used).rounded + " used",
+                                        image.parent.map { "clone of \($0)" } ?? "",
+                                        users.isEmpty ? "" : "used by \(users.sorted().joined(separator: ", "))"]
+                        .filter { !$0.isEmpty }.joined(separator: "  "))
+                }
+            }
+        }
+    }
+}
