@@ -5,11 +5,12 @@ extension Lab {
     static func oneDiskVM(address: String, on subnet: Subnet) -> OperatingSystem {
         OperatingSystem(inheriting: base) {
             Disk(rootSize: .gibibytes(4), minimumRootSize: .gibibytes(3))
+            // One card, whatever slot the hypervisor gives it (ens18 on Proxmox): eth0.
             network("eth0", address: address, on: subnet)
             QemuGuestAgent()
             RemoveService(Chrony.self)
             Timesyncd(servers: ntpServers)
-            KernelArguments("quiet")
+            KernelArguments("quiet", "net.ifnames=0")
         }
     }
 

@@ -1,4 +1,5 @@
 @testable import Builder
+import ImageDSL
 import Foundation
 import Testing
 
@@ -51,6 +52,26 @@ struct SystemTestTests {
         for device in ["/dev/sda", "/dev/md0", "/dev/disk/by-id/wwn-0x5000", "/dev/nvme0n1p2", "/dev/sdb1"] {
             #expect(ImageTester.standIn(for: device) == nil, "\(device)")
         }
+    }
+
+    /// The test card takes the image's own network where it can.
+    @Test func guestNetworks() {
+        func model(_ interface: Interface, _ arguments: [String] = []) -> SystemModel {
+            OperatingSystem {
+                HostName("n1")
+                KernelArguments(arguments)
+                Network { interface }
+            }.resolve().model!
+        }
+        let bigmem = GuestNetwork(for: model(Interface("eno1", address: "10.8.0.42/16", gateway: "10.8.255.254")))
+        #expect(bigmem == GuestNetwork(guestAddress: "10.8.0.42", userNetwork: ["net=10.8.0.0/16", "host=10.8.255.254"], cardOptions: ["id=net0"],
+                                       extraArguments: ["-smbios", "type=41,designation=Onboard LAN,instance=1,kind=ethernet,pcidev=net0"],
+                                       needsInjection: false))
+        let slot = GuestNetwork(for: model(Interface("enp0s10", .dhcp)))
+        #expect(slot.cardOptions == ["addr=0xa"] && slot.guestAddress == "10.0.2.15" && !slot.needsInjection)
+        #expect(!GuestNetwork(for: model(Interface("eth0", .dhcp), ["net.ifnames=0"])).needsInjection)
+        #expect(GuestNetwork(for: model(Interface("eth0", address: "10.50.103.201/16", gateway: "10.50.255.254"))) == .fallback)
+        #expect(GuestNetwork(for: model(Interface("ens18", .dhcp))) == .fallback)
     }
 
     @Test func testFromTheCommandLine() throws {

@@ -21,9 +21,9 @@ final class GuestMachine {
         var slot: Int = 0
     }
 
-    /// The MAC address of the machine's network card, which the injected network file matches.
+    /// The MAC address of the machine's network card, which an injected network file matches.
     static let macAddress = "52:54:00:1c:ec:01"
-    /// The guest's and the host's addresses on QEMU's user network (its defaults).
+    /// The guest's and the host's addresses on QEMU's default user network.
     static let guestAddress = "10.0.2.15", hostAddress = "10.0.2.2"
 
     let folder: URL
@@ -37,7 +37,7 @@ final class GuestMachine {
     /// Makes the overlay in `folder` and starts the machine.
     /// The image is attached on `imageBus`, `disks` after it.
     init(image: URL, firmware: Firmware, accelerator: Accelerator, folder: URL, credentials: [String: String],
-         imageBus: Bus = .virtio, disks: [Disk] = [], memoryMiB: Int = 2048) throws {
+         imageBus: Bus = .virtio, disks: [Disk] = [], network: GuestNetwork = .fallback, memoryMiB: Int = 2048) throws {
         self.folder = folder
         sshPort = try Self.freePort()
         let overlay = folder.appendingPathComponent("overlay.qcow2")
@@ -69,8 +69,10 @@ final class GuestMachine {
             }
             arguments += ["-device", device + (index == 0 ? ",bootindex=0" : "")]
         }
-        arguments += ["-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:\(sshPort)-\(Self.guestAddress):22",
-                      "-device", "virtio-net-pci,netdev=n0,mac=\(Self.macAddress)"]
+        arguments += ["-netdev", (["user", "id=n0", "restrict=on"] + network.userNetwork
+                          + ["hostfwd=tcp:127.0.0.1:\(sshPort)-\(network.guestAddress):22"]).joined(separator: ","),
+                      "-device", (["virtio-net-pci", "netdev=n0", "mac=\(Self.macAddress)"] + network.cardOptions).joined(separator: ",")]
+        arguments += network.extraArguments
         if !later.isEmpty { arguments += ["-qmp", "unix:\(folder.appendingPathComponent("qmp.sock").path),server=on,wait=off"] }
         if accelerator == .kvm { arguments += ["-cpu", "host"] }
         if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }

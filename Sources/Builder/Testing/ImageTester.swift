@@ -87,9 +87,10 @@ public struct ImageTester: Sendable {
         let started = Date()
         let (key, publicKey) = try GuestShell.makeKey(in: folder)
         let (imageBus, disks) = try disks(of: model, in: folder, progress: progress)
+        let network = GuestNetwork(for: model)
         let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
-                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey, model: model)],
-                                       imageBus: imageBus, disks: disks)
+                                       credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey, model: model, network: network)],
+                                       imageBus: imageBus, disks: disks, network: network)
         let guest = GuestShell(port: machine.sshPort, key: key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
@@ -155,23 +156,23 @@ public struct ImageTester: Sendable {
     }
 
     /// The credential that makes the test channel in the guest: root's throw-away key, a sshd
-    /// drop-in that lets it in (read before the image's own settings), and a fixed address on
-    /// the test card (not DHCP: a firewall in the image may drop the offers).
-    static func injection(publicKey: String, model: SystemModel) -> String {
-        let network = #"[Match]\nMACAddress=\#(GuestMachine.macAddress)\n\n[Network]\nAddress=\#(GuestMachine.guestAddress)/24\nGateway=\#(GuestMachine.hostAddress)\n"#
+    /// drop-in that lets it in (read before the image's own settings), and, when the image's own
+    /// network cannot reach the test card (``GuestNetwork``), a fixed address on it.
+    static func injection(publicKey: String, model: SystemModel, network: GuestNetwork) -> String {
+        let networkFile = #"[Match]\nMACAddress=\#(GuestMachine.macAddress)\n\n[Network]\nAddress=\#(GuestMachine.guestAddress)/24\nGateway=\#(GuestMachine.hostAddress)\n"#
         var sshd = #"PermitRootLogin prohibit-password\nAuthorizedKeysFile /run/imagec-test/authorized_keys\n"#
         // sshd adds up AllowUsers and AllowGroups lines: where the image restricts logins, root joins the list.
         let settings = model.files.filter { $0.path.hasPrefix("/etc/ssh/sshd_config") }
             .flatMap { $0.contents.split(separator: "\n") }.map { $0.lowercased().trimmingCharacters(in: .whitespaces) }
         if settings.contains(where: { $0.hasPrefix("allowgroups") }) { sshd += #"AllowGroups root\n"# }
         if settings.contains(where: { $0.hasPrefix("allowusers") }) { sshd += #"AllowUsers root\n"# }
+        // sshd starts after these files exist (after sysinit.target); networkd may not.
         return """
             d /run/imagec-test 0700 root root -
             f+ /run/imagec-test/authorized_keys 0600 root root - \(publicKey)
-            f+ /run/systemd/network/10-imagec-test.network 0644 root root - \(network)
             f+ /etc/ssh/sshd_config.d/00-imagec-test.conf 0644 root root - \(sshd)
 
-            """
+            """ + (network.needsInjection ? "f+ /run/systemd/network/10-imagec-test.network 0644 root root - \(networkFile)\n" : "")
     }
 
     /// A blank, formatted, sparse disk for each persistent volume, so the image mounts them as

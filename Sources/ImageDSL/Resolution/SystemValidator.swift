@@ -137,6 +137,13 @@ struct SystemValidator {
         let names = Set(network.interfaces.map(\.name))
         for interface in network.interfaces {
             let key = "interface:\(interface.name)"
+            // The kernel's own names (eth0) are renamed by udev unless predictable names are off.
+            if interface.name.hasPrefix("eth"), interface.vlan == nil, !model.kernelArguments.contains("net.ifnames=0") {
+                problems.append(Diagnostic(
+                    "interface '\(interface.name)' will not exist: udev renames cards to predictable names (such as ens18); "
+                        + "add KernelArguments(\"net.ifnames=0\") or use the predictable name",
+                    at: model.location(of: key), severity: .warning))
+            }
             if interface.name.isEmpty || interface.name.count > 15
                 || interface.name.contains(where: { $0 == "/" || $0.isWhitespace })
             {
