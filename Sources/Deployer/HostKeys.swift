@@ -50,6 +50,7 @@ public struct HostKeys {
     public func knownHostsLines(for host: String, names: [String], types: [String] = ["ed25519"]) throws -> [String] {
         try keys(for: host, types: types).map { pair in
             let parts = pair.publicKey.split(separator: " ")
+            guard parts.count >= 2 else { throw PoolError("\(pair.privateKey.path).pub is not a public key: remove both files to make new ones") }
             return "\(names.joined(separator: ",")) \(parts[0]) \(parts[1])"
         }
     }

@@ -84,7 +84,8 @@ struct PushCommand: ParsableCommand {
 
     /// The git commit of the definitions (`-dirty` when they have uncommitted changes), or `unknown`.
     static func definitionsCommit(of file: String) -> String {
-        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let folder = (try? ReviewSides.definitionsFolder(from: URL(fileURLWithPath: file).deletingLastPathComponent()))
+            ?? URL(fileURLWithPath: file).deletingLastPathComponent()
         guard let repository = try? GitRepository(holding: folder), let commit = try? repository.commit("HEAD") else { return "unknown" }
         return commit + ((try? repository.isDirty()) == true ? "-dirty" : "")
     }
@@ -133,18 +134,25 @@ struct PoolCommand: ParsableCommand {
         }
 
         func run() throws {
+            var failures = 0
             for (name, pool) in try PoolCommand.pools(of: files).sorted(by: { $0.key < $1.key }) {
                 let garbage = PoolCollector.garbage(in: try pool.images(), keep: keep)
                 let leftovers = PoolCollector.abandoned(try pool.leftovers())
                 for image in garbage {
                     Swift.print("\(name) \(image.name)  \(ByteCount(bytes: image.used).rounded)")
-                    if !dryRun { try pool.remove(image.name) }
+                    if !dryRun { failures += attempt { try pool.remove(image.name) } }
                 }
                 for leftover in leftovers {
                     Swift.print("\(name) \(leftover)  (left by an interrupted push)")
-                    if !dryRun { try pool.removeLeftover(leftover) }
+                    if !dryRun { failures += attempt { try pool.removeLeftover(leftover) } }
                 }
             }
+            if failures > 0 { throw PoolError("\(failures) image\(failures == 1 ? "" : "s") could not be removed (see above)") }
+        }
+
+        /// Runs a removal; a failure is reported and counted, and the others go on.
+        private func attempt(_ removal: () throws -> Void) -> Int {
+            do { try removal(); return 0 } catch { Report.error("\(error)"); return 1 }
         }
     }
 

@@ -72,7 +72,7 @@ struct CommandLineTests {
         #expect(run.standardError == """
             Tests/BuilderTests/Invalid/several-errors-at-once.swift:5: error: 'Samtools' is not a valid Debian package name (lowercase letters, digits, '+', '-' and '.')
             Tests/BuilderTests/Invalid/several-errors-at-once.swift:6: error: file path 'motd' is not an absolute path to a file
-            Tests/BuilderTests/Invalid/several-errors-at-once.swift:7: error: '10.0.0.1/40' on interface 'eth0' is not an address with a prefix length (such as 10.8.0.42/16)
+            Tests/BuilderTests/Invalid/several-errors-at-once.swift:7: error: '10.0.0.1/40' on interface 'eno1' is not an address with a prefix length (such as 10.8.0.42/16)
 
             """)
     }

@@ -63,7 +63,7 @@ struct EvaluationTests {
         let repository = try Repository(system: """
             print("looking up the address")
             let addresses: [String: String] = [:]
-            let system = OperatingSystem { HostName("a1"); Network { Interface("eth0", address: addresses["a1"]!) } }
+            let system = OperatingSystem { HostName("a1"); Network { Interface("eno1", address: addresses["a1"]!) } }
 
             """)
         let cache = repository.root.appendingPathComponent("cache")

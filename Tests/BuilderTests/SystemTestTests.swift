@@ -64,7 +64,7 @@ struct SystemTestTests {
             }.resolve().model!
         }
         let bigmem = GuestNetwork(for: model(Interface("eno1", address: "10.8.0.42/16", gateway: "10.8.255.254")))
-        #expect(bigmem == GuestNetwork(guestAddress: "10.8.0.42", userNetwork: ["net=10.8.0.0/16", "host=10.8.255.254"], cardOptions: ["id=net0"],
+        #expect(bigmem == GuestNetwork(guestAddress: "10.8.0.42", userNetwork: ["net=10.8.0.0/16", "host=10.8.255.254", "dns=10.8.0.3", "dhcpstart=10.8.0.4"], cardOptions: ["id=net0"],
                                        extraArguments: ["-smbios", "type=41,designation=Onboard LAN,instance=1,kind=ethernet,pcidev=net0"],
                                        needsInjection: false))
         let slot = GuestNetwork(for: model(Interface("enp0s10", .dhcp)))

@@ -9,7 +9,7 @@ struct InheritanceTests {
         User("alice", uid: 2001, shell: "/bin/bash")
         File("/etc/motd", contents: "base\n")
         Network {
-            Interface("eth0", .dhcp)
+            Interface("eno1", .dhcp)
             Route(to: "10.141.0.0/16", via: "10.50.255.253")
             NameServers("10.0.0.1")
         }
@@ -31,7 +31,7 @@ struct InheritanceTests {
             User("bob", uid: 2002)
             File("/etc/motd", contents: "derived\n")
             Network {
-                Interface("eth0", address: "10.50.0.5/16", gateway: "10.50.255.254")
+                Interface("eno1", address: "10.50.0.5/16", gateway: "10.50.255.254")
                 Route(to: "10.142.0.0/16", via: "10.50.255.253")
                 NameServers("10.0.0.2", "10.0.0.3")
             }
@@ -42,7 +42,7 @@ struct InheritanceTests {
         #expect(model.users.map(\.name) == ["alice", "bob"])
         #expect(model.users[0].shell == "/bin/zsh")
         #expect(model.files.first { $0.path == "/etc/motd" }?.contents == "derived\n")
-        #expect(model.network.interfaces == [Interface("eth0", address: "10.50.0.5/16", gateway: "10.50.255.254")])
+        #expect(model.network.interfaces == [Interface("eno1", address: "10.50.0.5/16", gateway: "10.50.255.254")])
         #expect(model.network.routes.map(\.destination) == ["10.141.0.0/16", "10.142.0.0/16"])
         #expect(model.network.nameServers == ["10.0.0.2", "10.0.0.3"])
     }
@@ -80,7 +80,7 @@ struct InheritanceTests {
     @Test func replacingAnInheritedInterface() throws {
         let derived = OperatingSystem(inheriting: Self.base) {
             HostName("vm1")
-            Network { RemoveInterface("eth0"); Interface("ens18", .dhcp) }
+            Network { RemoveInterface("eno1"); Interface("ens18", .dhcp) }
         }
         #expect(try resolved(derived).network.interfaces.map(\.name) == ["ens18"])
     }
@@ -88,7 +88,7 @@ struct InheritanceTests {
     @Test func parameterisedTemplates() throws {
         func vm(address: String) -> OperatingSystem {
             OperatingSystem(inheriting: Self.base) {
-                Network { Interface("eth0", address: "\(address)/16", gateway: "10.50.255.254") }
+                Network { Interface("eno1", address: "\(address)/16", gateway: "10.50.255.254") }
             }
         }
         let systems = (1...3).map { n in OperatingSystem(inheriting: vm(address: "10.50.0.\(n)")) { HostName("vm\(n.zeroPadded(to: 2))") } }

@@ -11,7 +11,7 @@ struct ValidationTests {
             User("alice", uid: 2001)
             User("bob", uid: 2001)
             File("etc/motd", contents: "")
-            Network { Interface("eth0", address: "10.0.0.300/24") }
+            Network { Interface("eno1", address: "10.0.0.300/24") }
             Disk(rootSize: .gibibytes(1)) { PersistentVolume("data", mountPoint: "/", size: .gibibytes(1)) }
         }
         let (_, diagnostics) = system.resolve()
@@ -20,7 +20,7 @@ struct ValidationTests {
             "0: 'Not_A_Package' is not a valid Debian package name (lowercase letters, digits, '+', '-' and '.')",
             "2: uid 2001 of user 'bob' is already used by user 'alice' (declared at \(#filePath):\(first + 1))",
             "3: file path 'etc/motd' is not an absolute path to a file",
-            "4: '10.0.0.300/24' on interface 'eth0' is not an address with a prefix length (such as 10.8.0.42/16)",
+            "4: '10.0.0.300/24' on interface 'eno1' is not an address with a prefix length (such as 10.8.0.42/16)",
             "5: persistent volume 'data' cannot be mounted on '/': the root file system is replaced by every reinstall",
             "5: root size 1 GiB is smaller than the minimum of 2 GiB",
         ])
@@ -56,7 +56,7 @@ struct ValidationTests {
         ("01.2.3.4/8", false), ("2001:db8:::2/64", false), ("1:2:3:4:5:6:7:8:9/64", false), ("gggg::/64", false),
     ])
     func addresses(cidr: String, valid: Bool) {
-        let system = OperatingSystem { HostName("h"); Network { Interface("eth0", address: cidr) } }
+        let system = OperatingSystem { HostName("h"); Network { Interface("eno1", address: cidr) } }
         #expect(system.resolve().diagnostics.isEmpty == valid)
     }
 

@@ -123,13 +123,14 @@ public enum ModelDiff {
             }
             var change = ModelChange(section: section, item: item, kind: kind, old: a.map(shown), new: b.map(shown))
             // Text of several lines (a file's contents, a unit): a unified diff.
-            let texts = [a, b].map { value -> String? in
+            var texts = [a, b].map { value -> String? in
                 switch value {
-                case .string(let text)? where text.contains("\n"): text
-                case .object(let fields)?: fields["contents"].flatMap { if case .string(let text) = $0, text.contains("\n") { text } else { nil } }
+                case .string(let text)?: text
+                case .object(let fields)?: fields["contents"].flatMap { if case .string(let text) = $0 { text } else { nil } }
                 default: nil
                 }
             }
+            if !texts.contains(where: { $0?.contains("\n") == true }) { texts = [nil, nil] }
             if texts[0] != nil || texts[1] != nil {
                 change.textDiff = LineDiff.unified(texts[0] ?? "", texts[1] ?? "", context: 3)
                 if case .string = a ?? b ?? .null { change.old = nil; change.new = nil }

@@ -52,6 +52,11 @@ final class GuestMachine {
             "-display", "none", "-nodefaults", "-no-reboot",
             "-serial", "file:\(console.path)",
         ]
+        // The card first: a slot it asks for (enp0s5) is still free.
+        arguments += ["-netdev", (["user", "id=n0", "restrict=on"] + network.userNetwork
+                          + ["hostfwd=tcp:127.0.0.1:\(sshPort)-\(network.guestAddress):22"]).joined(separator: ","),
+                      "-device", (["virtio-net-pci", "netdev=n0", "mac=\(Self.macAddress)"] + network.cardOptions).joined(separator: ",")]
+        arguments += network.extraArguments
         let attached = [Disk(file: overlay, bus: imageBus)] + disks
         if attached.contains(where: { $0.bus == .scsi }) { arguments += ["-device", "virtio-scsi-pci,id=scsi0"] }
         var later: [(device: String, after: String)] = []
@@ -69,10 +74,6 @@ final class GuestMachine {
             }
             arguments += ["-device", device + (index == 0 ? ",bootindex=0" : "")]
         }
-        arguments += ["-netdev", (["user", "id=n0", "restrict=on"] + network.userNetwork
-                          + ["hostfwd=tcp:127.0.0.1:\(sshPort)-\(network.guestAddress):22"]).joined(separator: ","),
-                      "-device", (["virtio-net-pci", "netdev=n0", "mac=\(Self.macAddress)"] + network.cardOptions).joined(separator: ",")]
-        arguments += network.extraArguments
         if !later.isEmpty { arguments += ["-qmp", "unix:\(folder.appendingPathComponent("qmp.sock").path),server=on,wait=off"] }
         if accelerator == .kvm { arguments += ["-cpu", "host"] }
         if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
@@ -98,7 +99,11 @@ final class GuestMachine {
         let running: @Sendable () -> Bool = { kill(pid, 0) == 0 }
         Thread.detachNewThread {
             for (device, after) in devices {
-                while running(), !String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self).contains(after) {
+                // The kernel's notice, or (a quiet kernel does not print it) a minute: the image is
+                // named well before, and the mount waits 90 s for the volume.
+                let started = Date()
+                while running(), Date().timeIntervalSince(started) < 60,
+                      !String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self).contains(after) {
                     Thread.sleep(forTimeInterval: 0.2)
                 }
                 guard running() else { return }

@@ -41,7 +41,7 @@ struct GuestNetwork: Equatable {
         } else if name.hasPrefix("eno"), let index = Int(name.dropFirst(3)), index >= 1 {
             cardOptions = ["id=net0"]
             extra = ["-smbios", "type=41,designation=Onboard LAN,instance=\(index),kind=ethernet,pcidev=net0"]
-        } else if name.hasPrefix("enp0s"), let slot = Int(name.dropFirst(5)), (3...31).contains(slot) {
+        } else if name.hasPrefix("enp0s"), let slot = Int(name.dropFirst(5)), (3...30).contains(slot) {
             cardOptions = ["addr=0x\(String(slot, radix: 16))"]
         } else {
             return
@@ -52,14 +52,19 @@ struct GuestNetwork: Equatable {
         }
         // A static IPv4 address: the user network becomes its subnet, with the gateway as the host.
         guard let cidr = interface.addresses.first(where: { !$0.contains(":") }), let slash = cidr.firstIndex(of: "/"),
-              let prefix = Int(cidr[cidr.index(after: slash)...]), (8...30).contains(prefix),
+              let prefix = Int(cidr[cidr.index(after: slash)...]), (8...29).contains(prefix),
               let address = Self.ipv4(String(cidr[..<slash])) else { return }
         let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
         let network = address & mask
         let gateway = interface.gateway.flatMap(Self.ipv4).flatMap { $0 & mask == network && $0 != address ? $0 : nil }
             ?? (network + 1 == address ? network + 2 : network + 1)
+        // QEMU's DNS and DHCP addresses must differ from the host's (and the guest's).
+        let free = (3..<64).map { network + UInt32($0) }.filter { $0 != gateway && $0 != address && $0 & mask == network }
+        guard free.count >= 2 else { return }
         self = GuestNetwork(
-            guestAddress: Self.text(address), userNetwork: ["net=\(Self.text(network))/\(prefix)", "host=\(Self.text(gateway))"],
+            guestAddress: Self.text(address),
+            userNetwork: ["net=\(Self.text(network))/\(prefix)", "host=\(Self.text(gateway))", "dns=\(Self.text(free[0]))",
+                          "dhcpstart=\(Self.text(free[1]))"],
             cardOptions: cardOptions, extraArguments: extra, needsInjection: false)
     }
 

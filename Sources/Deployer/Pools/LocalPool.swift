@@ -92,6 +92,7 @@ public struct LocalPool: ImagePool {
         var commands: [String] = []
         var written: UInt64 = 0
         var chunkFiles = 0
+        var lastReport = Date.distantPast
         func flush() throws {
             guard !commands.isEmpty else { return }
             try Self.run("/usr/bin/qemu-io", ["-f", "qcow2"] + commands.flatMap { ["-c", $0] } + [overlay.path])
@@ -119,8 +120,11 @@ public struct LocalPool: ImagePool {
             } else if bytes == nil, before != nil {
                 commands.append("write -q -z \(offset) \(length)")
             }
-            if chunkFiles >= 64 { try flush() }
-            progress(PushProgress(done: offset + UInt64(length), total: source.size, written: written))
+            if chunkFiles >= 64 || commands.count >= 256 { try flush() }
+            if Date().timeIntervalSince(lastReport) >= 1 {
+                lastReport = Date()
+                progress(PushProgress(done: offset + UInt64(length), total: source.size, written: written))
+            }
         }
         try flush()
         return written

@@ -218,6 +218,15 @@ final class RBDImage {
             inFlight.append((completion, buffer, offset))
         }
 
+        /// Writes still in flight when an upload fails: waited for and released.
+        deinit {
+            for (completion, buffer, _) in inFlight {
+                rbd_aio_wait_for_complete(completion)
+                rbd_aio_release(completion)
+                buffer.deallocate()
+            }
+        }
+
         /// Waits for every queued write; throws the first failure.
         func finish() throws {
             var failure: Error?

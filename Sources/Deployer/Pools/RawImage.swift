@@ -30,7 +30,9 @@ struct RawImage {
         while offset < size {
             let length = Int(min(UInt64(Self.chunkSize), size - offset))
             // The next byte of data at or after this chunk: none in it means a hole.
-            let data = lseek(descriptor, off_t(offset), Self.seekData)
+            var data = lseek(descriptor, off_t(offset), Self.seekData)
+            // ENXIO: no data up to the end. Another failure (no SEEK_DATA here): read the chunk.
+            if data < 0, errno != ENXIO { data = off_t(offset) }
             if data < 0 || UInt64(data) >= offset + UInt64(length) {
                 if data < 0 {
                     // No data up to the end of the file.

@@ -4,6 +4,6 @@ let system = OperatingSystem {
     HostName("h1")
     Packages("Samtools")  // error: 'Samtools' is not a valid Debian package name
     File("motd", contents: "")  // error: file path 'motd' is not an absolute path
-    Network { Interface("eth0", address: "10.0.0.1/40") }  // error: '10.0.0.1/40' on interface 'eth0' is not an address
+    Network { Interface("eno1", address: "10.0.0.1/40") }  // error: '10.0.0.1/40' on interface 'eno1' is not an address
     Timezone("Mars/Olympus_Mons")
 }
