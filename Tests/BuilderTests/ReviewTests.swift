@@ -237,6 +237,8 @@ struct ReviewTests {
         // Bad revisions and paths.
         let missing = try imagec.run("diff", "no-such-rev", "HEAD")
         #expect(missing.status == 2 && missing.standardError.contains("'no-such-rev' is not a commit of the repository"))
+        let absent = try imagec.run("diff", "HEAD", "--", "systems/nosuch.swift")
+        #expect(absent.status == 2 && absent.standardError.contains("systems/nosuch.swift exists in neither HEAD nor work tree"))
         let outside = try imagec.run("diff", "HEAD", "--", "/etc/passwd")
         #expect(outside.status == 2 && outside.standardError.contains("/etc/passwd is outside the definitions folder"))
 

@@ -54,6 +54,9 @@ public struct ReviewSides {
             new = try DefinitionSnapshot.load(label: "work tree", folder: definitions, files: files, evaluator: evaluator)
             newIsDirty = try repository.isDirty()
         }
+        for file in files ?? [] where !old.files.contains(file) && !new.files.contains(file) {
+            throw UsageError("\(file) exists in neither \(old.label) nor \(new.label)")
+        }
     }
 
     /// One side: the systems of a revision, or of the work tree when `revision` is `nil`.
