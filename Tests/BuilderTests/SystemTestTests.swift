@@ -74,6 +74,22 @@ struct SystemTestTests {
         #expect(GuestNetwork(for: model(Interface("ens18", .dhcp))) == .fallback)
     }
 
+    /// A failed network mount (its server is outside the test network) does not fail `boot`.
+    @Test func siteMountsDoNotFailTheBoot() {
+        #expect(CheckRunner.mountUnit(for: "/home") == "home.mount")
+        #expect(CheckRunner.mountUnit(for: "/export/my-data/") == #"export-my\x2ddata.mount"#)
+        let model = OperatingSystem {
+            HostName("n1")
+            NFSMount("nfs.lab.example:/export/home", at: "/home")
+        }.resolve().model!
+        let shell = GuestShell(port: 22, key: URL(fileURLWithPath: "/nonexistent"), scratch: FileManager.default.temporaryDirectory)
+        let runner = CheckRunner(shell: shell, siteMounts: CheckRunner.siteMounts(of: model))
+        #expect(runner.siteMounts == ["home.mount"])
+        #expect(runner.judge(.bootCompleted, status: 0, output: "degraded\nhome.mount loaded failed failed /home\n") == .pass)
+        #expect(runner.judge(.bootCompleted, status: 0, output: "degraded\nhome.mount loaded failed failed /home\nbroken.service loaded failed failed x\n") == .fail)
+        #expect(runner.judge(.bootCompleted, status: 0, output: "degraded\n") == .fail)
+    }
+
     @Test func testFromTheCommandLine() throws {
         let folder = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }

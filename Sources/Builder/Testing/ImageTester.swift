@@ -133,7 +133,7 @@ public struct ImageTester: Sendable {
         record.bootSeconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
         progress("booted: SSH answered after \(record.bootSeconds!) s")
 
-        let runner = CheckRunner(shell: guest)
+        let runner = CheckRunner(shell: guest, siteMounts: CheckRunner.siteMounts(of: model))
         // A volume the test machine cannot attach under its name is not the image's fault.
         let unattached = Set(model.disk.persistentVolumes.filter { $0.device.map { Self.standIn(for: $0) == nil } ?? false }
             .map { "mounted \($0.mountPoint)" })
