@@ -26,7 +26,9 @@ let package = Package(
             exclude: ["README.md"]),
         // Ceph's C client libraries, for the RBD pool.
         .systemLibrary(name: "CRBD", providers: [.apt(["librbd-dev", "librados-dev"])]),
-        .target(name: "Deployer", dependencies: ["ImageDSL", "Builder", "CRBD"], exclude: ["README.md"]),
+        // libguestfs, to write each host's identity into its clone.
+        .systemLibrary(name: "CGuestfs", providers: [.apt(["libguestfs-dev"])]),
+        .target(name: "Deployer", dependencies: ["ImageDSL", "Builder", "CRBD", "CGuestfs"], exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",
             dependencies: ["Builder", "Deployer", "ImageDSL", .product(name: "ArgumentParser", package: "swift-argument-parser")],

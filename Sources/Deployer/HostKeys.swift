@@ -46,6 +46,39 @@ public struct HostKeys {
         }
     }
 
+    /// imagec's own key (`<secrets>/deploy_key`, ed25519, made once), with which health checks
+    /// log in to deployed machines as root: the private key's path and the public key line.
+    public func deployKey() throws -> (key: URL, publicKey: String) {
+        try prepare()
+        let key = directory.appendingPathComponent("deploy_key")
+        if !FileManager.default.fileExists(atPath: key.path) { try generate("ed25519", at: key, host: "imagec-deploy") }
+        try checkPrivate(key)
+        let publicKey = try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (key, publicKey)
+    }
+
+    /// The host's machine ID (`/etc/machine-id`: 32 lowercase hexadecimal digits), made once.
+    public func machineID(for host: String) throws -> String {
+        _ = try keys(for: host, types: [])  // checks the name and the directory
+        let file = directory.appendingPathComponent("hosts/\(host)/machine-id")
+        if !FileManager.default.fileExists(atPath: file.path) {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            guard getentropy(&bytes, bytes.count) == 0 else { throw PoolError("cannot draw random bytes for \(host)'s machine ID") }
+            let temporary = file.deletingLastPathComponent().appendingPathComponent(".tmp-\(getpid())-machine-id")
+            FileManager.default.createFile(atPath: temporary.path, contents: Data((bytes.map { String(format: "%02x", $0) }.joined() + "\n").utf8),
+                                           attributes: [.posixPermissions: 0o600])
+            guard rename(temporary.path, file.path) == 0 else {
+                throw PoolError("cannot keep \(file.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        try checkPrivate(file)
+        let id = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard id.count == 32, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw PoolError("\(file.path) is not a machine ID (32 lowercase hexadecimal digits): remove it to make a new one")
+        }
+        return id
+    }
+
     /// `known_hosts` lines for a host reached by `names` (its host name, addresses…).
     public func knownHostsLines(for host: String, names: [String], types: [String] = ["ed25519"]) throws -> [String] {
         try keys(for: host, types: types).map { pair in
@@ -109,7 +142,7 @@ public struct HostKeys {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-        process.arguments = ["-q", "-t", type, "-N", "", "-C", "root@\(host)", "-f", temporary.path] + (type == "rsa" ? ["-b", "3072"] : [])
+        process.arguments = ["-q", "-t", type, "-N", "", "-C", host.hasPrefix("imagec-") ? host : "root@\(host)", "-f", temporary.path] + (type == "rsa" ? ["-b", "3072"] : [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         do { try process.run() } catch { throw PoolError("cannot run ssh-keygen (install openssh-client): \(error.localizedDescription)") }

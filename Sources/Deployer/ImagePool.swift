@@ -20,7 +20,16 @@ public protocol ImagePool: Sendable {
     func push(_ request: PushRequest, progress: @escaping (PushProgress) -> Void) throws -> PushResult
 
     /// A copy-on-write clone of `base`'s snapshot named `name`: a host's candidate root disk.
-    func clone(_ base: PoolImage, as name: String, metadata: [String: String]) throws -> PoolImage
+    /// The clone is made under a temporary name and handed to `prepare` (which writes the
+    /// host's identity into it) before it gets its final name.
+    func clone(_ base: PoolImage, as name: String, metadata: [String: String],
+               prepare: (DiskLocation) throws -> Void) throws -> PoolImage
+
+    /// Gives an image another name (the root-disk swap). Fails if `newName` is taken.
+    func rename(_ name: String, to newName: String) throws
+
+    /// Where QEMU and libguestfs find an image of this pool.
+    func location(of name: String) -> DiskLocation
 
     /// Removes an image (its snapshot too). Fails for an image that has clones.
     func remove(_ name: String) throws
@@ -33,6 +42,29 @@ public protocol ImagePool: Sendable {
 
     /// Writes an image's content to a sparse raw file (for checks and debugging).
     func export(_ name: String, to file: URL) throws
+}
+
+extension ImagePool {
+    /// A clone with nothing written into it.
+    public func clone(_ base: PoolImage, as name: String, metadata: [String: String]) throws -> PoolImage {
+        try clone(base, as: name, metadata: metadata, prepare: { _ in })
+    }
+}
+
+/// A pool image as QEMU (and libguestfs, which runs QEMU) opens it.
+public enum DiskLocation: Hashable, Sendable {
+    /// A disk image file and its format (`qcow2`, `raw`).
+    case file(path: String, format: String)
+    /// An RBD image, reached as `client` with the cluster's configuration file.
+    case rbd(pool: String, namespace: String?, image: String, client: String, configuration: String)
+
+    /// For messages: the file's path, or `rbd:pool[/namespace]/image`.
+    public var description: String {
+        switch self {
+        case .file(let path, _): path
+        case .rbd(let pool, let namespace, let image, _, _): "rbd:\(pool)/\(namespace.map { "\($0)/" } ?? "")\(image)"
+        }
+    }
 }
 
 /// An image in a pool.

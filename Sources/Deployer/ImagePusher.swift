@@ -60,4 +60,29 @@ public struct ImagePusher {
         }
         return try pool.push(PushRequest(file: image, name: name, digest: digest, metadata: tags, parent: parent), progress: progress)
     }
+
+    /// The name of a host's candidate root disk, beside the disk it will replace.
+    public static func candidateName(disk: String) -> String { "\(disk)_candidate" }
+
+    /// Makes `host`'s candidate root disk: a clone of `base` with the host's identity written
+    /// into it, named after the host's disk (``candidateName(disk:)``). A candidate left by an
+    /// earlier deployment that never swapped it in is replaced.
+    /// - Parameter emulate: run libguestfs's appliance under TCG.
+    public func prepareCandidate(
+        of base: PoolImage, host: String, disk: String, identity: HostIdentity, emulate: Bool, metadata: [String: String] = [:]
+    ) throws -> PoolImage {
+        let name = Self.candidateName(disk: disk)
+        if let stale = try pool.images().first(where: { $0.name == name }) {
+            guard stale.metadata[PoolMetadata.host] == host else {
+                throw PoolError("\(pool.description) has an image named '\(name)' that is not \(host)'s candidate: rename or remove it")
+            }
+            try pool.remove(name)
+        }
+        var tags = metadata
+        tags[PoolMetadata.host] = host
+        tags[PoolMetadata.created] = ISO8601DateFormatter().string(from: Date())
+        return try pool.clone(base, as: name, metadata: tags) { disk in
+            try identity.inject(into: disk, emulate: emulate)
+        }
+    }
 }

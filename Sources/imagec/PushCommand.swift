@@ -17,6 +17,11 @@ struct PushCommand: ParsableCommand {
             pool uploads nothing; an image of the same host (or the same packages) already there \
             becomes its parent, and only the blocks that differ are written. Zero blocks are \
             never written.
+
+            With --candidate, each host then gets its candidate root disk, <disk>_candidate: a \
+            clone of the image with the host's SSH host keys and machine ID (kept in \
+            $IMAGEC_SECRETS, default /var/lib/imagec/secrets) written into it by libguestfs. \
+            That takes an appliance VM per host (15–30 s without KVM).
             """)
 
     @Argument(help: "The system definition file, such as systems/bigmem2.swift.")
@@ -24,6 +29,9 @@ struct PushCommand: ParsableCommand {
 
     @Option(name: .long, help: "Push only the system with this host name.")
     var system: String?
+
+    @Flag(name: .long, help: "Also make each host's candidate root disk, with its identity written in.")
+    var candidate = false
 
     @Flag(name: .shortAndLong, help: "Print no progress.")
     var quiet = false
@@ -40,6 +48,9 @@ struct PushCommand: ParsableCommand {
         var reused: Bool
         var bytesWritten: UInt64
         var seconds: Double
+        var candidate: String?
+        /// Seconds to clone and write the identity.
+        var candidateSeconds: Double?
     }
 
     func run() throws {
@@ -54,8 +65,15 @@ struct PushCommand: ParsableCommand {
                 at: system.model.location(of: "system"))])
         }
         let commit = Self.definitionsCommit(of: definition.file)
+        // The host identities are checked (and made) before anything is uploaded.
+        let identities = try candidate ? definition.systems.map { try HostIdentity(host: $0.model.hostName) } : []
+        let emulate = try candidate ? {
+            let (accelerator, reason) = try Accelerator.forAppliance(store: definition.builder.store)
+            progress("libguestfs: \(accelerator == .kvm ? "KVM" : "TCG"), \(reason)")
+            return accelerator == .tcg
+        }() : true
         var results: [Pushed] = []
-        for system in definition.systems {
+        for (index, system) in definition.systems.enumerated() {
             let model = system.model, deployment = model.deployment!
             let built = try definition.build(system, progress: progress)
             let set = try definition.lock.set(for: model, lockFile: definition.lockFile)
@@ -74,10 +92,24 @@ struct PushCommand: ParsableCommand {
             progress(result.reused ? "\(result.image.name) already holds this digest: nothing written"
                 : "\(result.image.name): \(ByteCount(bytes: result.bytesWritten).rounded) written in \(String(format: "%.1f", result.seconds)) s (\(throughput)/s)"
                     + (result.image.parent.map { ", a clone of \($0)" } ?? ""))
+            var candidateName: String?, candidateSeconds: Double?
+            if candidate {
+                progress("making \(model.hostName)'s candidate \(ImagePusher.candidateName(disk: deployment.disk)) with its identity")
+                let started = Date()
+                candidateName = try ImagePusher(pool: pool).prepareCandidate(
+                    of: result.image, host: model.hostName, disk: deployment.disk, identity: identities[index], emulate: emulate,
+                    metadata: [PoolMetadata.commit: commit, PoolMetadata.version: Imagec.version]).name
+                candidateSeconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
+                progress("\(candidateName!): ready in \(String(format: "%.1f", candidateSeconds!)) s")
+            }
             results.append(Pushed(hostName: model.hostName, pool: pool.description, image: result.image.name, digest: "sha256:" + built.digest,
                                   parent: result.image.parent, reused: result.reused, bytesWritten: result.bytesWritten,
-                                  seconds: (result.seconds * 10).rounded() / 10))
-            if !json { Swift.print("\(pool.description) \(result.image.name)") }
+                                  seconds: (result.seconds * 10).rounded() / 10, candidate: candidateName,
+                                  candidateSeconds: candidateSeconds))
+            if !json {
+                Swift.print("\(pool.description) \(result.image.name)")
+                if let candidateName { Swift.print("\(pool.description) \(candidateName)") }
+            }
         }
         if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: results)) }
     }

@@ -38,6 +38,7 @@ struct BuildTests {
             var environment = ProcessInfo.processInfo.environment
             environment["IMAGEC_STORE"] = folder.appendingPathComponent("store").path
             environment["IMAGEC_CACHE_DIR"] = folder.appendingPathComponent("cache").path
+            environment["IMAGEC_SECRETS"] = folder.appendingPathComponent("secrets").path
             process.environment = environment
             let id = UUID().uuidString
             let output = folder.appendingPathComponent("out-\(id).txt"), errors = folder.appendingPathComponent("err-\(id).txt")
@@ -59,15 +60,20 @@ struct BuildTests {
 
         /// Starts a build and kills it with SIGKILL once its progress shows `line`.
         func killBuild(when line: String, after delay: Double = 0) throws {
-            let (process, _, errors) = try start(["build", "systems/built1.swift"])
+            try kill(["build", "systems/built1.swift"], when: line, after: delay)
+        }
+
+        /// Runs imagec with `arguments` and kills it (SIGKILL) once its progress shows `line`.
+        func kill(_ arguments: [String], when line: String, after delay: Double = 0) throws {
+            let (process, _, errors) = try start(arguments)
             let started = Date()
             while process.isRunning, Date().timeIntervalSince(started) < 900 {
                 if (try? String(contentsOf: errors, encoding: .utf8))?.contains(line) == true { break }
                 usleep(100_000)
             }
-            #expect(process.isRunning, "the build ended before '\(line)': \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+            #expect(process.isRunning, "imagec \(arguments[0]) ended before '\(line)': \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
             usleep(UInt32(delay * 1_000_000))
-            kill(process.processIdentifier, SIGKILL)
+            Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
         }
@@ -128,6 +134,12 @@ struct BuildTests {
         let deployed = Self.definition.replacingOccurrences(
             of: "    Disk(rootSize", with: "    Deployment(to: .local(\"\(pool.path)\"), disk: \"built1-root\")\n    Disk(rootSize")
         try deployed.write(to: file, atomically: true, encoding: .utf8)
+        // Killed mid-upload: no image under a final name, and `pool gc` removes what it left.
+        try imagec.kill(["push", "systems/built1.swift"], when: "pushing built1 to", after: 0.5)
+        #expect(try imagec.run("pool", "ls", "systems/built1.swift").standardOutput == "local:\(pool.path)\n")
+        let collected = try imagec.run("pool", "gc", "systems/built1.swift")
+        #expect(collected.status == 0 && collected.standardOutput.contains("(left by an interrupted push)"), "\(collected.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: pool.path) == [])
         let pushed = try imagec.run("push", "--json", "systems/built1.swift")
         #expect(pushed.status == 0, "\(pushed.standardError)")
         let firstPush = try #require((try JSONSerialization.jsonObject(with: Data(pushed.standardOutput.utf8)) as? [[String: Any]])?.first)
@@ -137,6 +149,39 @@ struct BuildTests {
         #expect(pushed.standardError.contains(" written in ") && pushed.standardError.contains("/s)"))
         let repushed = try imagec.run("push", "systems/built1.swift")
         #expect(repushed.status == 0 && repushed.standardError.contains("already holds this digest: nothing written"))
+
+        // The same on Ceph RBD (a throw-away cluster): killed mid-upload, no final name; the rerun
+        // completes; `pool gc` removes the leftover once the dead client's watch lapses (30 s).
+        let cluster = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-ceph-\(UUID().uuidString)")
+        let clusterScript = Support.repository.appendingPathComponent("scripts/ceph-cluster").path
+        try ImageBuilderTestSupport.run(clusterScript, ["start", cluster.path])
+        defer {
+            try? ImageBuilderTestSupport.run(clusterScript, ["stop", cluster.path])
+            try? FileManager.default.removeItem(at: cluster)
+        }
+        try deployed.replacingOccurrences(of: ".local(\"\(pool.path)\")", with: ".rbd(\"rbd\", configuration: \"\(cluster.path)/ceph.conf\")")
+            .write(to: file, atomically: true, encoding: .utf8)
+        try imagec.kill(["push", "systems/built1.swift"], when: " examined, ")
+        let rbdListing = try imagec.run("pool", "ls", "systems/built1.swift")
+        #expect(rbdListing.status == 0 && !rbdListing.standardOutput.contains("imagec_built1_"), "\(rbdListing.standardOutput)")
+        let rbdPushed = try imagec.run("push", "systems/built1.swift")
+        #expect(rbdPushed.status == 0 && rbdPushed.standardOutput.hasPrefix("rbd:rbd "), "\(rbdPushed.standardError)")
+        var rbdCollected = try imagec.run("pool", "gc", "systems/built1.swift")
+        let deadline = Date().addingTimeInterval(60)
+        while rbdCollected.status != 0, rbdCollected.standardError.contains("has it open"), Date() < deadline {
+            sleep(3)
+            rbdCollected = try imagec.run("pool", "gc", "systems/built1.swift")
+        }
+        #expect(rbdCollected.status == 0 && rbdCollected.standardOutput.contains("(left by an interrupted push)"), "\(rbdCollected.standardError)")
+        #expect(try imagec.run("pool", "ls", "systems/built1.swift").standardOutput.components(separatedBy: "imagec_built1_").count == 2)
+        // The host's candidate: a clone with its identity, made by libguestfs over QEMU's rbd driver.
+        let candidate = try imagec.run("push", "--candidate", "--json", "systems/built1.swift")
+        let candidatePush = try #require((try JSONSerialization.jsonObject(with: Data(candidate.standardOutput.utf8)) as? [[String: Any]])?.first,
+                                         "\(candidate.standardError)")
+        #expect(candidatePush["reused"] as? Bool == true && candidatePush["candidate"] as? String == "built1-root_candidate")
+        #expect(try imagec.run("pool", "ls", "systems/built1.swift").standardOutput.contains("used by built1"))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("secrets/hosts/built1/ssh_host_ed25519_key").path))
+        try deployed.write(to: file, atomically: true, encoding: .utf8)
 
         // Killed while assembling the disk: no entry; then two builds at once both give it.
         try store.remove(entry.lastPathComponent)

@@ -126,6 +126,92 @@ struct PoolTests {
         #expect(try pool.leftovers() == [])
     }
 
+    /// Runs a program and returns its standard output.
+    static func output(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Identity at deployment: a host's candidate is a clone with its keys and machine ID written
+    /// in; two deployments (two clones) carry the same ones, another host gets its own; a clone
+    /// whose image has no root file system fails and leaves nothing. The clones are read back
+    /// with debugfs, not with the code that wrote them.
+    func exerciseIdentity(_ pool: some ImagePool, scratch: URL) throws {
+        let emulate = ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] != "kvm"
+        let root = scratch.appendingPathComponent("root.raw")
+        FileManager.default.createFile(atPath: root.path, contents: nil)
+        try Self.run("/sbin/mkfs.ext4", ["-q", "-F", "-L", "root", root.path, "64M"])
+        let base = try pool.push(PushRequest(file: root, name: "imagec_node1_202611232100", digest: "sha256:root",
+                                             metadata: [PoolMetadata.system: "node1"], parent: nil)) { _ in }.image
+        let secrets = scratch.appendingPathComponent("secrets")
+        let keys = HostKeys(directory: secrets)
+        let pusher = ImagePusher(pool: pool)
+
+        let first = try pusher.prepareCandidate(of: base, host: "node1", disk: "vm-1-disk-0",
+                                                identity: try HostIdentity(host: "node1", secrets: keys), emulate: emulate)
+        #expect(first.name == "vm-1-disk-0_candidate" && first.parent == base.name && first.metadata[PoolMetadata.host] == "node1")
+        try pool.rename(first.name, to: "vm-1-disk-0")  // as the swap does
+        // The next deployment of node1, and node2's first.
+        let second = try pusher.prepareCandidate(of: base, host: "node1", disk: "vm-1-disk-0",
+                                                 identity: try HostIdentity(host: "node1", secrets: keys), emulate: emulate)
+        let other = try pusher.prepareCandidate(of: base, host: "node2", disk: "vm-2-disk-0",
+                                                identity: try HostIdentity(host: "node2", secrets: keys), emulate: emulate)
+
+        func read(_ image: String, _ path: String) throws -> (contents: String, stat: String) {
+            let raw = scratch.appendingPathComponent("\(image).raw")
+            if !FileManager.default.fileExists(atPath: raw.path) { try pool.export(image, to: raw) }
+            return (try Self.output("/sbin/debugfs", ["-R", "cat \(path)", raw.path]),
+                    try Self.output("/sbin/debugfs", ["-R", "stat \(path)", raw.path]))
+        }
+        let key = "/etc/ssh/ssh_host_ed25519_key"
+        let kept = try String(contentsOf: secrets.appendingPathComponent("hosts/node1/ssh_host_ed25519_key"), encoding: .utf8)
+        for image in ["vm-1-disk-0", second.name] {
+            let (contents, stat) = try read(image, key)
+            #expect(contents == kept, "\(image) does not hold node1's kept private key")
+            #expect(stat.contains("Mode:  0600") && stat.contains("User:     0"), "\(image): \(stat)")
+            #expect(try read(image, key + ".pub").contents.hasPrefix("ssh-ed25519 "))
+            #expect(try read(image, "/etc/machine-id").contents == (try keys.machineID(for: "node1")) + "\n")
+        }
+        #expect(try read(other.name, key).contents != kept && read(other.name, "/etc/machine-id").contents != read(second.name, "/etc/machine-id").contents)
+        // The base is untouched.
+        #expect(try read(base.name, key).contents.isEmpty)
+
+        // An image without a root file system: an error, and no candidate under any name.
+        let blank = scratch.appendingPathComponent("blank.raw")
+        try Self.image(at: blank, seed: 3)
+        let noRoot = try pool.push(PushRequest(file: blank, name: "imagec_node3_202611232101", digest: "sha256:blank",
+                                               metadata: [PoolMetadata.system: "node3"], parent: nil)) { _ in }.image
+        let before = try pool.images().map(\.name)
+        #expect {
+            _ = try pusher.prepareCandidate(of: noRoot, host: "node3", disk: "vm-3-disk-0",
+                                            identity: try HostIdentity(host: "node3", secrets: keys), emulate: emulate)
+        } throws: { "\($0)".contains("no root file system") }
+        #expect(try pool.images().map(\.name) == before && pool.leftovers().isEmpty)
+        for name in [other.name, second.name, "vm-1-disk-0", base.name, noRoot.name] { try pool.remove(name) }
+    }
+
+    @Test func localPoolIdentity() throws {
+        let scratch = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try exerciseIdentity(LocalPool(directory: scratch.appendingPathComponent("pool")), scratch: scratch)
+    }
+
+    @Test func rbdPoolIdentity() throws {
+        let cluster = try CephCluster.start()
+        defer { cluster.stop() }
+        let scratch = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try exerciseIdentity(RBDPool(configuration: cluster.configuration, pool: "rbd"), scratch: scratch)
+    }
+
     @Test func localPool() throws {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }

@@ -35,6 +35,17 @@ public enum Accelerator: String, Codable, Sendable {
         return works ? (.kvm, "KVM works (probed)") : (.tcg, "KVM hangs on this host (a probe kernel did not run in 15 s)")
     }
 
+    /// The accelerator for other VMs imagec starts (libguestfs's appliance, which edits
+    /// disks at deployment), probing KVM with the host's own kernel if need be.
+    public static func forAppliance(store: Store) throws -> (Accelerator, String) {
+        let boot = (try? FileManager.default.contentsOfDirectory(atPath: "/boot")) ?? []
+        let kernel = boot.filter { $0.hasPrefix("vmlinuz-") }.sorted().last.map { URL(fileURLWithPath: "/boot/\($0)") }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-kvm-probe-\(getpid())")
+        try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        return try choose(kernel: kernel, store: store, scratch: scratch)
+    }
+
     /// Whether a kernel started under KVM panics (no root file system) and exits in time.
     private static func probe(kernel: URL, scratch: URL) -> Bool {
         let console = scratch.appendingPathComponent("kvm-probe.txt")

@@ -130,16 +130,37 @@ public struct LocalPool: ImagePool {
         return written
     }
 
-    public func clone(_ base: PoolImage, as name: String, metadata: [String: String]) throws -> PoolImage {
+    public func clone(_ base: PoolImage, as name: String, metadata: [String: String],
+                      prepare: (DiskLocation) throws -> Void) throws -> PoolImage {
         let temporary = directory.appendingPathComponent("\(Self.temporaryPrefix)\(name)-\(getpid()).qcow2")
         defer { try? FileManager.default.removeItem(at: temporary) }
         try Self.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", "\(base.name).qcow2", "-F", "qcow2", temporary.path])
+        try prepare(.file(path: temporary.path, format: "qcow2"))
         var tags = metadata
         tags[PoolMetadata.role] = "host"
         tags[PoolMetadata.digest] = base.digest
         try finish(temporary, as: name, metadata: tags, readOnly: false)
         return try describe(name)
     }
+
+    public func rename(_ name: String, to newName: String) throws {
+        guard FileManager.default.fileExists(atPath: file(name).path) else { throw PoolError("\(description) has no image named '\(name)'") }
+        guard !FileManager.default.fileExists(atPath: file(newName).path) else { throw PoolError("\(description) already has an image named '\(newName)'") }
+        // Clones name their backing file: renaming it would orphan them.
+        let children = try images().filter { $0.parent == name }.map(\.name)
+        guard children.isEmpty else { throw PoolError("image '\(name)' has clones (\(children.joined(separator: ", "))): it cannot be renamed") }
+        // The metadata first: an image found without its sidecar is described as having none.
+        if FileManager.default.fileExists(atPath: metadataFile(name).path) {
+            guard Foundation.rename(metadataFile(name).path, metadataFile(newName).path) == 0 else {
+                throw PoolError("cannot rename \(metadataFile(name).path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard Foundation.rename(file(name).path, file(newName).path) == 0 else {
+            throw PoolError("cannot rename \(file(name).path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func location(of name: String) -> DiskLocation { .file(path: file(name).path, format: "qcow2") }
 
     public func remove(_ name: String) throws {
         let children = try images().filter { $0.parent == name }.map(\.name)
@@ -160,7 +181,7 @@ public struct LocalPool: ImagePool {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(metadata).write(to: metadataFile(name), options: .atomic)
         if readOnly { chmod(temporary.path, 0o444) }
-        guard rename(temporary.path, file(name).path) == 0 else {
+        guard Foundation.rename(temporary.path, file(name).path) == 0 else {
             throw PoolError("cannot rename \(temporary.path): \(String(cString: strerror(errno)))")
         }
     }

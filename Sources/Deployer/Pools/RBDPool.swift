@@ -144,22 +144,36 @@ public struct RBDPool: ImagePool {
                           seconds: Date().timeIntervalSince(started))
     }
 
-    public func clone(_ base: PoolImage, as name: String, metadata: [String: String]) throws -> PoolImage {
+    public func clone(_ base: PoolImage, as name: String, metadata: [String: String],
+                      prepare: (DiskLocation) throws -> Void) throws -> PoolImage {
         let connection = try connect()
         let temporary = "\(Self.temporaryPrefix)\(name)_\(ProcessInfo.processInfo.hostName)_\(getpid())"
         try connection.clone(base.name, snapshot: Self.snapshot, as: temporary)
         do {
-            let image = try RBDImage(connection, name: temporary)
-            var tags = metadata
-            tags[PoolMetadata.role] = "host"
-            tags[PoolMetadata.digest] = base.digest
-            try image.setMetadata(tags)
+            do {
+                let image = try RBDImage(connection, name: temporary)
+                var tags = metadata
+                tags[PoolMetadata.role] = "host"
+                tags[PoolMetadata.digest] = base.digest
+                try image.setMetadata(tags)
+            }
+            try prepare(location(of: temporary))
             try connection.rename(temporary, to: name)
         } catch {
             try? connection.remove(temporary)
             throw error
         }
         return try Self.describe(RBDImage(connection, name: name, readOnly: true), connection: connection)
+    }
+
+    public func rename(_ name: String, to newName: String) throws {
+        let connection = try connect()
+        guard !(try connection.imageNames().contains(newName)) else { throw PoolError("\(description) already has an image named '\(newName)'") }
+        try connection.rename(name, to: newName)
+    }
+
+    public func location(of name: String) -> DiskLocation {
+        .rbd(pool: pool, namespace: namespace, image: name, client: client, configuration: configuration)
     }
 
     public func export(_ name: String, to file: URL) throws {
