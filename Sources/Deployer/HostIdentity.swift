@@ -21,13 +21,9 @@ public struct HostIdentity {
     public init(host: String, secrets: HostKeys = HostKeys()) throws {
         self.host = host
         let folder = secrets.directory.appendingPathComponent("hosts/\(host)")
-        let made = try secrets.keys(for: host, types: ["ed25519"])
-        let others = try HostKeys.types.filter { type in
-            type != "ed25519" && FileManager.default.fileExists(atPath: folder.appendingPathComponent("ssh_host_\(type)_key").path)
-        }
         var files: [File] = []
         var certificates: [String] = []
-        for pair in try made + secrets.keys(for: host, types: others) {
+        for pair in try secrets.keys(for: host, types: Self.keyTypes(of: host, in: secrets)) {
             let name = pair.privateKey.lastPathComponent
             files.append(File(path: "/etc/ssh/\(name)", contents: try Data(contentsOf: pair.privateKey), mode: 0o600))
             files.append(File(path: "/etc/ssh/\(name).pub", contents: Data((pair.publicKey + "\n").utf8), mode: 0o644))
@@ -53,6 +49,14 @@ public struct HostIdentity {
 
             """.utf8), mode: 0o644))
         self.files = files
+    }
+
+    /// The key types a host has: ed25519 always, and any other `imagec known-hosts --type` made.
+    public static func keyTypes(of host: String, in secrets: HostKeys) -> [String] {
+        let folder = secrets.directory.appendingPathComponent("hosts/\(host)")
+        return ["ed25519"] + HostKeys.types.filter { type in
+            type != "ed25519" && FileManager.default.fileExists(atPath: folder.appendingPathComponent("ssh_host_\(type)_key").path)
+        }
     }
 
     /// Writes the identity into `disk`'s root file system (an appliance VM, 15–30 s under TCG).

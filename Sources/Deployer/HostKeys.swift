@@ -3,7 +3,7 @@ import Foundation
 /// Each host's SSH host keys, generated once and kept in a secrets directory outside the
 /// store (`<secrets>/hosts/<host>/ssh_host_<type>_key` and `.pub`), so every reinstall of a
 /// host presents the same keys. The directory must be private: mode 0700, keys 0600.
-public struct HostKeys {
+public struct HostKeys: Sendable {
     /// `$IMAGEC_SECRETS`, else `/var/lib/imagec/secrets`.
     public static var defaultDirectory: URL {
         URL(fileURLWithPath: ProcessInfo.processInfo.environment["IMAGEC_SECRETS"] ?? "/var/lib/imagec/secrets")

@@ -146,6 +146,8 @@ public enum PoolMetadata {
     /// How many clones deep the image is (a full upload is 0).
     public static let depth = "imagec.depth"
     public static let created = "imagec.created"
+    /// On a host's disk: the ledger id of the swap that put it there.
+    public static let swap = "imagec.swap"
 }
 
 /// A pool that cannot do what was asked: unreachable, refused, or an image in a state that forbids it.

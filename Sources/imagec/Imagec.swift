@@ -14,7 +14,8 @@ struct ImagecCommand: ParsableCommand {
             3 when the build host lacks something imagec needs, 4 when `imagec test` ran and a check failed.
             """,
         version: Imagec.version,
-        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, PoolCommand.self, KnownHostsCommand.self,
+        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self,
+                      PoolCommand.self, KnownHostsCommand.self,
                       DiffCommand.self, AffectedCommand.self, GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.

@@ -53,10 +53,7 @@ final class GuestMachine {
             "-serial", "file:\(console.path)",
         ]
         // The card first: a slot it asks for (enp0s5) is still free.
-        arguments += ["-netdev", (["user", "id=n0", "restrict=on"] + network.userNetwork
-                          + ["hostfwd=tcp:127.0.0.1:\(sshPort)-\(network.guestAddress):22"]).joined(separator: ","),
-                      "-device", (["virtio-net-pci", "netdev=n0", "mac=\(Self.macAddress)"] + network.cardOptions).joined(separator: ",")]
-        arguments += network.extraArguments
+        arguments += network.qemuArguments(sshPort: sshPort, mac: Self.macAddress)
         let attached = [Disk(file: overlay, bus: imageBus)] + disks
         if attached.contains(where: { $0.bus == .scsi }) { arguments += ["-device", "virtio-scsi-pci,id=scsi0"] }
         var later: [(device: String, after: String)] = []

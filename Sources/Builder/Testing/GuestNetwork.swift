@@ -9,7 +9,7 @@ import ImageDSL
 /// image's subnet (its gateway is QEMU's host address), or gives it a DHCP lease. Otherwise a
 /// network file for the card is injected; systemd-networkd may start before the file exists
 /// (it does not wait for local file systems, the file's writer does), so that is the fallback.
-struct GuestNetwork: Equatable {
+public struct GuestNetwork: Equatable, Sendable {
     /// The address SSH is forwarded to.
     var guestAddress: String
     /// Options of QEMU's user network (`net=…,host=…`), besides the forward.
@@ -19,6 +19,20 @@ struct GuestNetwork: Equatable {
     var extraArguments: [String]
     /// Whether a network file must be injected (the image's own configuration cannot apply).
     var needsInjection: Bool
+
+    /// QEMU's arguments for the card and its user network, SSH forwarded from 127.0.0.1:`sshPort`.
+    func qemuArguments(sshPort: Int, mac: String) -> [String] {
+        ["-netdev", (["user", "id=n0", "restrict=on"] + userNetwork + ["hostfwd=tcp:127.0.0.1:\(sshPort)-\(guestAddress):22"]).joined(separator: ","),
+         "-device", (["virtio-net-pci", "netdev=n0", "mac=\(mac)"] + cardOptions).joined(separator: ",")] + extraArguments
+    }
+
+    /// The arguments that put a machine running `model`'s image on a network like its own,
+    /// reachable over SSH at 127.0.0.1:`sshPort` (for libvirt domains in tests, through
+    /// `<qemu:commandline>`); nil when the image's own network cannot apply.
+    public static func qemuArguments(for model: SystemModel, sshPort: Int, mac: String = "52:54:00:1c:ec:02") -> [String]? {
+        let network = GuestNetwork(for: model)
+        return network.needsInjection ? nil : network.qemuArguments(sshPort: sshPort, mac: mac)
+    }
 
     static let fallback = GuestNetwork(guestAddress: "10.0.2.15", userNetwork: [], cardOptions: [], extraArguments: [], needsInjection: true)
 

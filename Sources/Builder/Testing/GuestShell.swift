@@ -1,12 +1,16 @@
 import Foundation
 
-/// Runs shell commands in a test guest as root, over SSH with a throw-away key, through the
-/// port QEMU forwards on 127.0.0.1. The guest's host keys are its own first-boot keys, which
-/// die with the overlay, so they are not remembered.
+/// Runs shell commands in a guest as root over SSH. A test guest is reached with a throw-away
+/// key through the port QEMU forwards on 127.0.0.1; its host keys are its own first-boot keys,
+/// which die with the overlay, so they are not checked. A deployed machine is reached at its
+/// address with imagec's deploy key, and its stable host key is checked (`knownHosts`).
 struct GuestShell {
+    var host = "127.0.0.1"
     let port: Int
     let key: URL
     let scratch: URL
+    /// A known_hosts file the guest's key must be in; nil for a test guest.
+    var knownHosts: URL?
 
     /// Makes a throw-away key pair in `folder`: the private key's path and the public key line.
     static func makeKey(in folder: URL) throws -> (key: URL, publicKey: String) {
@@ -20,8 +24,10 @@ struct GuestShell {
 
     /// The `ssh` arguments that reach the guest (also printed for `--keep-running`).
     var sshArguments: [String] {
-        ["-i", key.path, "-p", "\(port)", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-         "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@127.0.0.1"]
+        let hostKeys = knownHosts.map { ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\($0.path)", "-o", "HostKeyAlias=\(host)"] }
+            ?? ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        return ["-i", key.path, "-p", "\(port)"] + hostKeys
+            + ["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@\(host)"]
     }
 
     /// Runs `script` with `sh` in the guest; output is standard output and error together.

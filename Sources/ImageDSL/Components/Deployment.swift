@@ -2,9 +2,13 @@
 /// root disk the machine boots from (the name its hypervisor knows). Declared with the
 /// system, so it is reviewed with it; not part of the image's digest.
 ///
+/// With a machine, `imagec deploy` swaps the machine's root disk for the new image and checks
+/// it over SSH (at `ssh`, else the system's first static address, else its host name).
+///
 /// ```swift
-/// Deployment(to: .rbd("vm", client: "imagec"), disk: "vm-127-disk-0")
-/// Deployment(to: .local("/var/lib/imagec/pool"), disk: "bigmem2-root")
+/// Deployment(to: .rbd("vm", client: "imagec"), disk: "vm-127-disk-0",
+///            machine: .proxmox(vmid: 127, node: "pve1", api: "https://pve1.lab:8006"))
+/// Deployment(to: .local("/var/lib/imagec/pool"), disk: "bigmem2-root", machine: .libvirt("bigmem2"))
 /// ```
 public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
     /// An image pool.
@@ -22,16 +26,38 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
         public static func local(_ directory: String = "/var/lib/imagec/pool") -> Pool { .local(directory: directory) }
     }
 
+    /// The machine that boots from the disk, if imagec swaps it.
+    public enum Machine: Codable, Hashable, Sendable {
+        /// A libvirt domain on the hypervisor at `uri`.
+        case libvirt(domain: String, uri: String)
+        /// A Proxmox VE VM, through the API at `api` with the token in `tokenFile`
+        /// (`USER@REALM!TOKENID=SECRET`).
+        case proxmoxVM(vmid: Int, node: String, api: String, tokenFile: String)
+
+        public static func libvirt(_ domain: String, uri: String = "qemu:///system") -> Machine {
+            .libvirt(domain: domain, uri: uri)
+        }
+
+        public static func proxmox(vmid: Int, node: String, api: String, tokenFile: String = "/etc/imagec/proxmox.token") -> Machine {
+            .proxmoxVM(vmid: vmid, node: node, api: api, tokenFile: tokenFile)
+        }
+    }
+
     public var pool: Pool
     /// The root disk's name in the pool, such as `vm-127-disk-0`.
     public var disk: String
     /// The first part of the images' names: `<prefix>_<host>_<YYYYMMDDHHMM>`.
     public var prefix: String
+    public var machine: Machine?
+    /// Where checks reach the machine's SSH server after a swap: `host` or `host:port`.
+    public var ssh: String?
 
-    public init(to pool: Pool, disk: String, prefix: String = "imagec") {
+    public init(to pool: Pool, disk: String, prefix: String = "imagec", machine: Machine? = nil, ssh: String? = nil) {
         self.pool = pool
         self.disk = disk
         self.prefix = prefix
+        self.machine = machine
+        self.ssh = ssh
     }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
@@ -57,6 +83,25 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
             if !configuration.hasPrefix("/") { problems.append("the Ceph configuration '\(configuration)' is not an absolute path") }
         case .local(let directory):
             if !directory.hasPrefix("/") { problems.append("the local pool directory '\(directory)' is not an absolute path") }
+        }
+        switch machine {
+        case .libvirt(let domain, let uri):
+            nameProblem(domain, "libvirt domain")
+            if !uri.contains(":") { problems.append("the libvirt URI '\(uri)' is not a URI such as qemu:///system") }
+        case .proxmoxVM(let vmid, let node, let api, let tokenFile):
+            if !(100...999_999_999).contains(vmid) { problems.append("the Proxmox VM id \(vmid) is not between 100 and 999999999") }
+            nameProblem(node, "Proxmox node")
+            if !(api.hasPrefix("https://") || api.hasPrefix("http://")) { problems.append("the Proxmox API '\(api)' is not an http(s) URL") }
+            if !tokenFile.hasPrefix("/") { problems.append("the Proxmox token file '\(tokenFile)' is not an absolute path") }
+            // Proxmox finds a VM's disks by their names.
+            if !disk.hasPrefix("vm-\(vmid)-disk-") { problems.append("the disk of Proxmox VM \(vmid) must be named vm-\(vmid)-disk-<n>, not '\(disk)'") }
+        case nil: break
+        }
+        if let ssh {
+            let parts = ssh.split(separator: ":", omittingEmptySubsequences: false)
+            if ssh.isEmpty || ssh.contains(" ") || (parts.count == 2 && Int(parts[1]).map { !(1...65535).contains($0) } ?? true) || parts.count > 2 {
+                problems.append("the SSH address '\(ssh)' is not host or host:port")
+            }
         }
         return problems
     }

@@ -1,0 +1,104 @@
+import Foundation
+
+/// A root-disk swap on one machine: stop it, give its current root disk another name (the
+/// outgoing name), give the incoming image the root disk's name, start it. The machine's
+/// configuration never changes: it keeps booting from the disk's name.
+///
+/// Every step is written to the ledger as intended before it is taken, and every step reads
+/// the pool to see whether it was already taken, so running a swap again from the step the
+/// ledger names finishes it (`--resume`), and ``revert(_:)`` undoes it from any point.
+public struct DiskSwap {
+    public var pool: any ImagePool
+    public var machine: any Hypervisor
+    public var ledger: Ledger
+    /// Seconds a clean shutdown may take before the machine is powered off.
+    public var stopTimeout: Double
+    public var progress: (String) -> Void
+
+    public init(pool: any ImagePool, machine: any Hypervisor, ledger: Ledger, stopTimeout: Double = 120,
+                progress: @escaping (String) -> Void = { _ in }) {
+        self.pool = pool
+        self.machine = machine
+        self.ledger = ledger
+        self.stopTimeout = stopTimeout
+        self.progress = progress
+    }
+
+    /// The name a host's root disk gets when a swap retires it: after the swap that put its
+    /// image there (`<disk>_d<id>`, from its `imagec.swap` metadata), or, for a disk imagec
+    /// never put there, `<disk>_original`.
+    public static func outgoingName(disk: String, current: PoolImage?) -> String {
+        if let swap = current?.metadata[PoolMetadata.swap] { return "\(disk)_d\(swap)" }
+        return "\(disk)_original"
+    }
+
+    /// Takes the swap's steps from `stop` to `start`, skipping those already taken.
+    public func run(_ record: SwapRecord) throws {
+        let id = record.id!
+        try step(.stop, of: id) {
+            progress("stopping \(machine.description)")
+            try machine.stop(timeout: stopTimeout)
+        }
+        try step(.retire, of: id) {
+            let names = try names()
+            if names.contains(record.disk), names.contains(record.incoming), !names.contains(record.outgoing) {
+                progress("\(record.disk) → \(record.outgoing)")
+                try pool.rename(record.disk, to: record.outgoing)
+            }
+        }
+        try step(.promote, of: id) {
+            let names = try names()
+            if names.contains(record.incoming), !names.contains(record.disk) {
+                progress("\(record.incoming) → \(record.disk)")
+                try pool.rename(record.incoming, to: record.disk)
+            } else if !names.contains(record.disk) {
+                throw PoolError("\(pool.description) has neither '\(record.incoming)' nor '\(record.disk)': swap \(id) cannot go on")
+            }
+        }
+        try step(.start, of: id) {
+            progress("starting \(machine.description)")
+            try machine.start()
+        }
+    }
+
+    /// Undoes the swap from wherever it stopped: the machine boots the outgoing image again
+    /// under the disk's name, and the incoming image gets its own name back.
+    public func revert(_ record: SwapRecord) throws {
+        progress("stopping \(machine.description)")
+        try machine.stop(timeout: stopTimeout)
+        var names = try names()
+        if names.contains(record.disk), !names.contains(record.incoming), names.contains(record.outgoing) {
+            progress("\(record.disk) → \(record.incoming)")
+            try pool.rename(record.disk, to: record.incoming)
+            names = try self.names()
+        }
+        if !names.contains(record.disk), names.contains(record.outgoing) {
+            progress("\(record.outgoing) → \(record.disk)")
+            try pool.rename(record.outgoing, to: record.disk)
+        }
+        guard try self.names().contains(record.disk) else {
+            throw PoolError("\(pool.description) has no '\(record.disk)' to boot \(machine.description) from")
+        }
+        progress("starting \(machine.description)")
+        try machine.start()
+    }
+
+    private func names() throws -> Set<String> { Set(try pool.images().map(\.name)) }
+
+    private func step(_ step: SwapStep, of id: Int64, _ body: () throws -> Void) throws {
+        try ledger.intend(step, of: id)
+        try FaultInjection.pause(before: step)
+        try body()
+        try ledger.done(step, of: id)
+    }
+}
+
+/// For tests of interrupted swaps: `IMAGEC_PAUSE_BEFORE=<step>` makes imagec print
+/// `paused before <step>` and wait there (the test kills it) once the step's intent is recorded.
+enum FaultInjection {
+    static func pause(before step: SwapStep) throws {
+        guard ProcessInfo.processInfo.environment["IMAGEC_PAUSE_BEFORE"] == step.rawValue else { return }
+        FileHandle.standardError.write(Data("paused before \(step.rawValue)\n".utf8))
+        Thread.sleep(forTimeInterval: 600)
+    }
+}

@@ -1,0 +1,178 @@
+import Builder
+@testable import Deployer
+import Foundation
+import ImageDSL
+import Testing
+
+/// `imagec deploy` end to end on a real libvirtd (QEMU under TCG here): test001 tested, then
+/// deployed to a domain whose root disk is an RBD image on the throw-away Ceph cluster (QEMU's
+/// rbd driver, the key in a libvirt secret, as on a production host); redeployed after a change (the
+/// content changes, the SSH host key does not); a broken image deployed with --force fails
+/// its checks and is rolled back by itself.
+@Suite(.serialized)
+struct DeployTests {
+    static let repository = PoolTests.repository
+
+    struct Run {
+        var status: Int32
+        var output: String
+    }
+
+    /// imagec in `folder`, with its own store, cache, secrets and ledger.
+    static func imagec(_ arguments: [String], in folder: URL) throws -> Run {
+        let process = Process()
+        process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["IMAGEC_STORE"] = folder.appendingPathComponent("store").path
+        environment["IMAGEC_CACHE_DIR"] = folder.appendingPathComponent("cache").path
+        environment["IMAGEC_SECRETS"] = folder.appendingPathComponent("secrets").path
+        environment["IMAGEC_LEDGER"] = folder.appendingPathComponent("ledger.sqlite").path
+        process.environment = environment
+        let log = folder.appendingPathComponent("imagec-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return Run(status: process.terminationStatus, output: try String(contentsOf: log, encoding: .utf8))
+    }
+
+    /// Starts libvirtd (and virtlogd) unless one answers.
+    static func ensureLibvirtd() throws {
+        if (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") == true { return }
+        try PoolTests.run("/usr/sbin/virtlogd", ["-d"])
+        try PoolTests.run("/usr/sbin/libvirtd", ["-d"])
+        for _ in 0..<50 where (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") != true {
+            usleep(200_000)
+        }
+    }
+
+    /// Defines a libvirt domain from `xml` (kept in `folder` for debugging).
+    static func define(_ xml: String, in folder: URL) throws {
+        let file = folder.appendingPathComponent("domain-\(UUID().uuidString.prefix(8)).xml")
+        try xml.write(to: file, atomically: true, encoding: .utf8)
+        try PoolTests.run("/usr/bin/virsh", ["-q", "-c", "qemu:///system", "define", file.path])
+    }
+
+    /// Stops and forgets a domain.
+    static func undefine(_ domain: String) {
+        _ = try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "destroy", domain])
+        _ = try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "undefine", domain])
+    }
+
+    /// Runs `command` on the machine as root with imagec's deploy key; the host key must be `hostKey`.
+    static func ssh(_ command: String, port: Int, folder: URL, hostKey: String) throws -> String {
+        let knownHosts = folder.appendingPathComponent("known_hosts")
+        try "[127.0.0.1]:\(port) \(hostKey)\n".write(to: knownHosts, atomically: true, encoding: .utf8)
+        return try PoolTests.output("/usr/bin/ssh", [
+            "-i", folder.appendingPathComponent("secrets/deploy_key").path, "-p", "\(port)", "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(knownHosts.path)", "-o", "ConnectTimeout=10",
+            "root@127.0.0.1", command,
+        ])
+    }
+
+    @Test func deployRedeployAndRollBackOnLibvirt() throws {
+        try Self.ensureLibvirtd()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-deploy-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("systems"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("templates"), to: folder.appendingPathComponent("templates"))
+        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("systems/test001.lock"),
+                                         to: folder.appendingPathComponent("systems/test001.lock"))
+        let domain = "imagec-\(folder.lastPathComponent.suffix(8))"
+        let port = Int.random(in: 30000..<40000)
+        let cluster = try CephCluster.start()
+        defer { cluster.stop() }
+        // The client key as a libvirt secret, which the domain's disk names.
+        let secret = UUID().uuidString.lowercased()
+        let keyring = try String(contentsOf: cluster.directory.appendingPathComponent("keyring"), encoding: .utf8)
+        let key = try #require(keyring.split(separator: "\n").first { $0.contains("key = ") }?.split(separator: " ").last)
+        try "<secret ephemeral='no' private='yes'><uuid>\(secret)</uuid><usage type='ceph'><name>\(domain) client.admin</name></usage></secret>"
+            .write(to: folder.appendingPathComponent("secret.xml"), atomically: true, encoding: .utf8)
+        try key.write(to: folder.appendingPathComponent("key.b64"), atomically: true, encoding: .utf8)
+        try PoolTests.run("/usr/bin/virsh", ["-q", "-c", "qemu:///system", "secret-define", folder.appendingPathComponent("secret.xml").path])
+        defer { _ = try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "secret-undefine", secret]) }
+        try PoolTests.run("/usr/bin/virsh", ["-q", "-c", "qemu:///system", "secret-set-value", secret, "--file", folder.appendingPathComponent("key.b64").path])
+        let original = try String(contentsOf: Self.repository.appendingPathComponent("systems/test001.swift"), encoding: .utf8)
+        let file = folder.appendingPathComponent("systems/test001.swift")
+        func write(content: String, extra: String = "") throws {
+            try original.replacingOccurrences(of: "    HostName(\"test001\")\n", with: """
+                    HostName("test001")
+                    Deployment(to: .rbd("rbd", configuration: "\(cluster.configuration)"), disk: "test001-root", machine: .libvirt("\(domain)"), ssh: "127.0.0.1:\(port)")
+                    File("/etc/imagec-e2e", contents: "\(content)\\n")
+                \(extra)
+                """).write(to: file, atomically: true, encoding: .utf8)
+        }
+        try write(content: "one")
+
+        // The domain: its root disk is the pool's rbd/test001-root (absent until the first swap),
+        // its network test001's own subnet through QEMU's user network.
+        let model = try #require(try Evaluator.standard().evaluate(file.path).systems.first?.model)
+        // The card in a slot libvirt leaves free on q35 (it fills slots 1–7 with root ports).
+        let network = try #require(GuestNetwork.qemuArguments(for: model, sshPort: port))
+            .map { $0.hasPrefix("virtio-net-pci,") ? $0 + ",bus=pcie.0,addr=0x10" : $0 }
+        let xml = """
+            <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+              <name>\(domain)</name>
+              <memory unit='MiB'>2048</memory>
+              <vcpu>2</vcpu>
+              <os><type arch='x86_64' machine='q35'>hvm</type></os>
+              <features><acpi/></features>
+              <on_reboot>restart</on_reboot>
+              <devices>
+                <disk type='network' device='disk'>
+                  <driver name='qemu' type='raw'/>
+                  <auth username='admin'><secret type='ceph' uuid='\(secret)'/></auth>
+                  <source protocol='rbd' name='rbd/test001-root'><config file='\(cluster.configuration)'/></source>
+                  <target dev='vda' bus='virtio'/>
+                </disk>
+                <serial type='file'><source path='\(folder.path)/console.log'/></serial>
+              </devices>
+              <qemu:commandline>
+            \(network.map { "    <qemu:arg value='\($0)'/>" }.joined(separator: "\n"))
+              </qemu:commandline>
+            </domain>
+            """
+        try Self.define(xml, in: folder)
+        defer { Self.undefine(domain) }
+
+        // An untested digest is refused; once `imagec test` passed, it deploys.
+        let refused = try Self.imagec(["deploy", "systems/test001.swift"], in: folder)
+        #expect(refused.status != 0 && refused.output.contains("has not passed `imagec test`"), "\(refused.output)")
+        let tested = try Self.imagec(["test", "--firmware", "bios", "systems/test001.swift"], in: folder)
+        #expect(tested.status == 0, "\(tested.output)")
+        let first = try Self.imagec(["deploy", "systems/test001.swift"], in: folder)
+        #expect(first.status == 0 && first.output.contains("is healthy"), "\(first.output)")
+        let publicKey = try String(contentsOf: folder.appendingPathComponent("secrets/hosts/test001/ssh_host_ed25519_key.pub"), encoding: .utf8)
+        let hostKey = publicKey.split(separator: " ").prefix(2).joined(separator: " ")
+        #expect(try Self.ssh("hostname; cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "test001\none\n")
+
+        // Changed: refused untested, deployed with --force; new content, the same host key.
+        try write(content: "two")
+        let second = try Self.imagec(["deploy", "--force", "systems/test001.swift"], in: folder)
+        #expect(second.status == 0 && second.output.contains("is healthy"), "\(second.output)")
+        #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "two\n")
+
+        // Broken (a check that cannot pass): rolled back by itself to "two".
+        try write(content: "three", extra: "    Check.command(\"test -e /etc/imagec-never\", timeout: 5, name: \"never\")\n")
+        let broken = try Self.imagec(["deploy", "--force", "systems/test001.swift"], in: folder)
+        #expect(broken.status == 4 && broken.output.contains("check 'never' failed") && broken.output.contains("rolling test001 back")
+                && broken.output.contains("runs its previous image (sha256:"),
+                "\(broken.output)")
+        #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "two\n")
+
+        // The fleet view: it runs "two", its definition now builds the broken one (drift); swap 1's disk is kept.
+        let status = try Self.imagec(["status", "systems/test001.swift"], in: folder)
+        #expect(status.output.contains("no (drift)") && status.output.contains("test001-root_d1"), "\(status.output)")
+        // Back one more generation by hand, from the ledger alone.
+        let rolledBack = try Self.imagec(["rollback", "test001"], in: folder)
+        #expect(rolledBack.status == 0 && rolledBack.output.contains("healthy"), "\(rolledBack.output)")
+        #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "one\n")
+        let history = try Self.imagec(["status", "--history"], in: folder)
+        #expect(history.output.components(separatedBy: " healthy ").count == 4 && history.output.contains(" failed "), "\(history.output)")
+    }
+}
