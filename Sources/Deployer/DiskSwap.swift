@@ -32,12 +32,21 @@ public struct DiskSwap {
         return "\(disk)_original"
     }
 
+    /// The snapshot persistent volumes get before swap `id`.
+    public static func snapshotName(of id: Int64) -> String { "imagec-swap-\(id)" }
+
     /// Takes the swap's steps from `stop` to `start`, skipping those already taken.
     public func run(_ record: SwapRecord) throws {
         let id = record.id!
         try step(.stop, of: id) {
             progress("stopping \(machine.description)")
             try machine.stop(timeout: stopTimeout)
+        }
+        try step(.snapshot, of: id) {
+            for volume in record.volumes {
+                progress("snapshot \(volume)@\(Self.snapshotName(of: id))")
+                try pool.snapshotVolume(volume, as: Self.snapshotName(of: id))
+            }
         }
         try step(.retire, of: id) {
             let names = try names()

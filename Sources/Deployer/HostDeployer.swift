@@ -84,6 +84,7 @@ public struct HostDeployer: Sendable {
         let identity = try HostIdentity(host: model.hostName, secrets: secrets)
         var record = try ledger.begin(SwapRecord(
             kind: .deploy, host: model.hostName, target: target, checks: model.checks ?? [], ssh: Self.sshAddress(of: model),
+            volumes: model.disk.persistentVolumes.filter(\.snapshotBeforeDeploy).compactMap { target.volumes[$0.name] },
             incoming: ImagePusher.candidateName(disk: target.disk), outgoing: DiskSwap.outgoingName(disk: target.disk, current: current),
             digest: request.digest, previousDigest: current?.digest, commit: request.commit, forced: request.forced))
         let id = record.id!
@@ -117,7 +118,8 @@ public struct HostDeployer: Sendable {
         let swap = DiskSwap(pool: pool, machine: machine, ledger: ledger, stopTimeout: stopTimeout, progress: progress)
         let started = Date()
         do {
-            try swap.run(record)
+            // Interrupted at its checks: the swap itself is done.
+            if record.step != .check { try swap.run(record) }
         } catch {
             progress("the swap failed (\(error)); swapping back")
             do {
@@ -230,8 +232,10 @@ public struct HostDeployer: Sendable {
             }
             incoming = image
         }
+        // The checks the incoming image passed when it was deployed, not the latest ones.
+        let deployed = try incoming.metadata[PoolMetadata.swap].flatMap(Int64.init).flatMap { try ledger.swap($0) }
         let record = try ledger.begin(SwapRecord(
-            kind: .rollback, host: host, target: deployment, checks: latest.checks, ssh: latest.ssh, incoming: incoming.name,
+            kind: .rollback, host: host, target: deployment, checks: deployed?.checks ?? [], ssh: latest.ssh, volumes: latest.volumes, incoming: incoming.name,
             outgoing: DiskSwap.outgoingName(disk: deployment.disk, current: current), digest: incoming.digest ?? "unknown",
             previousDigest: current.digest, commit: latest.commit, forced: false))
         try ledger.done(.prepare, of: record.id!)

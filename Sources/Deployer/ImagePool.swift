@@ -28,6 +28,10 @@ public protocol ImagePool: Sendable {
     /// Gives an image another name (the root-disk swap). Fails if `newName` is taken.
     func rename(_ name: String, to newName: String) throws
 
+    /// Takes a snapshot named `snapshot` of the image `name` (a persistent volume's disk, with
+    /// its machine stopped), unless it has one by that name already.
+    func snapshotVolume(_ name: String, as snapshot: String) throws
+
     /// Where QEMU and libguestfs find an image of this pool.
     func location(of name: String) -> DiskLocation
 

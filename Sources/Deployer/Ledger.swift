@@ -58,6 +58,7 @@ public final class Ledger: Sendable {
                 table.column("target", .jsonText).notNull()
                 table.column("checks", .jsonText).notNull()
                 table.column("ssh", .text).notNull()
+                table.column("volumes", .jsonText).notNull()
             }
             try db.create(table: "step") { table in
                 table.autoIncrementedPrimaryKey("id")
@@ -151,6 +152,8 @@ public enum SwapStep: String, Codable, Sendable, CaseIterable {
     /// Push and candidate (nothing on the machine changes).
     case prepare
     case stop
+    /// Persistent volumes that ask for it are snapshotted (`imagec-swap-<id>`).
+    case snapshot
     /// The current root disk gets its generation's name.
     case retire
     /// The incoming image gets the root disk's name.
@@ -213,14 +216,17 @@ public struct SwapRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var target: Deployment
     public var checks: [Check]
     public var ssh: String
+    /// The pool images of the persistent volumes to snapshot before the swap.
+    public var volumes: [String]
 
-    public init(kind: SwapKind, host: String, target: Deployment, checks: [Check], ssh: String, incoming: String, outgoing: String,
-                digest: String, previousDigest: String?, commit: String, forced: Bool) throws {
+    public init(kind: SwapKind, host: String, target: Deployment, checks: [Check], ssh: String, volumes: [String] = [],
+                incoming: String, outgoing: String, digest: String, previousDigest: String?, commit: String, forced: Bool) throws {
         self.kind = kind
         self.host = host
         self.target = target
         self.checks = checks
         self.ssh = ssh
+        self.volumes = volumes
         guard let machine = target.machine else { throw PoolError("\(host)'s Deployment names no machine to swap the disk of") }
         self.machine = try hypervisor(for: machine).description
         self.pool = ImagePusher.pool(for: target.pool).description

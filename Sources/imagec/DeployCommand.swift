@@ -76,7 +76,8 @@ struct DeployCommand: ParsableCommand {
             let unfinished = try ledger.unfinished()
             if unfinished.isEmpty { progress("no unfinished swap in \(ledger.path.path)") }
             for record in unfinished {
-                let deployer = try makeDeployer(ledger: ledger, store: store, host: record.host, progress: progress)
+                // Finishing a swap writes no identity: no appliance, no KVM probe.
+                let deployer = try makeDeployer(ledger: ledger, store: nil, host: record.host, progress: progress)
                 rows.append(row(try deployer.resume(record)))
             }
             try finish(rows)
@@ -152,8 +153,9 @@ struct DeployCommand: ParsableCommand {
         try finish(rows)
     }
 
-    private func makeDeployer(ledger: Ledger, store: Store, host: String, progress: @escaping @Sendable (String) -> Void) throws -> HostDeployer {
-        let (accelerator, _) = try Accelerator.forAppliance(store: store)
+    /// A deployer; `store` is where the KVM probe's answer is kept, nil when no appliance will run.
+    private func makeDeployer(ledger: Ledger, store: Store?, host: String, progress: @escaping @Sendable (String) -> Void) throws -> HostDeployer {
+        let accelerator = try store.map { try Accelerator.forAppliance(store: $0).0 } ?? .tcg
         var deployer = HostDeployer(ledger: ledger, emulate: accelerator == .tcg, progress: progress)
         deployer.bootTimeout = bootTimeout
         deployer.stopTimeout = stopTimeout
@@ -206,11 +208,15 @@ struct RollbackCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds for SSH to answer after the machine starts.")
     var bootTimeout: Double = 300
 
+    @Option(name: .long, help: "Seconds a clean shutdown may take before the machine is powered off.")
+    var stopTimeout: Double = 120
+
     func run() throws {
         let progress: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
-        let (accelerator, _) = try Accelerator.forAppliance(store: Store(root: Store.defaultRoot))
-        var deployer = HostDeployer(ledger: try Ledger(), emulate: accelerator == .tcg, progress: progress)
+        // A rollback writes no identity: libguestfs does not run.
+        var deployer = HostDeployer(ledger: try Ledger(), emulate: true, progress: progress)
         deployer.bootTimeout = bootTimeout
+        deployer.stopTimeout = stopTimeout
         let outcome = try deployer.rollback(host, to: to)
         Swift.print("\(host): swap \(outcome.swap.map(String.init) ?? "-") \(outcome.result.rawValue)")
         if let failure = outcome.failure { Swift.print(failure) }

@@ -18,8 +18,9 @@ struct DeployTests {
         var output: String
     }
 
-    /// imagec in `folder`, with its own store, cache, secrets and ledger.
-    static func imagec(_ arguments: [String], in folder: URL) throws -> Run {
+    /// Starts imagec in `folder`, with its own store, cache, secrets and ledger; its output
+    /// (standard output and error together) goes to the returned file.
+    static func start(_ arguments: [String], in folder: URL, environment extra: [String: String] = [:]) throws -> (Process, URL) {
         let process = Process()
         process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
         process.arguments = arguments
@@ -29,15 +30,21 @@ struct DeployTests {
         environment["IMAGEC_CACHE_DIR"] = folder.appendingPathComponent("cache").path
         environment["IMAGEC_SECRETS"] = folder.appendingPathComponent("secrets").path
         environment["IMAGEC_LEDGER"] = folder.appendingPathComponent("ledger.sqlite").path
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         let log = folder.appendingPathComponent("imagec-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        process.waitUntilExit()
         try handle.close()
+        return (process, log)
+    }
+
+    /// Runs imagec in `folder` to its end.
+    static func imagec(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
+        let (process, log) = try start(arguments, in: folder, environment: environment)
+        process.waitUntilExit()
         return Run(status: process.terminationStatus, output: try String(contentsOf: log, encoding: .utf8))
     }
 
@@ -131,6 +138,7 @@ struct DeployTests {
                   <target dev='vda' bus='virtio'/>
                 </disk>
                 <serial type='file'><source path='\(folder.path)/console.log'/></serial>
+                <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
               </devices>
               <qemu:commandline>
             \(network.map { "    <qemu:arg value='\($0)'/>" }.joined(separator: "\n"))
@@ -139,6 +147,11 @@ struct DeployTests {
             """
         try Self.define(xml, in: folder)
         defer { Self.undefine(domain) }
+
+        // The plan, with nothing changed.
+        let plan = try Self.imagec(["deploy", "--dry-run", "systems/test001.swift"], in: folder)
+        #expect(plan.status == 0 && plan.output.contains("test001-root_candidate → test001-root; start it"), "\(plan.output)")
+        #expect(try PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "domstate", domain]).hasPrefix("shut off"))
 
         // An untested digest is refused; once `imagec test` passed, it deploys.
         let refused = try Self.imagec(["deploy", "systems/test001.swift"], in: folder)
@@ -152,9 +165,20 @@ struct DeployTests {
         #expect(try Self.ssh("hostname; cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "test001\none\n")
 
         // Changed: refused untested, deployed with --force; new content, the same host key.
+        // With a second system whose machine does not exist: it fails alone, in the table.
         try write(content: "two")
-        let second = try Self.imagec(["deploy", "--force", "systems/test001.swift"], in: folder)
-        #expect(second.status == 0 && second.output.contains("is healthy"), "\(second.output)")
+        try original.replacingOccurrences(of: "    HostName(\"test001\")\n", with: """
+                HostName("ghost001")
+                Deployment(to: .rbd("rbd", configuration: "\(cluster.configuration)"), disk: "ghost001-root", machine: .libvirt("imagec-no-such-domain"))
+
+            """).write(to: folder.appendingPathComponent("systems/ghost001.swift"), atomically: true, encoding: .utf8)
+        try String(contentsOf: folder.appendingPathComponent("systems/test001.lock"), encoding: .utf8)
+            .replacingOccurrences(of: "\"test001\"", with: "\"ghost001\"")
+            .write(to: folder.appendingPathComponent("systems/ghost001.lock"), atomically: true, encoding: .utf8)
+        let second = try Self.imagec(["deploy", "--force", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
+        #expect(second.status == 4 && second.output.contains("is healthy"), "\(second.output)")
+        #expect(second.output.contains("test001  ") && second.output.contains(" healthy ")
+                && second.output.contains("ghost001  -     error") && second.output.contains("has no domain 'imagec-no-such-domain'"), "\(second.output)")
         #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "two\n")
 
         // Broken (a check that cannot pass): rolled back by itself to "two".

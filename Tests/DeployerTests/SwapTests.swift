@@ -37,24 +37,23 @@ struct SwapTests {
         #expect(throws: PoolError.self) { try Ledger(path: URL(fileURLWithPath: "/proc/imagec/ledger.sqlite")) }
     }
 
-    @Test func swapAndRevertOnALibvirtDomain() throws {
+    /// A local pool with two generations of node1's (non-bootable) root disk, tagged as swaps 1
+    /// and 2 would tag them: `node1-root` (swap 1) and `node1-root_candidate` (swap 2); and a
+    /// libvirt domain booting from `node1-root`. Returns the pool and the domain's name.
+    func twoGenerations(in folder: URL) throws -> (LocalPool, String) {
         try DeployTests.ensureLibvirtd()
-        let folder = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: folder) }
         let pool = LocalPool(directory: folder.appendingPathComponent("pool"))
-        // Two generations of a (non-bootable) root disk, tagged as swaps 1 and 2 would.
         var images: [PoolImage] = []
         for (index, seed) in [UInt8(1), 2].enumerated() {
             let raw = folder.appendingPathComponent("\(index).raw")
             try PoolTests.image(at: raw, seed: seed)
-            images.append(try pool.push(PushRequest(file: raw, name: "imagec_node1_20261123210\(index)", digest: "sha256:\(index)",
+            images.append(try pool.push(PushRequest(file: raw, name: "imagec_node1_20261123210\(index)", digest: "sha256:\(index + 1)",
                                                     metadata: [PoolMetadata.system: "node1"], parent: nil)) { _ in }.image)
         }
         _ = try pool.clone(images[0], as: "node1-root", metadata: [PoolMetadata.host: "node1", PoolMetadata.swap: "1"])
         _ = try pool.clone(images[1], as: "node1-root_candidate", metadata: [PoolMetadata.host: "node1", PoolMetadata.swap: "2"])
-
         let domain = "imagec-\(folder.lastPathComponent.suffix(8))"
-        let xml = """
+        try DeployTests.define("""
             <domain type='qemu'>
               <name>\(domain)</name>
               <memory unit='MiB'>128</memory>
@@ -67,8 +66,14 @@ struct SwapTests {
                 </disk>
               </devices>
             </domain>
-            """
-        try DeployTests.define(xml, in: folder)
+            """, in: folder)
+        return (pool, domain)
+    }
+
+    @Test func swapAndRevertOnALibvirtDomain() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (pool, domain) = try twoGenerations(in: folder)
         defer { DeployTests.undefine(domain) }
         let machine = LibvirtHypervisor(domain: domain)
         #expect(try machine.disks() == ["node1-root"])
@@ -81,15 +86,19 @@ struct SwapTests {
         let current = try pool.images().first { $0.name == "node1-root" }
         let outgoing = DiskSwap.outgoingName(disk: "node1-root", current: current)
         #expect(outgoing == "node1-root_d1")
+        // A persistent volume's disk, snapshotted while the machine is stopped.
+        _ = try pool.clone(try #require(try pool.images().first { $0.isBase }), as: "node1-data", metadata: [:])
         let record = try ledger.begin(SwapRecord(
             kind: .deploy, host: "node1", target: Deployment(to: .local(pool.directory.path), disk: "node1-root", machine: .libvirt(domain)),
-            checks: [], ssh: "127.0.0.1", incoming: "node1-root_candidate", outgoing: outgoing, digest: "sha256:1",
+            checks: [], ssh: "127.0.0.1", volumes: ["node1-data"], incoming: "node1-root_candidate", outgoing: outgoing, digest: "sha256:1",
             previousDigest: "sha256:0", commit: "abc", forced: false))
         try ledger.done(.prepare, of: record.id!)
         let swap = DiskSwap(pool: pool, machine: machine, ledger: ledger, stopTimeout: 1)
         try swap.run(record)
         func disk() throws -> String? { try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap] }
         #expect(try disk() == "2" && machine.isRunning())
+        let snapshots = try PoolTests.output("/usr/bin/qemu-img", ["snapshot", "-l", "-U", pool.directory.appendingPathComponent("node1-data.qcow2").path])
+        #expect(snapshots.contains(DiskSwap.snapshotName(of: record.id!)), "\(snapshots)")
         #expect(try Set(pool.images().map(\.name)).isSuperset(of: ["node1-root", "node1-root_d1"]))
         // Running it again (as --resume does) changes nothing.
         try swap.run(record)
@@ -107,6 +116,58 @@ struct SwapTests {
         #expect(steps.prefix(4) == ["prepare intent", "prepare done", "stop intent", "stop done"], "\(steps)")
         try machine.stop(timeout: 1)
         #expect(try !machine.isRunning())
+    }
+
+    /// imagec killed (SIGKILL) at each step of a swap, then `imagec rollback` or `imagec deploy
+    /// --resume`: the domain runs again, from one complete generation under the disk's name, the
+    /// other under its generation name, and the ledger has no unfinished swap. (The disk holds
+    /// no OS, so the checks after a resumed swap fail: SSH never answers.)
+    @Test func killedAtEachStepThenResumedOrRolledBack() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (pool, domain) = try twoGenerations(in: folder)
+        defer { DeployTests.undefine(domain) }
+        let machine = LibvirtHypervisor(domain: domain)
+        // The ledger as two deploys left it: swap 2 runs, swap 1's disk kept as node1-root_d1.
+        let ledger = try Ledger(path: folder.appendingPathComponent("ledger.sqlite"))
+        let target = Deployment(to: .local(pool.directory.path), disk: "node1-root", machine: .libvirt(domain), ssh: "127.0.0.1:1")
+        for (incoming, outgoing, digest) in [("node1-root_candidate", "node1-root_original", "sha256:1"), ("node1-root_candidate", "node1-root_d1", "sha256:2")] {
+            let record = try ledger.begin(SwapRecord(kind: .deploy, host: "node1", target: target, checks: [], ssh: "127.0.0.1:1",
+                                                     incoming: incoming, outgoing: outgoing, digest: digest, previousDigest: nil,
+                                                     commit: "abc", forced: false))
+            try ledger.finish(record.id!, result: .healthy)
+        }
+        try DiskSwap(pool: pool, machine: machine, ledger: ledger, stopTimeout: 1).run(try ledger.swap(2)!)
+        #expect(try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap] == "2")
+
+        for (index, step) in [SwapStep.stop, .snapshot, .retire, .promote, .start, .check].enumerated() {
+            let current = try #require(try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap])
+            let other = current == "2" ? "1" : "2"
+            let (process, log) = try DeployTests.start(["rollback", "node1", "--to", other, "--boot-timeout", "1", "--stop-timeout", "1"], in: folder,
+                                                       environment: ["IMAGEC_PAUSE_BEFORE": step.rawValue])
+            let deadline = Date().addingTimeInterval(120)
+            while process.isRunning, Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("paused before \(step.rawValue)") {
+                usleep(100_000)
+            }
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(process.isRunning, "imagec ended before the \(step.rawValue) step: \(output)")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(try ledger.unfinished().first?.step == step)
+
+            // Half of them finished, half of them undone.
+            let resume = index % 2 == 0
+            let recovered = try DeployTests.imagec(resume ? ["deploy", "--resume", "--boot-timeout", "1", "--stop-timeout", "1"]
+                : ["rollback", "node1", "--stop-timeout", "1"], in: folder)
+            let expected = resume ? other : current
+            let names = try Set(pool.images().map(\.name))
+            let disk = try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap]
+            #expect(disk == expected, "killed before \(step.rawValue), then \(resume ? "resumed" : "rolled back"): \(recovered.output)")
+            #expect(names.contains("node1-root_d\(expected == "1" ? "2" : "1")"), "\(names)")
+            #expect(try machine.isRunning(), "the domain is not running after \(step.rawValue): \(recovered.output)")
+            #expect(try ledger.unfinished().isEmpty)
+        }
+        try machine.stop(timeout: 1)
     }
 
     @Test func proxmoxDriverAgainstRecordedAnswers() throws {

@@ -54,8 +54,11 @@ public struct LibvirtHypervisor: Hypervisor {
         try withDomain { handle in
             let off = Int32(VIR_DOMAIN_SHUTOFF.rawValue)
             if try state(handle) == off { return }
-            // A guest that ignores the request (or has not booted far enough) is powered off.
-            if virDomainShutdown(handle) == 0, try wait(timeout: timeout, until: { try state(handle) == off }) { return }
+            // Through the guest agent where the domain has one (an image without logind and
+            // D-Bus ignores the power button), else ACPI; a guest that ignores both (or has not
+            // booted far enough) is powered off.
+            let flags = VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue | VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue
+            if virDomainShutdownFlags(handle, UInt32(flags)) == 0, try wait(timeout: timeout, until: { try state(handle) == off }) { return }
             if try state(handle) != off, virDomainDestroy(handle) != 0, try state(handle) != off {
                 throw PoolError("cannot stop \(description): \(Self.lastError())")
             }

@@ -160,6 +160,13 @@ public struct LocalPool: ImagePool {
         }
     }
 
+    public func snapshotVolume(_ name: String, as snapshot: String) throws {
+        guard FileManager.default.fileExists(atPath: file(name).path) else { throw PoolError("\(description) has no image named '\(name)'") }
+        let existing = try Self.run("/usr/bin/qemu-img", ["snapshot", "-l", "-U", file(name).path])
+        if existing.split(separator: "\n").contains(where: { $0.split(separator: " ").dropFirst().first.map(String.init) == snapshot }) { return }
+        _ = try Self.run("/usr/bin/qemu-img", ["snapshot", "-c", snapshot, file(name).path])
+    }
+
     public func location(of name: String) -> DiskLocation { .file(path: file(name).path, format: "qcow2") }
 
     public func remove(_ name: String) throws {

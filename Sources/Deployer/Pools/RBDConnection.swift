@@ -157,6 +157,11 @@ final class RBDImage {
         if protect { try RBDConnection.check(rbd_snap_protect(handle, snapshot), "cannot protect '\(name)@\(snapshot)'") }
     }
 
+    func hasSnapshot(_ snapshot: String) -> Bool {
+        var protected: Int32 = 0
+        return rbd_snap_is_protected(handle, snapshot, &protected) == 0
+    }
+
     /// Unprotects and removes a snapshot, if there is one.
     func removeSnapshot(_ snapshot: String) throws {
         var protected: Int32 = 0

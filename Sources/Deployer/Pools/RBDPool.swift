@@ -172,6 +172,11 @@ public struct RBDPool: ImagePool {
         try connection.rename(name, to: newName)
     }
 
+    public func snapshotVolume(_ name: String, as snapshot: String) throws {
+        let image = try RBDImage(try connect(), name: name)
+        if !image.hasSnapshot(snapshot) { try image.snapshot(snapshot, protect: false) }
+    }
+
     public func location(of name: String) -> DiskLocation {
         .rbd(pool: pool, namespace: namespace, image: name, client: client, configuration: configuration)
     }

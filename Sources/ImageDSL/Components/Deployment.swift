@@ -51,13 +51,18 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
     public var machine: Machine?
     /// Where checks reach the machine's SSH server after a swap: `host` or `host:port`.
     public var ssh: String?
+    /// The pool images holding persistent volumes, by volume name (`["data": "vm-127-disk-1"]`):
+    /// those declared `snapshotBeforeDeploy` are snapshotted while the machine is stopped.
+    public var volumes: [String: String]
 
-    public init(to pool: Pool, disk: String, prefix: String = "imagec", machine: Machine? = nil, ssh: String? = nil) {
+    public init(to pool: Pool, disk: String, prefix: String = "imagec", machine: Machine? = nil, ssh: String? = nil,
+                volumes: [String: String] = [:]) {
         self.pool = pool
         self.disk = disk
         self.prefix = prefix
         self.machine = machine
         self.ssh = ssh
+        self.volumes = volumes
     }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
@@ -74,6 +79,10 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
             }
         }
         nameProblem(disk, "deployment disk")
+        for (volume, image) in volumes.sorted(by: { $0.key < $1.key }) {
+            nameProblem(image, "the disk of volume '\(volume)'")
+            if image == disk { problems.append("volume '\(volume)' is on the root disk '\(disk)', which deployment replaces") }
+        }
         nameProblem(prefix, "deployment prefix")
         switch pool {
         case .rbd(let pool, let namespace, let client, let configuration):

@@ -129,6 +129,17 @@ extension OperatingSystem {
             sources: sources)
         problems += SystemValidator(model, users: users.values, groups: groups.values).problems
         for message in deployment?.validate() ?? [] { problems.append(Diagnostic(message, at: sources["deployment"] ?? location)) }
+        if let deployment, deployment.machine != nil {
+            for volume in model.disk.persistentVolumes where volume.snapshotBeforeDeploy && deployment.volumes[volume.name] == nil {
+                problems.append(Diagnostic(
+                    "volume '\(volume.name)' is snapshotted before each deployment, but the Deployment names no pool image for it "
+                        + "(volumes: [\"\(volume.name)\": \"<image>\"])", at: sources["deployment"] ?? location))
+            }
+            for name in deployment.volumes.keys.sorted() where !model.disk.persistentVolumes.contains(where: { $0.name == name }) {
+                problems.append(Diagnostic("the Deployment names a disk for volume '\(name)', which the system does not declare",
+                                           at: sources["deployment"] ?? location))
+            }
+        }
         return (hostName == nil ? nil : model, problems)
     }
 }
