@@ -11,7 +11,7 @@ struct ImagecCommand: ParsableCommand {
         abstract: "Compile declarative system definitions into reproducible OS images.",
         discussion: """
             Exit status: 0 on success, 1 when a definition is invalid (for `imagec diff`: a side does not evaluate), 2 for a usage error, \
-            3 when the build host lacks something imagec needs, 4 when `imagec test` ran and a check failed.
+            3 when the build host lacks something imagec needs, 4 when `imagec test` ran and a check failed, or a host of `imagec deploy` or `imagec rollback` did not end healthy.
             """,
         version: Imagec.version,
         subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self,
