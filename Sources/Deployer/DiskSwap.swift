@@ -14,6 +14,9 @@ public struct DiskSwap {
     /// Seconds a clean shutdown may take before the machine is powered off.
     public var stopTimeout: Double
     public var progress: (String) -> Void
+    /// Asks the running system to power off before the hypervisor is asked (imagec's own
+    /// images: over SSH); whether it accepted.
+    public var requestPowerOff: () -> Bool = { false }
 
     public init(pool: any ImagePool, machine: any Hypervisor, ledger: Ledger, stopTimeout: Double = 120,
                 progress: @escaping (String) -> Void = { _ in }) {
@@ -38,10 +41,7 @@ public struct DiskSwap {
     /// Takes the swap's steps from `stop` to `start`, skipping those already taken.
     public func run(_ record: SwapRecord) throws {
         let id = record.id!
-        try step(.stop, of: id) {
-            progress("stopping \(machine.description)")
-            try machine.stop(timeout: stopTimeout)
-        }
+        try step(.stop, of: id) { try stop() }
         try step(.snapshot, of: id) {
             for volume in record.volumes {
                 progress("snapshot \(volume)@\(Self.snapshotName(of: id))")
@@ -73,8 +73,7 @@ public struct DiskSwap {
     /// Undoes the swap from wherever it stopped: the machine boots the outgoing image again
     /// under the disk's name, and the incoming image gets its own name back.
     public func revert(_ record: SwapRecord) throws {
-        progress("stopping \(machine.description)")
-        try machine.stop(timeout: stopTimeout)
+        try stop()
         var names = try names()
         if names.contains(record.disk), !names.contains(record.incoming), names.contains(record.outgoing) {
             progress("\(record.disk) → \(record.incoming)")
@@ -90,6 +89,14 @@ public struct DiskSwap {
         }
         progress("starting \(machine.description)")
         try machine.start()
+    }
+
+    /// Stops the machine: the system powers itself off if it will, else the hypervisor shuts it down.
+    private func stop() throws {
+        guard try machine.isRunning() else { return }
+        progress("stopping \(machine.description)")
+        if requestPowerOff(), try machine.wait(timeout: stopTimeout, until: { try !machine.isRunning() }) { return }
+        try machine.stop(timeout: stopTimeout)
     }
 
     private func names() throws -> Set<String> { Set(try pool.images().map(\.name)) }

@@ -113,9 +113,7 @@ public struct HostDeployer: Sendable {
     /// if a deploy's checks fail.
     public func swapAndCheck(_ record: SwapRecord) throws -> Outcome {
         let id = record.id!
-        let pool = ImagePusher.pool(for: record.target.pool)
-        let machine = try hypervisor(for: record.target.machine!)
-        let swap = DiskSwap(pool: pool, machine: machine, ledger: ledger, stopTimeout: stopTimeout, progress: progress)
+        let swap = try diskSwap(record)
         let started = Date()
         do {
             // Interrupted at its checks: the swap itself is done.
@@ -169,15 +167,27 @@ public struct HostDeployer: Sendable {
         return line
     }
 
+    /// The swap of `record`'s machine and pool; the system is first asked to power off over SSH.
+    func diskSwap(_ record: SwapRecord) throws -> DiskSwap {
+        var swap = DiskSwap(pool: ImagePusher.pool(for: record.target.pool), machine: try hypervisor(for: record.target.machine!),
+                            ledger: ledger, stopTimeout: stopTimeout, progress: progress)
+        swap.requestPowerOff = { (try? healthCheck(record, checks: [], bootTimeout: 0).requestPowerOff()) ?? false }
+        return swap
+    }
+
     /// The record's checks against the machine, over SSH with the host's stable keys.
     func check(_ record: SwapRecord) throws -> HealthCheck.Outcome {
+        try healthCheck(record, checks: record.checks, bootTimeout: bootTimeout).run(progress: { progress("  " + $0) })
+    }
+
+    /// SSH to the record's host as root with imagec's deploy key, its stable host keys pinned.
+    func healthCheck(_ record: SwapRecord, checks: [Check], bootTimeout: Double) throws -> HealthCheck {
         let (key, _) = try secrets.deployKey()
         let parts = record.ssh.split(separator: ":")
         let knownHosts = try secrets.knownHostsLines(for: record.host, names: [String(parts[0])],
                                                      types: HostIdentity.keyTypes(of: record.host, in: secrets))
-        return try HealthCheck(hostName: record.host, checks: record.checks, host: String(parts[0]),
-                               port: parts.count > 1 ? Int(parts[1]) ?? 22 : 22, key: key, knownHosts: knownHosts,
-                               bootTimeout: bootTimeout).run(progress: { progress("  " + $0) })
+        return HealthCheck(hostName: record.host, checks: checks, host: String(parts[0]),
+                           port: parts.count > 1 ? Int(parts[1]) ?? 22 : 22, key: key, knownHosts: knownHosts, bootTimeout: bootTimeout)
     }
 
     /// Finishes an interrupted swap: from its recorded step, then the checks (a deploy that
@@ -191,8 +201,7 @@ public struct HostDeployer: Sendable {
         }
         if record.step == .finish {
             // Interrupted while swapping back after failed checks.
-            try DiskSwap(pool: ImagePusher.pool(for: record.target.pool), machine: try hypervisor(for: record.target.machine!),
-                         ledger: ledger, stopTimeout: stopTimeout, progress: progress).revert(record)
+            try diskSwap(record).revert(record)
             try ledger.finish(id, result: .failed, failure: record.failure ?? "checks failed (interrupted while rolling back)")
             return Outcome(host: record.host, swap: id, result: .failed, failure: record.failure)
         }
@@ -205,8 +214,7 @@ public struct HostDeployer: Sendable {
     public func rollback(_ host: String, to target: Int64? = nil) throws -> Outcome {
         if let unfinished = try ledger.unfinished(of: host).last {
             progress("reverting swap \(unfinished.id!) of \(host), interrupted at step \(unfinished.step.rawValue)")
-            try DiskSwap(pool: ImagePusher.pool(for: unfinished.target.pool), machine: try hypervisor(for: unfinished.target.machine!),
-                         ledger: ledger, stopTimeout: stopTimeout, progress: progress).revert(unfinished)
+            try diskSwap(unfinished).revert(unfinished)
             try ledger.finish(unfinished.id!, result: .reverted)
             return Outcome(host: host, swap: unfinished.id, result: .reverted)
         }

@@ -34,8 +34,8 @@ public struct HealthCheck {
         public var passed: Bool { failure == nil }
     }
 
-    /// Waits for SSH, then runs every check; `progress` gets a line per check.
-    public func run(progress: (String) -> Void) throws -> Outcome {
+    /// Runs `body` with a shell on the machine (its host key pinned) and a scratch folder.
+    private func withShell<Result>(_ body: (GuestShell) throws -> Result) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-health-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -43,7 +43,21 @@ public struct HealthCheck {
         // HostKeyAlias makes ssh look the host up under its plain name, whatever the port.
         try knownHosts.map { line in "\(host) " + line.split(separator: " ", maxSplits: 1).last! }.joined(separator: "\n")
             .appending("\n").write(to: knownHostsFile, atomically: true, encoding: .utf8)
-        let shell = GuestShell(host: host, port: port, key: key, scratch: scratch, knownHosts: knownHostsFile)
+        return try body(GuestShell(host: host, port: port, key: key, scratch: scratch, knownHosts: knownHostsFile))
+    }
+
+    /// Asks the machine to power off (`systemctl poweroff` over SSH): an image without D-Bus
+    /// ignores ACPI's power button and its guest agent's shutdown. Whether it accepted.
+    public func requestPowerOff() -> Bool {
+        (try? withShell { try $0.run("systemctl --no-block poweroff", timeout: 15).status == 0 }) ?? false
+    }
+
+    /// Waits for SSH, then runs every check; `progress` gets a line per check.
+    public func run(progress: (String) -> Void) throws -> Outcome {
+        try withShell { shell in try run(shell, progress: progress) }
+    }
+
+    private func run(_ shell: GuestShell, progress: (String) -> Void) throws -> Outcome {
         let started = Date()
         var last = ""
         while true {
