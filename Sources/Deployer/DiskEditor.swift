@@ -77,15 +77,6 @@ final class DiskEditor {
         try check(guestfs_chmod(handle, mode, path), "cannot change the mode of \(path) in \(disk.description)")
     }
 
-    /// The contents of `path`, or nil if there is no such file.
-    func read(_ path: String) throws -> Data? {
-        guard guestfs_is_file(handle, path) == 1 else { return nil }
-        var size = 0
-        guard let bytes = guestfs_read_file(handle, path, &size) else { throw error("cannot read \(path) in \(disk.description)") }
-        defer { free(bytes) }
-        return Data(bytes: bytes, count: size)
-    }
-
     /// Unmounts, flushes and stops the appliance: only then is everything written.
     func finish() throws {
         try check(guestfs_umount_all(handle), "cannot unmount \(disk.description)")

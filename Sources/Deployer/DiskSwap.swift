@@ -103,7 +103,7 @@ public struct DiskSwap {
 
     private func step(_ step: SwapStep, of id: Int64, _ body: () throws -> Void) throws {
         try ledger.intend(step, of: id)
-        try FaultInjection.pause(before: step)
+        FaultInjection.pause(before: step)
         try body()
         try ledger.done(step, of: id)
     }
@@ -112,7 +112,7 @@ public struct DiskSwap {
 /// For tests of interrupted swaps: `IMAGEC_PAUSE_BEFORE=<step>` makes imagec print
 /// `paused before <step>` and wait there (the test kills it) once the step's intent is recorded.
 enum FaultInjection {
-    static func pause(before step: SwapStep) throws {
+    static func pause(before step: SwapStep) {
         guard ProcessInfo.processInfo.environment["IMAGEC_PAUSE_BEFORE"] == step.rawValue else { return }
         FileHandle.standardError.write(Data("paused before \(step.rawValue)\n".utf8))
         Thread.sleep(forTimeInterval: 600)

@@ -132,7 +132,7 @@ public struct HostDeployer: Sendable {
         let swapSeconds = Date().timeIntervalSince(started)
         progress(String(format: "swapped in %.1f s; checking %@ over SSH", swapSeconds, record.host))
         try ledger.intend(.check, of: id)
-        try FaultInjection.pause(before: .check)
+        FaultInjection.pause(before: .check)
         let health = try check(record)
         try ledger.done(.check, of: id)
         guard let failure = health.failure else {

@@ -66,13 +66,4 @@ public struct HostIdentity {
         for file in files { try editor.write(file.path, file.contents, mode: file.mode) }
         try editor.finish()
     }
-
-    /// The files of `files` as `disk` holds them now (nil for a missing one): for checks.
-    public func read(from disk: DiskLocation, emulate: Bool) throws -> [String: Data?] {
-        let editor = try DiskEditor(disk, emulate: emulate)
-        var found: [String: Data?] = [:]
-        for file in files { found[file.path] = try editor.read(file.path) }
-        try editor.finish()
-        return found
-    }
 }
