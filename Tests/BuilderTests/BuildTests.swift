@@ -65,13 +65,18 @@ struct BuildTests {
 
         /// Runs imagec with `arguments` and kills it (SIGKILL) once its progress shows `line`.
         func kill(_ arguments: [String], when line: String, after delay: Double = 0) throws {
+            try kill(arguments, when: "'\(line)'", after: delay) { $0.contains(line) }
+        }
+
+        /// Runs imagec with `arguments` and kills it (SIGKILL) once `ready(its progress)` holds.
+        func kill(_ arguments: [String], when what: String, after delay: Double = 0, ready: (String) -> Bool) throws {
             let (process, _, errors) = try start(arguments)
             let started = Date()
             while process.isRunning, Date().timeIntervalSince(started) < 900 {
-                if (try? String(contentsOf: errors, encoding: .utf8))?.contains(line) == true { break }
-                usleep(100_000)
+                if ready((try? String(contentsOf: errors, encoding: .utf8)) ?? "") { break }
+                usleep(50_000)
             }
-            #expect(process.isRunning, "imagec \(arguments[0]) ended before '\(line)': \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
+            #expect(process.isRunning, "imagec \(arguments[0]) ended before \(what): \((try? String(contentsOf: errors, encoding: .utf8)) ?? "")")
             usleep(UInt32(delay * 1_000_000))
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -135,7 +140,10 @@ struct BuildTests {
             of: "    Disk(rootSize", with: "    Deployment(to: .local(\"\(pool.path)\"), disk: \"built1-root\")\n    Disk(rootSize")
         try deployed.write(to: file, atomically: true, encoding: .utf8)
         // Killed mid-upload: no image under a final name, and `pool gc` removes what it left.
-        try imagec.kill(["push", "systems/built1.swift"], when: "pushing built1 to", after: 0.5)
+        // (Once the upload's temporary file exists: the copy takes a second or two.)
+        try imagec.kill(["push", "systems/built1.swift"], when: "the upload's temporary file") { _ in
+            ((try? FileManager.default.contentsOfDirectory(atPath: pool.path)) ?? []).contains { $0.hasPrefix(".tmp-") }
+        }
         #expect(try imagec.run("pool", "ls", "systems/built1.swift").standardOutput == "local:\(pool.path)\n")
         let collected = try imagec.run("pool", "gc", "systems/built1.swift")
         #expect(collected.status == 0 && collected.standardOutput.contains("(left by an interrupted push)"), "\(collected.standardError)")

@@ -71,7 +71,8 @@ final class GuestMachine {
             }
             arguments += ["-device", device + (index == 0 ? ",bootindex=0" : "")]
         }
-        if !later.isEmpty { arguments += ["-qmp", "unix:\(folder.appendingPathComponent("qmp.sock").path),server=on,wait=off"] }
+        // Relative to QEMU's working directory (the folder): a socket's path must fit in 108 bytes.
+        if !later.isEmpty { arguments += ["-qmp", "unix:qmp.sock,server=on,wait=off"] }
         if accelerator == .kvm { arguments += ["-cpu", "host"] }
         if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
         for (name, value) in credentials.sorted(by: { $0.key < $1.key }) {
@@ -79,6 +80,7 @@ final class GuestMachine {
         }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
         process.arguments = arguments
+        process.currentDirectoryURL = folder
         process.standardInput = FileHandle.nullDevice
         let output = folder.appendingPathComponent("qemu.txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -91,7 +93,7 @@ final class GuestMachine {
 
     /// Plugs each device once the console shows its predecessor's name, in the background.
     private func plug(_ devices: [(device: String, after: String)]) {
-        let socket = folder.appendingPathComponent("qmp.sock").path
+        let folder = folder
         let console = console, pid = process.processIdentifier
         let running: @Sendable () -> Bool = { kill(pid, 0) == 0 }
         Thread.detachNewThread {
@@ -104,7 +106,7 @@ final class GuestMachine {
                     Thread.sleep(forTimeInterval: 0.2)
                 }
                 guard running() else { return }
-                Self.monitor(socket, #"{"execute":"device_add","arguments":{"# + device.split(separator: ",").map { part -> String in
+                Self.monitor(folder.appendingPathComponent("qmp.sock"), #"{"execute":"device_add","arguments":{"# + device.split(separator: ",").map { part -> String in
                     let pair = part.split(separator: "=", maxSplits: 1)
                     let key = pair.count == 2 ? String(pair[0]) : "driver", value = String(pair.last!)
                     return Int(value).map { #""\#(key)":\#($0)"# } ?? #""\#(key)":"\#(value)""#
@@ -114,7 +116,13 @@ final class GuestMachine {
     }
 
     /// Sends one command to QEMU's monitor (QMP) and waits for its answer.
-    private static func monitor(_ path: String, _ command: String) {
+    private static func monitor(_ socketFile: URL, _ command: String) {
+        // Reached through /proc/self/fd/N/ (N: its folder): a deep folder's path would not fit
+        // in a socket address.
+        let directory = open(socketFile.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { return }
+        defer { close(directory) }
+        let path = "/proc/self/fd/\(directory)/\(socketFile.lastPathComponent)"
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
