@@ -1,4 +1,5 @@
 import Foundation
+import ImageDSL
 
 /// A root-disk swap on one machine: stop it, give its current root disk another name (the
 /// outgoing name), give the incoming image the root disk's name, start it. The machine's
@@ -14,9 +15,14 @@ public struct DiskSwap {
     /// Seconds a clean shutdown may take before the machine is powered off.
     public var stopTimeout: Double
     public var progress: (String) -> Void
+    /// How the machine is stopped: cleanly, or powered off once its file systems are flushed.
+    public var shutdown: Deployment.Shutdown = .clean
     /// Asks the running system to power off before the hypervisor is asked (imagec's own
     /// images: over SSH); whether it accepted.
     public var requestPowerOff: () -> Bool = { false }
+    /// Asks the running system to write its file systems' dirty data out (over SSH: `sync`);
+    /// whether it did.
+    public var requestSync: () -> Bool = { false }
 
     public init(pool: any ImagePool, machine: any Hypervisor, ledger: Ledger, stopTimeout: Double = 120,
                 progress: @escaping (String) -> Void = { _ in }) {
@@ -91,12 +97,19 @@ public struct DiskSwap {
         try machine.start()
     }
 
-    /// Stops the machine: the system powers itself off if it will, else the hypervisor shuts it down.
+    /// Stops the machine: the system powers itself off if it will, else the hypervisor shuts
+    /// it down; with `shutdown: .powerOff`, powered off once its file systems are flushed.
     private func stop() throws {
         guard try machine.isRunning() else { return }
-        progress("stopping \(machine.description)")
-        if requestPowerOff(), try machine.wait(timeout: stopTimeout, until: { try !machine.isRunning() }) { return }
-        try machine.stop(timeout: stopTimeout)
+        switch shutdown {
+        case .powerOff:
+            progress(requestSync() ? "file systems flushed; powering \(machine.description) off" : "powering \(machine.description) off")
+            try machine.powerOff()
+        case .clean:
+            progress("stopping \(machine.description)")
+            if requestPowerOff(), try machine.wait(timeout: stopTimeout, until: { try !machine.isRunning() }) { return }
+            try machine.stop(timeout: stopTimeout)
+        }
     }
 
     private func names() throws -> Set<String> { Set(try pool.images().map(\.name)) }

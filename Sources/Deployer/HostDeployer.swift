@@ -167,11 +167,14 @@ public struct HostDeployer: Sendable {
         return line
     }
 
-    /// The swap of `record`'s machine and pool; the system is first asked to power off over SSH.
+    /// The swap of `record`'s machine and pool; the system is first asked over SSH to power
+    /// off (or, to be powered off at once, to flush its file systems).
     func diskSwap(_ record: SwapRecord) throws -> DiskSwap {
         var swap = DiskSwap(pool: ImagePusher.pool(for: record.target.pool), machine: try hypervisor(for: record.target.machine!),
                             ledger: ledger, stopTimeout: stopTimeout, progress: progress)
+        swap.shutdown = record.target.shutdown
         swap.requestPowerOff = { (try? healthCheck(record, checks: [], bootTimeout: 0).requestPowerOff()) ?? false }
+        swap.requestSync = { (try? healthCheck(record, checks: [], bootTimeout: 0).requestSync()) ?? false }
         return swap
     }
 

@@ -15,6 +15,10 @@ public protocol Hypervisor: Sendable {
     /// Stops the machine: a clean shutdown, powered off if it has not stopped after `timeout` seconds.
     func stop(timeout: Double) throws
 
+    /// Stops the machine at once, as if its plug were pulled (the hypervisor still flushes
+    /// its own disk caches).
+    func powerOff() throws
+
     /// Starts the machine.
     func start() throws
 

@@ -104,7 +104,7 @@ struct DeployCommand: ParsableCommand {
                 Swift.print("""
                     \(system.model.hostName): \(machine.description)
                       push and make \(ImagePusher.candidateName(disk: deployment.disk)) in \(pool.description)
-                      stop the machine; \(deployment.disk) → \(DiskSwap.outgoingName(disk: deployment.disk, current: current)); \
+                      \(deployment.shutdown == .powerOff ? "flush its file systems and power the machine off" : "shut the machine down"); \(deployment.disk) → \(DiskSwap.outgoingName(disk: deployment.disk, current: current)); \
                     \(ImagePusher.candidateName(disk: deployment.disk)) → \(deployment.disk); start it
                       check over SSH at \(HostDeployer.sshAddress(of: system.model)): \((system.model.checks ?? []).map(\.name).joined(separator: ", "))
                     """)

@@ -48,14 +48,27 @@ struct DeployTests {
         return Run(status: process.terminationStatus, output: try String(contentsOf: log, encoding: .utf8))
     }
 
-    /// Starts libvirtd (and virtlogd) unless one answers.
+    static let libvirtdLock = NSLock()
+
+    /// Starts libvirtd (and virtlogd) unless one answers; one caller at a time (scripts/test
+    /// starts them before the suite).
     static func ensureLibvirtd() throws {
-        if (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") == true { return }
-        try PoolTests.run("/usr/sbin/virtlogd", ["-d"])
-        try PoolTests.run("/usr/sbin/libvirtd", ["-d"])
-        for _ in 0..<50 where (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") != true {
-            usleep(200_000)
-        }
+        libvirtdLock.lock()
+        defer { libvirtdLock.unlock() }
+        func answers() -> Bool { (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") == true }
+        if answers() { return }
+        try spawnDaemon("/usr/sbin/virtlogd", ["-d"])
+        try spawnDaemon("/usr/sbin/libvirtd", ["-d"])
+        for _ in 0..<100 where !answers() { usleep(200_000) }
+    }
+
+    /// Starts a daemon's launcher without waiting for it: Foundation's Process was seen never
+    /// to notice the end of a launcher whose daemon lives on.
+    static func spawnDaemon(_ path: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        try process.run()
     }
 
     /// Defines a libvirt domain from `xml` (kept in `folder` for debugging).
@@ -106,10 +119,11 @@ struct DeployTests {
         try PoolTests.run("/usr/bin/virsh", ["-q", "-c", "qemu:///system", "secret-set-value", secret, "--file", folder.appendingPathComponent("key.b64").path])
         let original = try String(contentsOf: Self.repository.appendingPathComponent("systems/test001.swift"), encoding: .utf8)
         let file = folder.appendingPathComponent("systems/test001.swift")
-        func write(content: String, extra: String = "") throws {
+        func write(content: String, extra: String = "", shutdown: String = ".clean") throws {
             try original.replacingOccurrences(of: "    HostName(\"test001\")\n", with: """
                     HostName("test001")
-                    Deployment(to: .rbd("rbd", configuration: "\(cluster.configuration)"), disk: "test001-root", machine: .libvirt("\(domain)"), ssh: "127.0.0.1:\(port)")
+                    Deployment(to: .rbd("rbd", configuration: "\(cluster.configuration)"), disk: "test001-root", machine: .libvirt("\(domain)"),
+                               ssh: "127.0.0.1:\(port)", shutdown: \(shutdown))
                     File("/etc/imagec-e2e", contents: "\(content)\\n")
                 \(extra)
                 """).write(to: file, atomically: true, encoding: .utf8)
@@ -165,8 +179,9 @@ struct DeployTests {
         #expect(try Self.ssh("hostname; cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "test001\none\n")
 
         // Changed: refused untested, deployed with --force; new content, the same host key.
+        // Powered off once its file systems are flushed, not shut down.
         // With a second system whose machine does not exist: it fails alone, in the table.
-        try write(content: "two")
+        try write(content: "two", shutdown: ".powerOff")
         try original.replacingOccurrences(of: "    HostName(\"test001\")\n", with: """
                 HostName("ghost001")
                 Deployment(to: .rbd("rbd", configuration: "\(cluster.configuration)"), disk: "ghost001-root", machine: .libvirt("imagec-no-such-domain"))
@@ -176,7 +191,7 @@ struct DeployTests {
             .replacingOccurrences(of: "\"test001\"", with: "\"ghost001\"")
             .write(to: folder.appendingPathComponent("systems/ghost001.lock"), atomically: true, encoding: .utf8)
         let second = try Self.imagec(["deploy", "--force", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
-        #expect(second.status == 4 && second.output.contains("is healthy"), "\(second.output)")
+        #expect(second.status == 4 && second.output.contains("is healthy") && second.output.contains("file systems flushed; powering"), "\(second.output)")
         #expect(second.output.contains("test001  ") && second.output.contains(" healthy ")
                 && second.output.contains("ghost001  -     error") && second.output.contains("has no domain 'imagec-no-such-domain'"), "\(second.output)")
         #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "two\n")
@@ -192,6 +207,11 @@ struct DeployTests {
         // The fleet view: it runs "two", its definition now builds the broken one (drift); swap 1's disk is kept.
         let status = try Self.imagec(["status", "systems/test001.swift"], in: folder)
         #expect(status.output.contains("no (drift)") && status.output.contains("test001-root_d1"), "\(status.output)")
+        let statusJSON = try Self.imagec(["status", "--json", "systems/test001.swift"], in: folder)
+        let hosts = try JSONSerialization.jsonObject(with: Data(statusJSON.output.utf8)) as? [[String: Any]]
+        let host = try #require(hosts?.first { $0["host"] as? String == "test001" }, "\(statusJSON.output)")
+        #expect(host["drift"] as? Bool == true && (host["runs"] as? String)?.hasPrefix("sha256:") == true
+                && (host["rollbackTargets"] as? [String])?.contains("test001-root_d1") == true, "\(statusJSON.output)")
         // Back one more generation by hand, from the ledger alone.
         let rolledBack = try Self.imagec(["rollback", "test001"], in: folder)
         #expect(rolledBack.status == 0 && rolledBack.output.contains("healthy"), "\(rolledBack.output)")

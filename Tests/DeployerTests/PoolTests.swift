@@ -287,6 +287,14 @@ struct PoolTests {
         #expect(unreachable.contains("cannot connect") && unreachableSeconds < 15, "\(unreachable) after \(unreachableSeconds) s")
         #expect(try RBDPool(configuration: cluster.configuration, pool: "rbd").images().map(\.name)
             == ["imagec_node1_202611231900", "imagec_node1_202611231903", "imagec_node1_202611231904"])
+
+        // A persistent volume's image, snapshotted before a swap: once, whatever the retries.
+        try pool.connect().create("node1-data", size: 1 << 24)
+        try pool.snapshotVolume("node1-data", as: DiskSwap.snapshotName(of: 7))
+        try pool.snapshotVolume("node1-data", as: DiskSwap.snapshotName(of: 7))
+        let snapshots = try Self.output("/usr/bin/rbd", ["-c", cluster.configuration, "snap", "ls", "rbd/node1-data"])
+        #expect(snapshots.components(separatedBy: "imagec-swap-7").count == 2, "\(snapshots)")
+        #expect(throws: PoolError.self) { try pool.snapshotVolume("node1-nodata", as: DiskSwap.snapshotName(of: 7)) }
     }
 
     func temporaryDirectory() throws -> URL {

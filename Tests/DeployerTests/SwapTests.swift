@@ -197,6 +197,9 @@ struct SwapTests {
         #expect(try !machine.isRunning())
         try machine.start()
         #expect(try machine.isRunning())
+        try machine.powerOff()
+        #expect(try !machine.isRunning())
+        try machine.start()
         let requests = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
         }
@@ -204,6 +207,8 @@ struct SwapTests {
         let shutdown = requests.first { $0["path"] == "/api2/json/nodes/pve1/qemu/127/status/shutdown" }
         #expect(shutdown?["method"] == "POST" && shutdown?["body"] == "forceStop=1&timeout=30")
         #expect(requests.contains { $0["path"]?.hasPrefix("/api2/json/nodes/pve1/tasks/UPID:pve1:") == true && $0["path"]?.contains("qmshutdown") == true })
+        #expect(requests.contains { $0["method"] == "POST" && $0["path"] == "/api2/json/nodes/pve1/qemu/127/status/stop" })
+        #expect(requests.contains { $0["path"]?.hasPrefix("/api2/json/nodes/pve1/tasks/UPID:pve1:") == true && $0["path"]?.contains("qmstop") == true })
 
         // A refused token, an unknown VM, a token file that is not one: clear errors.
         try "root@pam!imagec=00000000-0000-0000-0000-000000000000\n".write(to: token, atomically: true, encoding: .utf8)

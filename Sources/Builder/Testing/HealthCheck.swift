@@ -52,6 +52,11 @@ public struct HealthCheck {
         (try? withShell { try $0.run("systemctl --no-block poweroff", timeout: 15).status == 0 }) ?? false
     }
 
+    /// Asks the system to write its file systems' dirty data out; whether it did.
+    public func requestSync() -> Bool {
+        (try? withShell { try $0.run("sync", timeout: 15).status == 0 }) ?? false
+    }
+
     /// Waits for SSH, then runs every check; `progress` gets a line per check.
     public func run(progress: (String) -> Void) throws -> Outcome {
         try withShell { shell in try run(shell, progress: progress) }

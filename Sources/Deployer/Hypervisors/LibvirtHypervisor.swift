@@ -59,9 +59,18 @@ public struct LibvirtHypervisor: Hypervisor {
             // booted far enough) is powered off.
             let flags = VIR_DOMAIN_SHUTDOWN_GUEST_AGENT.rawValue | VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN.rawValue
             if virDomainShutdownFlags(handle, UInt32(flags)) == 0, try wait(timeout: timeout, until: { try state(handle) == off }) { return }
-            if try state(handle) != off, virDomainDestroy(handle) != 0, try state(handle) != off {
-                throw PoolError("cannot stop \(description): \(Self.lastError())")
-            }
+            try powerOff(handle)
+        }
+    }
+
+    public func powerOff() throws {
+        try withDomain { try powerOff($0) }
+    }
+
+    private func powerOff(_ handle: virDomainPtr) throws {
+        let off = Int32(VIR_DOMAIN_SHUTOFF.rawValue)
+        if try state(handle) != off, virDomainDestroy(handle) != 0, try state(handle) != off {
+            throw PoolError("cannot stop \(description): \(Self.lastError())")
         }
     }
 

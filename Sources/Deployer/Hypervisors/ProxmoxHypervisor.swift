@@ -56,6 +56,12 @@ public struct ProxmoxHypervisor: Hypervisor {
         if try isRunning() { throw PoolError("\(description) is still running after its shutdown task") }
     }
 
+    public func powerOff() throws {
+        if try !isRunning() { return }
+        try waitForTask(try request("POST", "\(vmPath)/status/stop"), timeout: 60)
+        if try isRunning() { throw PoolError("\(description) is still running after its stop task") }
+    }
+
     public func start() throws {
         if try isRunning() { return }
         try waitForTask(try request("POST", "\(vmPath)/status/start"), timeout: 120)

@@ -8,7 +8,7 @@
 /// ```swift
 /// Deployment(to: .rbd("vm", client: "imagec"), disk: "vm-127-disk-0",
 ///            machine: .proxmox(vmid: 127, node: "pve1", api: "https://pve1.lab:8006"))
-/// Deployment(to: .local("/var/lib/imagec/pool"), disk: "bigmem2-root", machine: .libvirt("bigmem2"))
+/// Deployment(to: .local("/var/lib/imagec/pool"), disk: "node7-root", machine: .libvirt("node7"), shutdown: .powerOff)
 /// ```
 public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
     /// An image pool.
@@ -43,6 +43,17 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
         }
     }
 
+    /// How the machine is stopped for a swap.
+    public enum Shutdown: String, Codable, Hashable, Sendable {
+        /// The system shuts down cleanly: asked over SSH, else through the hypervisor (guest
+        /// agent or ACPI), and powered off if it has not stopped after `--stop-timeout`.
+        case clean
+        /// The system's file systems are flushed over SSH (`sync`), then the machine is
+        /// powered off at once: a swap takes a second or two instead of a shutdown's length.
+        /// For machines that keep nothing; not allowed with persistent volumes.
+        case powerOff
+    }
+
     public var pool: Pool
     /// The root disk's name in the pool, such as `vm-127-disk-0`.
     public var disk: String
@@ -54,15 +65,28 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
     /// The pool images holding persistent volumes, by volume name (`["data": "vm-127-disk-1"]`):
     /// those declared `snapshotBeforeDeploy` are snapshotted while the machine is stopped.
     public var volumes: [String: String]
+    public var shutdown: Shutdown
 
     public init(to pool: Pool, disk: String, prefix: String = "imagec", machine: Machine? = nil, ssh: String? = nil,
-                volumes: [String: String] = [:]) {
+                volumes: [String: String] = [:], shutdown: Shutdown = .clean) {
         self.pool = pool
         self.disk = disk
         self.prefix = prefix
         self.machine = machine
         self.ssh = ssh
         self.volumes = volumes
+        self.shutdown = shutdown
+    }
+
+    /// Decodes values recorded before `shutdown` existed (the ledger keeps every swap's target).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(to: try container.decode(Pool.self, forKey: .pool), disk: try container.decode(String.self, forKey: .disk),
+                  prefix: try container.decode(String.self, forKey: .prefix),
+                  machine: try container.decodeIfPresent(Machine.self, forKey: .machine),
+                  ssh: try container.decodeIfPresent(String.self, forKey: .ssh),
+                  volumes: try container.decode([String: String].self, forKey: .volumes),
+                  shutdown: try container.decodeIfPresent(Shutdown.self, forKey: .shutdown) ?? .clean)
     }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {

@@ -129,6 +129,11 @@ extension OperatingSystem {
             sources: sources)
         problems += SystemValidator(model, users: users.values, groups: groups.values).problems
         for message in deployment?.validate() ?? [] { problems.append(Diagnostic(message, at: sources["deployment"] ?? location)) }
+        if let deployment, deployment.shutdown == .powerOff, let volume = model.disk.persistentVolumes.first {
+            problems.append(Diagnostic(
+                "shutdown: .powerOff would cut persistent volume '\(volume.name)' off without a clean shutdown; "
+                    + "a machine with persistent volumes shuts down cleanly (shutdown: .clean)", at: sources["deployment"] ?? location))
+        }
         if let deployment, deployment.machine != nil {
             for volume in model.disk.persistentVolumes where volume.snapshotBeforeDeploy && deployment.volumes[volume.name] == nil {
                 problems.append(Diagnostic(
