@@ -7,11 +7,11 @@ import Foundation
 struct MemoryScratch {
     let url: URL
 
-    /// A fresh folder `imagec-<pid>-<name>` in `/dev/shm` if it and the available memory both
-    /// hold `bytes`, else `fallback/<name>`.
+    /// A fresh folder `imagec-<pid>-<name>-<random>` in `/dev/shm` (one per build, however many
+    /// a process runs at once) if it and the available memory both hold `bytes`, else `fallback/<name>`.
     init(_ name: String, needing bytes: UInt64, fallback: URL) throws {
         Self.removeAbandoned()
-        let memory = URL(fileURLWithPath: "/dev/shm/imagec-\(getpid())-\(name)")
+        let memory = URL(fileURLWithPath: "/dev/shm/imagec-\(getpid())-\(name)-\(UUID().uuidString.prefix(8))")
         url = Self.room(at: "/dev/shm") >= bytes && Self.availableMemory() >= bytes
             ? memory : fallback.appendingPathComponent(name)
         try? FileManager.default.removeItem(at: url)
