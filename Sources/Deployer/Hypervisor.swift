@@ -19,6 +19,10 @@ public protocol Hypervisor: Sendable {
     /// its own disk caches).
     func powerOff() throws
 
+    /// Has the guest agent freeze the system's file systems (consistent on disk, as before a
+    /// snapshot); whether it did. False for a machine without an agent that answers.
+    func freezeFileSystems() -> Bool
+
     /// Starts the machine.
     func start() throws
 

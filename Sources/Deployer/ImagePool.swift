@@ -13,6 +13,10 @@ public protocol ImagePool: Sendable {
     /// Every image under a final name, with its metadata (temporary ones are left out).
     func images() throws -> [PoolImage]
 
+    /// The names of ``images()`` alone, which a pool may read without opening each image
+    /// (what a swap checks between its renames).
+    func imageNames() throws -> Set<String>
+
     /// Stores the raw image `request.file` under `request.name`, unless an image of
     /// `request.digest` is there already (then nothing is written). With a `parent` (an image
     /// of the same lineage), the new image is a clone of the parent's snapshot and only the
@@ -49,6 +53,8 @@ public protocol ImagePool: Sendable {
 }
 
 extension ImagePool {
+    public func imageNames() throws -> Set<String> { Set(try images().map(\.name)) }
+
     /// A clone with nothing written into it.
     public func clone(_ base: PoolImage, as name: String, metadata: [String: String]) throws -> PoolImage {
         try clone(base, as: name, metadata: metadata, prepare: { _ in })

@@ -8,7 +8,7 @@ import Testing
 /// deployed to a domain whose root disk is an RBD image on the throw-away Ceph cluster (QEMU's
 /// rbd driver, the key in a libvirt secret, as on a production host); redeployed after a change (the
 /// content changes, the SSH host key does not); a broken image deployed with --force fails
-/// its checks and is rolled back by itself.
+/// its checks and is rolled back by itself; a rollback by hand, killed halfway, is resumed.
 @Suite(.serialized)
 struct DeployTests {
     static let repository = PoolTests.repository
@@ -191,7 +191,7 @@ struct DeployTests {
             .replacingOccurrences(of: "\"test001\"", with: "\"ghost001\"")
             .write(to: folder.appendingPathComponent("systems/ghost001.lock"), atomically: true, encoding: .utf8)
         let second = try Self.imagec(["deploy", "--force", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
-        #expect(second.status == 4 && second.output.contains("is healthy") && second.output.contains("file systems flushed; powering"), "\(second.output)")
+        #expect(second.status == 4 && second.output.contains("is healthy") && second.output.contains("file systems frozen by the guest agent ("), "\(second.output)")
         #expect(second.output.contains("test001  ") && second.output.contains(" healthy ")
                 && second.output.contains("ghost001  -     error") && second.output.contains("has no domain 'imagec-no-such-domain'"), "\(second.output)")
         #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "two\n")
@@ -212,9 +212,20 @@ struct DeployTests {
         let host = try #require(hosts?.first { $0["host"] as? String == "test001" }, "\(statusJSON.output)")
         #expect(host["drift"] as? Bool == true && (host["runs"] as? String)?.hasPrefix("sha256:") == true
                 && (host["rollbackTargets"] as? [String])?.contains("test001-root_d1") == true, "\(statusJSON.output)")
-        // Back one more generation by hand, from the ledger alone.
-        let rolledBack = try Self.imagec(["rollback", "test001"], in: folder)
-        #expect(rolledBack.status == 0 && rolledBack.output.contains("healthy"), "\(rolledBack.output)")
+        // Back one more generation by hand, from the ledger alone; imagec is killed halfway,
+        // the machine stopped and its root disk renamed away: `deploy --resume` finishes the
+        // swap, and the machine boots the image it rolled back to.
+        let (killed, killedLog) = try Self.start(["rollback", "test001"], in: folder, environment: ["IMAGEC_PAUSE_BEFORE": "promote"])
+        let deadline = Date().addingTimeInterval(300)
+        while killed.isRunning, Date() < deadline, !((try? String(contentsOf: killedLog, encoding: .utf8)) ?? "").contains("paused before promote") {
+            usleep(200_000)
+        }
+        #expect(killed.isRunning, "\((try? String(contentsOf: killedLog, encoding: .utf8)) ?? "")")
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        #expect(try PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "domstate", domain]).hasPrefix("shut off"))
+        let resumed = try Self.imagec(["deploy", "--resume"], in: folder)
+        #expect(resumed.status == 0 && resumed.output.contains("is healthy"), "\(resumed.output)")
         #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "one\n")
         let history = try Self.imagec(["status", "--history"], in: folder)
         #expect(history.output.components(separatedBy: " healthy ").count == 4 && history.output.contains(" failed "), "\(history.output)")

@@ -91,6 +91,7 @@ struct PoolTests {
         let listed = try pool.images()
         #expect(listed.map(\.name) == ["imagec_node1_202611231900", "imagec_node2_202611231902", "vm-127-disk-0"])
         #expect(listed.first { $0.name == "vm-127-disk-0" }?.metadata[PoolMetadata.host] == "node2")
+        #expect(try pool.imageNames() == Set(listed.map(\.name)))
         #expect(throws: PoolError.self) { try pool.remove(delta.image.name) }
         try pool.remove(clone.name)
         try pool.remove(delta.image.name)

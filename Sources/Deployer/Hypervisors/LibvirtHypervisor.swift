@@ -67,6 +67,14 @@ public struct LibvirtHypervisor: Hypervisor {
         try withDomain { try powerOff($0) }
     }
 
+    public func freezeFileSystems() -> Bool {
+        (try? withDomain { handle in
+            // An agent channel with no agent behind it would keep libvirt waiting.
+            _ = virDomainAgentSetResponseTimeout(handle, 3, 0)
+            return virDomainFSFreeze(handle, nil, 0, 0) >= 0
+        }) ?? false
+    }
+
     private func powerOff(_ handle: virDomainPtr) throws {
         let off = Int32(VIR_DOMAIN_SHUTOFF.rawValue)
         if try state(handle) != off, virDomainDestroy(handle) != 0, try state(handle) != off {

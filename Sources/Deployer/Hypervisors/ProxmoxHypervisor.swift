@@ -62,6 +62,9 @@ public struct ProxmoxHypervisor: Hypervisor {
         if try isRunning() { throw PoolError("\(description) is still running after its stop task") }
     }
 
+    /// Not through Proxmox's agent API yet: the swap flushes the file systems over SSH instead.
+    public func freezeFileSystems() -> Bool { false }
+
     public func start() throws {
         if try isRunning() { return }
         try waitForTask(try request("POST", "\(vmPath)/status/start"), timeout: 120)

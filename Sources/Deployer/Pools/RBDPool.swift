@@ -39,6 +39,10 @@ public struct RBDPool: ImagePool {
         try RBDConnection(configuration: configuration, client: client, pool: pool, namespace: namespace, timeout: timeout)
     }
 
+    public func imageNames() throws -> Set<String> {
+        Set(try connect().imageNames().filter { !$0.hasPrefix(Self.temporaryPrefix) })
+    }
+
     public func images() throws -> [PoolImage] {
         let connection = try connect()
         return try connection.imageNames().filter { !$0.hasPrefix(Self.temporaryPrefix) }.sorted().map { name in

@@ -48,9 +48,10 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
         /// The system shuts down cleanly: asked over SSH, else through the hypervisor (guest
         /// agent or ACPI), and powered off if it has not stopped after `--stop-timeout`.
         case clean
-        /// The system's file systems are flushed over SSH (`sync`), then the machine is
-        /// powered off at once: a swap takes a second or two instead of a shutdown's length.
-        /// For machines that keep nothing; not allowed with persistent volumes.
+        /// The system's file systems are frozen by the guest agent (else flushed over SSH:
+        /// `sync`), then the machine is powered off at once: a swap takes a second or two
+        /// instead of a shutdown's length. For machines that keep nothing; not allowed with
+        /// persistent volumes.
         case powerOff
     }
 
