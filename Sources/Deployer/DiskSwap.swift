@@ -99,7 +99,7 @@ public struct DiskSwap {
     }
 
     /// Stops the machine: the system powers itself off if it will, else the hypervisor shuts
-    /// it down; with `shutdown: .powerOff`, powered off once its file systems are flushed.
+    /// it down; with `shutdown: .powerOff`, powered off once its file systems are frozen or flushed.
     private func stop() throws {
         guard try machine.isRunning() else { return }
         switch shutdown {

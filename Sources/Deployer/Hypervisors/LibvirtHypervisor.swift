@@ -78,7 +78,9 @@ public struct LibvirtHypervisor: Hypervisor {
     private func powerOff(_ handle: virDomainPtr) throws {
         let off = Int32(VIR_DOMAIN_SHUTOFF.rawValue)
         if try state(handle) != off, virDomainDestroy(handle) != 0, try state(handle) != off {
-            throw PoolError("cannot stop \(description): \(Self.lastError())")
+            let error = Self.lastError()
+            _ = virDomainFSThaw(handle, nil, 0, 0)  // still running: not left with frozen file systems
+            throw PoolError("cannot stop \(description): \(error)")
         }
     }
 
