@@ -146,7 +146,7 @@ public struct Evaluator: Sendable {
 
         let program = scratch.appendingPathComponent("definition")
         let arguments = [
-            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-g",
+            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-g", "-wmo",
             "-I", toolchain.moduleDirectory.path, "-L", toolchain.libraryDirectory.path, "-lImageDSL",
             "-Xlinker", "-rpath", "-Xlinker", toolchain.libraryDirectory.path,
             "-module-cache-path", cacheDirectory.appendingPathComponent("module-cache").path,

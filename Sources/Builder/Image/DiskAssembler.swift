@@ -8,9 +8,10 @@ import ImageDSL
 /// offset. See docs/image-build.md for why each step is done the way it is.
 struct DiskAssembler {
     let model: SystemModel
-    /// The root base's disk (its ext4 file system already at the root partition's offset)
-    /// and what configuration changed in its tree.
-    let rootBase: URL
+    /// A copy of the root base's disk (its ext4 file system already at the root partition's
+    /// offset), which becomes the image, and what configuration changed in its tree. The copy
+    /// is asked for only when the disk is put together, so it can be made meanwhile.
+    let rootDisk: () throws -> URL
     let delta: TreeDelta
     let ids: ImageIdentifiers
     let sourceDateEpoch: Int
@@ -76,11 +77,14 @@ struct DiskAssembler {
                 next += layout.last!.sectors
             }
             precondition(next == Self.rootStart(model))
-            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, rootBase))
+            let root = try rootDisk()
+            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, root))
             next += layout.last!.sectors
-            // The root base's disk, copied by the kernel (holes stay holes), then the rest on top.
+            // The root base's disk, then the rest on top.
             try? FileManager.default.removeItem(at: output)
-            try tools.run("/bin/cp", ["--sparse=always", rootBase.path, output.path])
+            guard rename(root.path, output.path) == 0 else {
+                throw BuildEnvironmentError("cannot move \(root.path) to \(output.path): \(String(cString: strerror(errno)))")
+            }
             try tools.truncate(output, to: UInt64(next + 2048) * UInt64(Self.sector))
             var script = "label: gpt\nlabel-id: \(ids.diskGUID)\nunit: sectors\nfirst-lba: 2048\n"
             script += "start=\(Self.biosBootStart), size=\(Self.biosBootSectors), type=21686148-6449-6E6F-744E-656564454649, uuid=\(ids.partitionGUID("bios")), name=\"bios\"\n"

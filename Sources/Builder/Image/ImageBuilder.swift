@@ -96,6 +96,14 @@ public struct ImageBuilder: Sendable {
                 }
             }
         }
+        // The root base's disk is copied while the tree is configured; the disk step takes the copy.
+        let rootDisk = scratch.appendingPathComponent("root-disk.raw")
+        let copyTools = Tools(environment: tools.environment, scratch: scratch.appendingPathComponent("copy"))
+        try FileManager.default.createDirectory(at: copyTools.scratch, withIntermediateDirectories: false)
+        let copying = BackgroundWork {
+            try copyTools.run("/bin/cp", ["--sparse=always", baseEntry.appendingPathComponent("disk.raw").path, rootDisk.path])
+        }
+        defer { _ = try? copying.wait() }
         // A hard-link copy of the layer's tree: configuration replaces files, never edits them.
         let root = scratch.appendingPathComponent("root")
         try step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
@@ -107,9 +115,12 @@ public struct ImageBuilder: Sendable {
         var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
         try step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
-            let assembler = DiskAssembler(model: model, rootBase: baseEntry.appendingPathComponent("disk.raw"), delta: delta, ids: ids,
+            let assembler = DiskAssembler(model: model, rootDisk: { try copying.wait(); return rootDisk }, delta: delta, ids: ids,
                                           sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
             try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try step(title, work) }
+            // The configured tree is no longer needed: it is removed while the image is hashed.
+            let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
+            defer { _ = try? removing.wait() }
             let sha = try step("checksum") { try SparseFile.sha256(of: folder.appendingPathComponent("disk.raw")) }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
