@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 import ImageDSL
 
@@ -46,9 +47,22 @@ public struct DiskSwap {
     public static func snapshotName(of id: Int64) -> String { "imagec-swap-\(id)" }
 
     /// Takes the swap's steps from `stop` to `start`, skipping those already taken.
+    ///
+    /// A machine being powered off has its disks renamed meanwhile: QEMU takes a second to exit
+    /// while it closes its disks, and renaming an image it holds open is safe in both pools
+    /// (the outgoing image keeps whatever it still writes). The start step waits for the
+    /// power-off, and the ledger records the stop step done when it is.
     public func run(_ record: SwapRecord) throws {
         let id = record.id!
-        try step(.stop, of: id) { try stop() }
+        try ledger.intend(.stop, of: id)
+        FaultInjection.pause(before: .stop)
+        let poweringOff = try stop()
+        defer { _ = try? poweringOff?.wait() }
+        func stopped() throws {
+            try poweringOff?.wait()
+            try ledger.done(.stop, of: id)
+        }
+        if poweringOff == nil { try stopped() }
         try step(.snapshot, of: id) {
             for volume in record.volumes {
                 progress("snapshot \(volume)@\(Self.snapshotName(of: id))")
@@ -72,15 +86,19 @@ public struct DiskSwap {
             }
         }
         try step(.start, of: id) {
+            if poweringOff != nil { try stopped() }
             progress("starting \(machine.description)")
             try machine.start()
         }
     }
 
     /// Undoes the swap from wherever it stopped: the machine boots the outgoing image again
-    /// under the disk's name, and the incoming image gets its own name back.
+    /// under the disk's name, and the incoming image gets its own name back. A machine that
+    /// cannot be stopped gets its names back all the same (it still runs the outgoing image,
+    /// whatever its name), so a later reboot cannot start the unchecked one.
     public func revert(_ record: SwapRecord) throws {
-        try stop()
+        var stopFailure: Error?
+        do { try stop()?.wait() } catch { stopFailure = error }
         var names = try names()
         if names.contains(record.disk), !names.contains(record.incoming), names.contains(record.outgoing) {
             progress("\(record.disk) → \(record.incoming)")
@@ -94,14 +112,16 @@ public struct DiskSwap {
         guard try self.names().contains(record.disk) else {
             throw PoolError("\(pool.description) has no '\(record.disk)' to boot \(machine.description) from")
         }
+        if let stopFailure { throw stopFailure }
         progress("starting \(machine.description)")
         try machine.start()
     }
 
     /// Stops the machine: the system powers itself off if it will, else the hypervisor shuts
-    /// it down; with `shutdown: .powerOff`, powered off once its file systems are frozen or flushed.
-    private func stop() throws {
-        guard try machine.isRunning() else { return }
+    /// it down. With `shutdown: .powerOff`, once its file systems are frozen or flushed, the
+    /// hypervisor powers it off in the background: the power-off is returned, to wait for.
+    private func stop() throws -> BackgroundWork<Void>? {
+        guard try machine.isRunning() else { return nil }
         switch shutdown {
         case .powerOff:
             // The guest agent's freeze is quicker than SSH (no key exchange) and leaves the
@@ -110,12 +130,16 @@ public struct DiskSwap {
             let flushed = machine.freezeFileSystems() ? "file systems frozen by the guest agent"
                 : requestSync() ? "file systems flushed over SSH" : "file systems not flushed"
             progress(String(format: "%@ (%.1f s); powering %@ off", flushed, Date().timeIntervalSince(started), machine.description))
-            try machine.powerOff()
-            progress(String(format: "powered off in %.1f s", Date().timeIntervalSince(started)))
+            let machine = machine, progress = progress
+            return BackgroundWork {
+                try machine.powerOff()
+                progress(String(format: "powered off in %.1f s", Date().timeIntervalSince(started)))
+            }
         case .clean:
             progress("stopping \(machine.description)")
-            if requestPowerOff(), try machine.wait(timeout: stopTimeout, until: { try !machine.isRunning() }) { return }
+            if requestPowerOff(), try machine.wait(timeout: stopTimeout, until: { try !machine.isRunning() }) { return nil }
             try machine.stop(timeout: stopTimeout)
+            return nil
         }
     }
 

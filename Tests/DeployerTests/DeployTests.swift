@@ -50,16 +50,15 @@ struct DeployTests {
 
     static let libvirtdLock = NSLock()
 
-    /// Starts libvirtd (and virtlogd) unless one answers; one caller at a time (scripts/test
-    /// starts them before the suite).
+    /// Starts libvirtd (and virtlogd) unless one answers (scripts/libvirtd); one caller at a
+    /// time (scripts/test starts them before the suite).
     static func ensureLibvirtd() throws {
         libvirtdLock.lock()
         defer { libvirtdLock.unlock() }
         func answers() -> Bool { (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") == true }
         if answers() { return }
-        try spawnDaemon("/usr/sbin/virtlogd", ["-d"])
-        try spawnDaemon("/usr/sbin/libvirtd", ["-d"])
-        for _ in 0..<100 where !answers() { usleep(200_000) }
+        try spawnDaemon(PoolTests.repository.appendingPathComponent("scripts/libvirtd").path, [])
+        for _ in 0..<300 where !answers() { usleep(200_000) }
     }
 
     /// Starts a daemon's launcher without waiting for it: Foundation's Process was seen never
