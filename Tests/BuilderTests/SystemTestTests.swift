@@ -124,8 +124,9 @@ struct SystemTestTests {
         try Self.definition(#"    Check.command("tcpdump --version", timeout: 3, name: "tcpdump")"#).write(to: file, atomically: true, encoding: .utf8)
         let missing = try imagec.run("test", "--firmware", "bios", "systems/tested1.swift")
         #expect(missing.status == 4)
-        #expect(missing.standardError.contains("FAIL tcpdump") && missing.standardError.contains("not found"))
-        #expect(missing.standardError.contains("FAILED: check failed: tcpdump") && missing.standardError.contains("last 60 lines of the console"))
+        #expect(missing.standardError.contains("FAIL tcpdump") && missing.standardError.contains("not found"), "\(missing.standardError)")
+        #expect(missing.standardError.contains("FAILED: check failed: tcpdump") && missing.standardError.contains("last 60 lines of the console"),
+                "\(missing.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.root.appendingPathComponent(".tests").path).count == 1)
 
         // A unit that fails to start: the boot check names it.

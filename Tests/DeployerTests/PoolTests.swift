@@ -248,11 +248,12 @@ struct PoolTests {
         }
         kill(pid_t(osd)!, SIGCONT)
         #expect(stopped && Date().timeIntervalSince(started) < 60, "\(String(describing: stall)) after \(Date().timeIntervalSince(started)) s")
-        // The OSD, marked down meanwhile, takes a few seconds to rejoin.
+        // The OSD, marked down meanwhile, takes a few seconds to rejoin (minutes on a loaded
+        // machine: its threads are found stalled, it may restart its boot).
         var names: [String]?
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(300)
         while names == nil, Date() < deadline { names = try? pool.images().map(\.name) }
-        #expect(names != nil && !names!.contains("imagec_node5_202611232010"))
+        #expect(names != nil && !names!.contains("imagec_node5_202611232010"), "\(cluster.osdLogTail())")
         let retried = try pool.push(PushRequest(file: big, name: "imagec_node5_202611232011", digest: "sha256:five", metadata: [:], parent: nil)) { _ in }
         #expect(!retried.reused && retried.image.name == "imagec_node5_202611232011")
         // The failed push's watch on its image lapses after 30 s; until then it is busy.
@@ -314,6 +315,12 @@ struct CephCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-ceph-\(UUID().uuidString)")
         try PoolTests.run(PoolTests.repository.appendingPathComponent("scripts/ceph-cluster").path, ["start", directory.path])
         return CephCluster(directory: directory)
+    }
+
+    /// The end of the OSD's log, to say why it did not answer.
+    func osdLogTail() -> String {
+        let log = (try? String(contentsOf: directory.appendingPathComponent("log/osd.0.log"), encoding: .utf8)) ?? "(no OSD log)"
+        return "the OSD's log ends with:\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n")
     }
 
     func stop() {

@@ -97,12 +97,21 @@ final class GuestMachine {
         let console = console, pid = process.processIdentifier
         let running: @Sendable () -> Bool = { kill(pid, 0) == 0 }
         Thread.detachNewThread {
+            let qemuStarted = Date()
+            var bootStarted: Date?
             for (device, after) in devices {
-                // The kernel's notice, or (a quiet kernel does not print it) a minute: the image is
-                // named well before, and the mount waits 90 s for the volume.
-                let started = Date()
-                while running(), Date().timeIntervalSince(started) < 60,
-                      !String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self).contains(after) {
+                // The kernel's notice. A quiet kernel does not print it: then a minute after GRUB
+                // or the kernel first shows on the console (the image is named well before, and
+                // the mount waits 90 s for the volume), or three minutes after QEMU started. Not a
+                // minute after QEMU started: under load the firmware alone took longer, so the
+                // volume was there when the kernel scanned its disks, and the kernel names SCSI
+                // disks in the order their (asynchronous) probes run: the volume could be sda.
+                while running() {
+                    let text = String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self)
+                    if text.contains(after) { break }
+                    if bootStarted == nil, text.contains("GRUB") || text.contains("Linux version") { bootStarted = Date() }
+                    if let bootStarted, Date().timeIntervalSince(bootStarted) >= 60 { break }
+                    if Date().timeIntervalSince(qemuStarted) >= 180 { break }
                     Thread.sleep(forTimeInterval: 0.2)
                 }
                 guard running() else { return }
