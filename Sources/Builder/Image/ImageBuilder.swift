@@ -58,25 +58,16 @@ public struct ImageBuilder: Sendable {
             try? FileManager.default.removeItem(at: scratch)
             Interruption.forget(scratch)
         }
-        var log = ""
-        @discardableResult func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
-            let started = Date()
-            progress("\(title)…")
-            let value = try work()
-            let line = "\(title): \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
-            log += line + "\n"
-            progress(line)
-            return value
-        }
+        let steps = StepLog(progress: progress)
 
         let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
         let debs = DebCache(store: store)
-        try step("fetch") {
+        try steps.step("fetch") {
             try debs.fetch(set, sources: sources, scratch: scratch.appendingPathComponent("fetch"), progress: progress)
         }
         let layer = PackageLayer(set: set, debs: debs)
         var layerReused = true
-        let layerEntry = try step("package layer") {
+        let layerEntry = try steps.step("package layer") {
             try store.entry(layer.entryName) { folder in
                 layerReused = false
                 try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
@@ -85,54 +76,60 @@ public struct ImageBuilder: Sendable {
         let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
         let base = RootBase(layer: layerEntry, size: model.disk.rootSize, offset: DiskAssembler.rootStart(model) * DiskAssembler.sector,
                             sourceDateEpoch: set.sourceDateEpoch)
-        var baseReused = true
-        let baseEntry = try step("root base") {
-            try store.entry(base.entryName) { folder in
-                baseReused = false
-                try base.make(in: folder, scratch: scratch, tools: tools) { needed in
-                    DefinitionError(.invalid, [Diagnostic(
-                        "the root file system needs about \(ByteCount(bytes: needed).rounded) but the root size is \(model.disk.rootSize)",
-                        at: model.location(of: "rootSize"))])
+
+        // Two things at once, on the two cores a build machine has at least: the root base
+        // is made (or found) and its disk copied, which the disk step takes; a hard-link copy
+        // of the layer's tree is configured, and compared with the tree.
+        let rootDisk = scratch.appendingPathComponent("root-disk.raw")
+        let baseTools = Tools(environment: tools.environment, scratch: scratch.appendingPathComponent("base"))
+        try FileManager.default.createDirectory(at: baseTools.scratch, withIntermediateDirectories: false)
+        let preparing = BackgroundWork { () -> Bool in
+            var reused = true
+            let entry = try steps.step("root base") {
+                try store.entry(base.entryName) { folder in
+                    reused = false
+                    try base.make(in: folder, scratch: baseTools.scratch, tools: baseTools) { needed in
+                        DefinitionError(.invalid, [Diagnostic(
+                            "the root file system needs about \(ByteCount(bytes: needed).rounded) but the root size is \(model.disk.rootSize)",
+                            at: model.location(of: "rootSize"))])
+                    }
                 }
             }
+            try steps.step("copy root base") {
+                try baseTools.run("/bin/cp", ["--sparse=always", entry.appendingPathComponent("disk.raw").path, rootDisk.path])
+            }
+            return reused
         }
-        // The root base's disk is copied while the tree is configured; the disk step takes the copy.
-        let rootDisk = scratch.appendingPathComponent("root-disk.raw")
-        let copyTools = Tools(environment: tools.environment, scratch: scratch.appendingPathComponent("copy"))
-        try FileManager.default.createDirectory(at: copyTools.scratch, withIntermediateDirectories: false)
-        let copying = BackgroundWork {
-            try copyTools.run("/bin/cp", ["--sparse=always", baseEntry.appendingPathComponent("disk.raw").path, rootDisk.path])
-        }
-        defer { _ = try? copying.wait() }
-        // A hard-link copy of the layer's tree: configuration replaces files, never edits them.
+        defer { _ = try? preparing.wait() }
+        // Configuration replaces files, never edits them: the layer's files stay as they are.
         let root = scratch.appendingPathComponent("root")
-        try step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
+        try steps.step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
         let ids = ImageIdentifiers(digest: digest)
-        try step("configure") {
+        try steps.step("configure") {
             try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
-                                   store: store, rootBase: baseEntry.lastPathComponent).apply()
+                                   store: store, rootBase: base.entryName).apply()
         }
         var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
-        try step("changes") { try delta.compute() }
+        try steps.step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
-            let assembler = DiskAssembler(model: model, rootDisk: { try copying.wait(); return rootDisk }, delta: delta, ids: ids,
+            let assembler = DiskAssembler(model: model, rootDisk: { try preparing.wait(); return rootDisk }, delta: delta, ids: ids,
                                           sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
-            try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try step(title, work) }
+            try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try steps.step(title, work) }
             // The configured tree is no longer needed: it is removed while the image is hashed.
             let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
             defer { _ = try? removing.wait() }
-            let sha = try step("checksum") { try SparseFile.sha256(of: folder.appendingPathComponent("disk.raw")) }
+            let sha = try steps.step("checksum") { try SparseFile.sha256(of: folder.appendingPathComponent("disk.raw")) }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
             try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
-            try log.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+            try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
             // The entries it was made from, which garbage collection keeps with it.
-            let inputs = [layerEntry.lastPathComponent, baseEntry.lastPathComponent]
-                + [SystemConfigurator.localeEntryName(model, rootBase: baseEntry.lastPathComponent)].compactMap { $0 }
+            let inputs = [layerEntry.lastPathComponent, base.entryName]
+                + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
             try inputs.map { $0 + "\n" }.joined().write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
         }
         try store.recordRoot(entry, for: model.hostName)
-        return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused, rootBaseReused: baseReused)
+        return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused, rootBaseReused: try preparing.wait())
     }
 
     /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)
@@ -161,5 +158,29 @@ public struct ImageBuilder: Sendable {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("tool-output.txt"))
         }
         return entry.appendingPathComponent("disk.qcow2")
+    }
+}
+
+/// A build's steps, each reported when it starts and when it ends with its duration, which the
+/// build log keeps. Two threads may take steps at once.
+private final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines = ""
+    private let progress: (String) -> Void
+
+    init(progress: @escaping (String) -> Void) { self.progress = progress }
+
+    /// The log: a line per finished step.
+    var text: String { lock.withLock { lines } }
+
+    @discardableResult
+    func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
+        let started = Date()
+        progress("\(title)…")
+        let value = try work()
+        let line = "\(title): \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
+        lock.withLock { lines += line + "\n" }
+        progress(line)
+        return value
     }
 }
