@@ -1,8 +1,8 @@
 import Foundation
 
 /// Work started on a thread of its own and waited for later, to overlap steps that do not
-/// depend on each other: a build copies the root base's disk while the tree is configured; a
-/// swap renames disks while the machine is powered off. Whoever starts it calls ``wait()``
+/// depend on each other: a build makes the root base while the tree is configured; a swap
+/// renames disks while the machine is powered off. Whoever starts it calls ``wait()``
 /// before touching what the work uses or writes.
 public final class BackgroundWork<Value>: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)

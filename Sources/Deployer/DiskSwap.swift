@@ -48,9 +48,10 @@ public struct DiskSwap {
 
     /// Takes the swap's steps from `stop` to `start`, skipping those already taken.
     ///
-    /// A machine being powered off has its disks renamed meanwhile: QEMU takes a second to exit
-    /// while it closes its disks, and renaming an image it holds open is safe in both pools
-    /// (the outgoing image keeps whatever it still writes). The start step waits for the
+    /// A machine being powered off has its disks renamed meanwhile: QEMU may take a while to
+    /// exit (closing its disks; libvirt also waits until the process is reaped), and renaming
+    /// an image it holds open is safe in both pools (the outgoing image keeps whatever it still
+    /// writes). The start step waits for the
     /// power-off, and the ledger records the stop step done when it is.
     public func run(_ record: SwapRecord) throws {
         let id = record.id!
