@@ -50,14 +50,14 @@ struct DeployTests {
 
     static let libvirtdLock = NSLock()
 
-    /// Starts libvirtd (and virtlogd) unless one answers (scripts/libvirtd); one caller at a
+    /// Starts libvirtd (and virtlogd) unless one answers (scripts/start-libvirtd); one caller at a
     /// time (scripts/test starts them before the suite).
     static func ensureLibvirtd() throws {
         libvirtdLock.lock()
         defer { libvirtdLock.unlock() }
         func answers() -> Bool { (try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "uri"]))?.contains("qemu:///system") == true }
         if answers() { return }
-        try spawnDaemon(PoolTests.repository.appendingPathComponent("scripts/libvirtd").path, [])
+        try spawnDaemon(PoolTests.repository.appendingPathComponent("scripts/start-libvirtd").path, [])
         for _ in 0..<300 where !answers() { usleep(200_000) }
     }
 
