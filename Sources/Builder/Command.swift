@@ -31,7 +31,7 @@ struct Command {
         let finished = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in finished.signal() }
         do {
-            try process.run()
+            try process.start()
         } catch {
             throw BuildEnvironmentError("cannot run \(executable): \(error.localizedDescription)")
         }

@@ -6,23 +6,41 @@ public enum Interruption {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var processes: Set<Int32> = []
-    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    /// The write end of the pipe the signal handler writes the signal's number to.
+    nonisolated(unsafe) private static var signalPipe: Int32 = -1
     /// Held by whoever ends the process first: an interruption, or ``exit(_:)``.
     private static let ending = NSLock()
 
     /// Installs the handlers; the process then exits with 128 + the signal's number.
+    ///
+    /// A caught signal, not an ignored one: the programs imagec starts get back the default
+    /// action at exec (an ignored signal would stay ignored in them). The handler only writes
+    /// to a pipe; a thread reading it does the clean-up.
     public static func install() {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        signalPipe = ends[1]
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                ending.lock()
-                cleanUp()
-                FileHandle.standardError.write(Data("\nimagec: interrupted; temporary files removed\n".utf8))
-                Foundation.exit(128 + signalNumber)
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signalNumber in
+                let interrupted = errno
+                var byte = UInt8(truncatingIfNeeded: signalNumber)
+                _ = write(Interruption.signalPipe, &byte, 1)
+                errno = interrupted
             }
-            source.resume()
-            lock.withLock { sources.append(source) }
+            action.sa_flags = SA_RESTART
+            sigaction(signalNumber, &action, nil)
+        }
+        let reader = ends[0]
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while read(reader, &byte, 1) != 1 { if errno != EINTR { return } }
+            ending.lock()
+            cleanUp()
+            FileHandle.standardError.write(Data("\nimagec: interrupted; temporary files removed\n".utf8))
+            Foundation.exit(128 + Int32(byte))
         }
     }
 

@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 
 /// Each host's SSH host keys, generated once and kept in a secrets directory outside the
@@ -100,7 +101,7 @@ public struct HostKeys: Sendable {
                                  pair.privateKey.appendingPathExtension("pub").path]
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            try process.start()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw PoolError("ssh-keygen could not sign \(host)'s \(pair.type) key with \(authority.path)") }
             return pair.privateKey.deletingLastPathComponent().appendingPathComponent("ssh_host_\(pair.type)_key-cert.pub")
@@ -145,7 +146,7 @@ public struct HostKeys: Sendable {
         process.arguments = ["-q", "-t", type, "-N", "", "-C", host.hasPrefix("imagec-") ? host : "root@\(host)", "-f", temporary.path] + (type == "rsa" ? ["-b", "3072"] : [])
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { throw PoolError("cannot run ssh-keygen (install openssh-client): \(error.localizedDescription)") }
+        do { try process.start() } catch { throw PoolError("cannot run ssh-keygen (install openssh-client): \(error.localizedDescription)") }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw PoolError("ssh-keygen could not make a \(type) key for \(host)") }
         chmod(temporary.path, 0o600)

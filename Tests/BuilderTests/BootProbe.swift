@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 
 /// Boots a disk image in QEMU on a throw-away overlay (`-snapshot`) and watches the serial
@@ -32,7 +33,7 @@ struct BootProbe {
         process.standardOutput = try FileHandle(forWritingTo: console)
         process.standardError = process.standardOutput
         let started = Date()
-        try process.run()
+        try process.start()
         defer {
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         }

@@ -46,7 +46,7 @@ struct BuildTests {
             _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: errors)
-            try process.run()
+            try process.start()
             return (process, output, errors)
         }
 
@@ -262,7 +262,7 @@ enum ImageBuilderTestSupport {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        try process.run()
+        try process.start()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(executable) \(arguments) failed")
     }
@@ -275,7 +275,7 @@ enum ImageBuilderTestSupport {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = standardError ? output : FileHandle.nullDevice
-        try process.run()
+        try process.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
@@ -287,7 +287,7 @@ enum ImageBuilderTestSupport {
         process.arguments = [file.path]
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try process.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(String(decoding: data, as: UTF8.self).prefix(64))

@@ -26,7 +26,7 @@ struct CommandLineTests {
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
-        try process.run()
+        try process.start()
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -114,7 +114,7 @@ struct InstallationTests {
         install.executableURL = Support.repository.appendingPathComponent("scripts/install")
         install.arguments = ["--prefix", prefix.path, "--from", buildFolder.path]
         install.standardOutput = FileHandle.nullDevice
-        try install.run()
+        try install.start()
         install.waitUntilExit()
         #expect(install.terminationStatus == 0)
 
@@ -127,7 +127,7 @@ struct InstallationTests {
         show.environment = environment
         let output = Pipe()
         show.standardOutput = output
-        try show.run()
+        try show.start()
         let json = output.fileHandleForReading.readDataToEndOfFile()
         show.waitUntilExit()
         #expect(show.terminationStatus == 0)
@@ -154,7 +154,7 @@ struct InterruptionTests {
         environment["IMAGEC_CACHE_DIR"] = root.appendingPathComponent("cache").path
         process.environment = environment
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.start()
 
         // Wait until the step runs (the compiler, or the compiled definition), then interrupt.
         func stepIsRunning() -> Bool {

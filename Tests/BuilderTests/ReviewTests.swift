@@ -19,7 +19,7 @@ struct ReviewTests {
                 let dpkg = Process()
                 dpkg.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg")
                 dpkg.arguments = ["--compare-versions", a, "lt", b]
-                try dpkg.run()
+                try dpkg.start()
                 dpkg.waitUntilExit()
                 #expect((DebianVersion(a)! < DebianVersion(b)!) == (dpkg.terminationStatus == 0), "\(a) < \(b)")
             }

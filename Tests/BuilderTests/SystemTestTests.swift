@@ -39,7 +39,7 @@ struct SystemTestTests {
         ps.arguments = ["-f", "qemu-system.*\(folder.path)"]
         let pipe = Pipe()
         ps.standardOutput = pipe
-        try? ps.run()
+        try? ps.start()
         ps.waitUntilExit()
         return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n").map(String.init)
     }

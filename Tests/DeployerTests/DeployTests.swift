@@ -36,7 +36,7 @@ struct DeployTests {
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try process.start()
         try handle.close()
         return (process, log)
     }
@@ -67,7 +67,7 @@ struct DeployTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        try process.run()
+        try process.start()
     }
 
     /// Defines a libvirt domain from `xml` (kept in `folder` for debugging).

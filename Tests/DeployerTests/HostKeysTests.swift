@@ -1,4 +1,5 @@
 @testable import Deployer
+import Builder
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ struct HostKeysTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        try process.start()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))

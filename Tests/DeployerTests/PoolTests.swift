@@ -1,4 +1,5 @@
 @testable import Deployer
+import Builder
 import Foundation
 import Testing
 
@@ -35,7 +36,7 @@ struct PoolTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        try process.run()
+        try process.start()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(executable) \(arguments.joined(separator: " ")) failed")
     }
@@ -44,7 +45,7 @@ struct PoolTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/cmp")
         process.arguments = ["-s", a.path, b.path]
-        try process.run()
+        try process.start()
         process.waitUntilExit()
         return process.terminationStatus == 0
     }
@@ -135,7 +136,7 @@ struct PoolTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.start()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
@@ -232,28 +233,21 @@ struct PoolTests {
             try pool.connect().create("\(RBDPool.temporaryPrefix)imagec_node9_202611232000_\(ProcessInfo.processInfo.hostName)_\(pid)", size: 1 << 20)
         }
 
-        // An OSD that stops answering mid-upload: an error within 60 s, no image under its final
-        // name; once it answers again, the next push succeeds.
+        // The OSD stopped mid-upload, as an admin would: an error within 60 s, no image under
+        // its final name; once the OSD is started again, the next push succeeds.
         let big = scratch.appendingPathComponent("big.raw")
         try Self.image(at: big, seed: 5)
-        let osd = try String(contentsOf: cluster.directory.appendingPathComponent("run/osd.0.pid"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
         let fragile = RBDPool(configuration: cluster.configuration, pool: "rbd", timeout: 10, concurrency: 1)
-        let started = Date()
-        var stopped = false
+        var stopped: Date?
         let stall = #expect(throws: PoolError.self) {
             _ = try fragile.push(PushRequest(file: big, name: "imagec_node5_202611232010", digest: "sha256:five", metadata: [:], parent: nil)) { step in
-                if !stopped, step.written > 0 { stopped = true; kill(pid_t(osd)!, SIGSTOP) }
+                if stopped == nil, step.written > 0 { try? cluster.stopOSD(); stopped = Date() }
             }
         }
-        kill(pid_t(osd)!, SIGCONT)
-        #expect(stopped && Date().timeIntervalSince(started) < 60, "\(String(describing: stall)) after \(Date().timeIntervalSince(started)) s")
-        // The OSD, marked down meanwhile, takes a few seconds to rejoin (minutes on a loaded
-        // machine: its threads are found stalled, it may restart its boot).
-        var names: [String]?
-        let deadline = Date().addingTimeInterval(300)
-        while names == nil, Date() < deadline { names = try? pool.images().map(\.name) }
-        #expect(names != nil && !names!.contains("imagec_node5_202611232010"), "\(cluster.osdLogTail())")
+        let waited = stopped.map { Date().timeIntervalSince($0) } ?? .infinity
+        #expect(waited < 60, "\(String(describing: stall)) \(waited) s after the OSD stopped")
+        try cluster.startOSD()
+        #expect(try !pool.images().map(\.name).contains("imagec_node5_202611232010"))
         let retried = try pool.push(PushRequest(file: big, name: "imagec_node5_202611232011", digest: "sha256:five", metadata: [:], parent: nil)) { _ in }
         #expect(!retried.reused && retried.image.name == "imagec_node5_202611232011")
         // The failed push's watch on its image lapses after 30 s; until then it is busy.
@@ -317,10 +311,14 @@ struct CephCluster {
         return CephCluster(directory: directory)
     }
 
-    /// The end of the OSD's log, to say why it did not answer.
-    func osdLogTail() -> String {
-        let log = (try? String(contentsOf: directory.appendingPathComponent("log/osd.0.log"), encoding: .utf8)) ?? "(no OSD log)"
-        return "the OSD's log ends with:\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n")
+    /// Stops the OSD cleanly (it keeps its data); clients' requests wait for it or time out.
+    func stopOSD() throws {
+        try PoolTests.run(PoolTests.repository.appendingPathComponent("scripts/ceph-cluster").path, ["stop-osd", directory.path])
+    }
+
+    /// Starts the OSD again and returns once it is up.
+    func startOSD() throws {
+        try PoolTests.run(PoolTests.repository.appendingPathComponent("scripts/ceph-cluster").path, ["start-osd", directory.path])
     }
 
     func stop() {

@@ -1,4 +1,5 @@
 @testable import Deployer
+import Builder
 import Foundation
 import ImageDSL
 import Testing
@@ -178,7 +179,7 @@ struct SwapTests {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = [here.appendingPathComponent("recorded-api.py").path, here.appendingPathComponent("pve1-vm127.json").path, log.path, portFile.path]
-        try server.run()
+        try server.start()
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }  // it inherits a mask blocking SIGTERM
         var port: Int?
         for _ in 0..<100 where port == nil {

@@ -85,7 +85,7 @@ public struct GitRepository: Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errors)
-        do { try process.run() } catch {
+        do { try process.start() } catch {
             throw BuildEnvironmentError("cannot run \(executable): \(error.localizedDescription)")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()

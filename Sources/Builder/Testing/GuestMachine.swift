@@ -86,7 +86,7 @@ final class GuestMachine {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = process.standardOutput
-        do { try process.run() } catch { throw BuildEnvironmentError("cannot start QEMU: \(error.localizedDescription)") }
+        do { try process.start() } catch { throw BuildEnvironmentError("cannot start QEMU: \(error.localizedDescription)") }
         Interruption.killOnInterrupt(process.processIdentifier)
         if !later.isEmpty { plug(later) }
     }

@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 
 /// The embedded pool: a directory of qcow2 files, for an admin machine with QEMU or libvirt
@@ -218,7 +219,7 @@ public struct LocalPool: ImagePool {
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errors)
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw PoolError("cannot run \(executable): \(error.localizedDescription) (install qemu-utils)") }
+        do { try process.start() } catch { throw PoolError("cannot run \(executable): \(error.localizedDescription) (install qemu-utils)") }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
