@@ -107,6 +107,10 @@ final class RBDImage {
     let name: String
     /// Kept open as long as the image is.
     private let connection: RBDConnection
+    /// Set once the cluster stopped answering: closing then waits for it once per request the
+    /// image owes it (unwatch, lock release: minutes), so it is closed on a thread of its own,
+    /// and the error reaches the user within the client's time limit.
+    var closesInBackground = false
 
     init(_ connection: RBDConnection, name: String, snapshot: String? = nil, readOnly: Bool = false) throws {
         self.name = name
@@ -115,7 +119,13 @@ final class RBDImage {
         try RBDConnection.check(result, "cannot open image '\(name)'")
     }
 
-    deinit { if let handle { rbd_close(handle) } }
+    deinit {
+        guard let open = handle else { return }
+        guard closesInBackground else { rbd_close(open); return }
+        nonisolated(unsafe) let handle = open
+        let connection = connection
+        Thread.detachNewThread { rbd_close(handle); withExtendedLifetime(connection) {} }
+    }
 
     var size: UInt64 {
         var info = rbd_image_info_t()
@@ -163,6 +173,22 @@ final class RBDImage {
     }
 
     /// Unprotects and removes a snapshot, if there is one.
+    /// Breaks the image's exclusive lock, held by a writer that is gone (killed, or cut off
+    /// from the cluster): the owner is blocklisted, its lock and watch dropped at once. Without
+    /// this, removing the image first asks the owner to release it and waits 30 s for an answer.
+    func breakLock() throws {
+        var mode = RBD_LOCK_MODE_EXCLUSIVE
+        var owners = [UnsafeMutablePointer<CChar>?](repeating: nil, count: 8)
+        var count = owners.count
+        let result = rbd_lock_get_owners(handle, &mode, &owners, &count)
+        if result == -ENOENT { return }  // nobody holds it
+        try RBDConnection.check(result, "cannot read the lock owners of '\(name)'")
+        defer { rbd_lock_get_owners_cleanup(&owners, count) }
+        for owner in owners.prefix(count).compactMap({ $0 }) {
+            try RBDConnection.check(rbd_lock_break(handle, mode, owner), "cannot break the lock of '\(name)' held by \(String(cString: owner))")
+        }
+    }
+
     func removeSnapshot(_ snapshot: String) throws {
         var protected: Int32 = 0
         guard rbd_snap_is_protected(handle, snapshot, &protected) == 0 else { return }
@@ -195,23 +221,40 @@ final class RBDImage {
         return box.chunks
     }
 
-    /// Writes with at most `limit` requests in flight (librbd's asynchronous I/O).
+    /// Writes with at most `limit` requests in flight (librbd's asynchronous I/O), each given
+    /// `timeout` seconds to finish.
     final class Writer {
+        /// A write librbd has not finished: the buffer it reads from until then, and the
+        /// semaphore its completion signals.
+        private struct Pending {
+            let completion: rbd_completion_t?
+            let buffer: UnsafeMutableRawBufferPointer
+            let offset: UInt64
+            let done: DispatchSemaphore
+            let sent: Date
+        }
+
         private let image: RBDImage
         private let limit: Int
-        /// Each write's completion and the buffer librbd reads from until it completes.
-        private var inFlight: [(completion: rbd_completion_t?, buffer: UnsafeMutableRawBufferPointer, offset: UInt64)] = []
+        private let timeout: Double
+        private var inFlight: [Pending] = []
+        /// Set when a write timed out: the cluster stopped answering.
+        private var stalled = false
 
-        init(_ image: RBDImage, limit: Int) {
+        init(_ image: RBDImage, limit: Int, timeout: Int) {
             self.image = image
             self.limit = limit
+            self.timeout = Double(timeout)
         }
 
         /// Queues a write of `bytes`, or of zeros over `zeros` bytes when `bytes` is nil.
         func write(_ bytes: Data?, at offset: UInt64, zeros: Int = 0) throws {
             if inFlight.count >= limit { try waitOldest() }
+            let done = DispatchSemaphore(value: 0)
             var completion: rbd_completion_t?
-            try RBDConnection.check(rbd_aio_create_completion(nil, nil, &completion), "cannot start a write")
+            // Unretained: the semaphore lives in `inFlight` until the write has completed.
+            let signal: rbd_callback_t = { _, semaphore in Unmanaged<DispatchSemaphore>.fromOpaque(semaphore!).takeUnretainedValue().signal() }
+            try RBDConnection.check(rbd_aio_create_completion(Unmanaged.passUnretained(done).toOpaque(), signal, &completion), "cannot start a write")
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes?.count ?? 0), alignment: 4096)
             let started: Int32 = if let bytes {
                 { bytes.copyBytes(to: buffer); return rbd_aio_write(image.handle, offset, bytes.count, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), completion) }()
@@ -220,22 +263,28 @@ final class RBDImage {
             }
             if started < 0 { rbd_aio_release(completion); buffer.deallocate() }
             try RBDConnection.check(started, "cannot write '\(image.name)' at \(offset)")
-            inFlight.append((completion, buffer, offset))
+            inFlight.append(Pending(completion: completion, buffer: buffer, offset: offset, done: done, sent: Date()))
         }
 
-        /// Writes still in flight when an upload fails: waited for and released.
+        /// Writes still in flight when an upload fails: waited for and released. On a thread of
+        /// their own when the cluster stopped answering: they may wait the client's time limit
+        /// out more than once (librbd first takes the image's lock, then writes).
         deinit {
-            for (completion, buffer, _) in inFlight {
-                rbd_aio_wait_for_complete(completion)
-                rbd_aio_release(completion)
-                buffer.deallocate()
+            nonisolated(unsafe) let pending = inFlight
+            let release: @Sendable () -> Void = {
+                for write in pending {
+                    rbd_aio_wait_for_complete(write.completion)
+                    rbd_aio_release(write.completion)
+                    write.buffer.deallocate()
+                }
             }
+            if stalled { Thread.detachNewThread(release) } else { release() }
         }
 
         /// Waits for every queued write; throws the first failure.
         func finish() throws {
             var failure: Error?
-            while !inFlight.isEmpty {
+            while !inFlight.isEmpty, !stalled {
                 do { try waitOldest() } catch { failure = failure ?? error }
             }
             if let failure { throw failure }
@@ -243,12 +292,22 @@ final class RBDImage {
         }
 
         private func waitOldest() throws {
-            let (completion, buffer, offset) = inFlight.removeFirst()
-            rbd_aio_wait_for_complete(completion)
-            let result = rbd_aio_get_return_value(completion)
-            rbd_aio_release(completion)
-            buffer.deallocate()
-            try RBDConnection.check(Int32(truncatingIfNeeded: min(0, result)), "cannot write '\(image.name)' at \(offset)")
+            let write = inFlight.removeFirst()
+            if write.done.wait(timeout: .now() + max(0, timeout - Date().timeIntervalSince(write.sent))) == .timedOut {
+                inFlight.insert(write, at: 0)  // released once it completes
+                stalled = true
+                try RBDConnection.check(-ETIMEDOUT, "cannot write '\(image.name)' at \(write.offset)")
+            }
+            rbd_aio_wait_for_complete(write.completion)
+            let result = rbd_aio_get_return_value(write.completion)
+            rbd_aio_release(write.completion)
+            write.buffer.deallocate()
+            do {
+                try RBDConnection.check(Int32(truncatingIfNeeded: min(0, result)), "cannot write '\(image.name)' at \(write.offset)")
+            } catch let error as PoolError where error.timedOut {
+                stalled = true
+                throw error
+            }
         }
     }
 }

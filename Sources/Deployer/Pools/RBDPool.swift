@@ -56,6 +56,7 @@ public struct RBDPool: ImagePool {
 
     public func removeLeftover(_ name: String) throws {
         guard name.hasPrefix(Self.temporaryPrefix) else { throw PoolError("'\(name)' is not a temporary image") }
+        try RBDImage(connect(), name: name).breakLock()
         try remove(name)
     }
 
@@ -100,12 +101,25 @@ public struct RBDPool: ImagePool {
         progress: @escaping (PushProgress) -> Void
     ) throws -> PushResult {
         let image = try RBDImage(connection, name: temporary)
+        do {
+            return try upload(source, request, into: image, connection: connection, started: started, progress: progress)
+        } catch let error as PoolError where error.timedOut {
+            image.closesInBackground = true
+            throw error
+        }
+    }
+
+    private func upload(
+        _ source: RawImage, _ request: PushRequest, into image: RBDImage, connection: RBDConnection, started: Date,
+        progress: @escaping (PushProgress) -> Void
+    ) throws -> PushResult {
+        let temporary = image.name
         if request.parent != nil, image.size != source.size {
             try RBDConnection.check(rbd_resize(image.handle, source.size), "cannot resize '\(temporary)'")
         }
         // What the clone already holds (its parent's data): only differing chunks are written.
         let inherited = request.parent == nil ? [] : try image.allocatedChunks(chunkSize: UInt64(RawImage.chunkSize), includingParent: true)
-        let writer = RBDImage.Writer(image, limit: concurrency)
+        let writer = RBDImage.Writer(image, limit: concurrency, timeout: timeout)
         var written: UInt64 = 0
         var lastReport = Date.distantPast
         try source.forEachChunk { offset, bytes in
