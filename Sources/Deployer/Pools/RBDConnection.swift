@@ -172,7 +172,6 @@ final class RBDImage {
         return rbd_snap_is_protected(handle, snapshot, &protected) == 0
     }
 
-    /// Unprotects and removes a snapshot, if there is one.
     /// Breaks the image's exclusive lock, held by a writer that is gone (killed, or cut off
     /// from the cluster): the owner is blocklisted, its lock and watch dropped at once. Without
     /// this, removing the image first asks the owner to release it and waits 30 s for an answer.
@@ -189,6 +188,7 @@ final class RBDImage {
         }
     }
 
+    /// Unprotects and removes a snapshot, if there is one.
     func removeSnapshot(_ snapshot: String) throws {
         var protected: Int32 = 0
         guard rbd_snap_is_protected(handle, snapshot, &protected) == 0 else { return }
