@@ -25,6 +25,8 @@ let package = Package(
             name: "Builder",
             dependencies: ["ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
+        // Loads the three libraries below when a command first needs them.
+        .target(name: "CLibraryLoader", exclude: ["README.md"]),
         // Ceph's C client libraries, for the RBD pool.
         .systemLibrary(name: "CRBD", providers: [.apt(["librbd-dev", "librados-dev"])]),
         // libguestfs, to write each host's identity into its clone.
@@ -33,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
         .target(
             name: "Deployer",
-            dependencies: ["ImageDSL", "Builder", "CRBD", "CGuestfs", "CLibvirt", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["ImageDSL", "Builder", "CLibraryLoader", "CRBD", "CGuestfs", "CLibvirt", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",

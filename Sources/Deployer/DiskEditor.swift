@@ -1,3 +1,4 @@
+import CLibraryLoader
 import CGuestfs
 import Foundation
 
@@ -18,6 +19,9 @@ final class DiskEditor {
     /// Starts the appliance on `disk` (15–30 s under TCG) and mounts its root file system.
     /// - Parameter emulate: run the appliance under TCG (where KVM hangs or is missing).
     init(_ disk: DiskLocation, emulate: Bool) throws {
+        if let error = imagec_load_guestfs() {
+            throw PoolError("cannot load libguestfs: \(String(cString: error)) (install libguestfs0)")
+        }
         guard let handle = guestfs_create() else {
             throw PoolError("cannot start libguestfs (install libguestfs-tools and linux-image-amd64)")
         }

@@ -15,13 +15,14 @@ struct CommandLineTests {
         try imagec(arguments, cache: cache)
     }
 
-    func imagec(_ arguments: [String], cache: URL? = nil) throws -> Run {
+    func imagec(_ arguments: [String], cache: URL? = nil, environment extra: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
         process.arguments = arguments
         process.currentDirectoryURL = Support.repository
         var environment = ProcessInfo.processInfo.environment
         environment["IMAGEC_CACHE_DIR"] = (try cache ?? Support.temporaryDirectory()).path
+        environment.merge(extra) { $1 }
         process.environment = environment
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
@@ -42,6 +43,16 @@ struct CommandLineTests {
         let golden = try Data(contentsOf: Support.resources.appendingPathComponent("Golden/bigmem2.json"))
         #expect(run.standardOutput.hasPrefix("bigmem2  (systems/bigmem2.swift:4)\n  digest       sha256:\(CanonicalJSON.sha256(golden))\n"))
         #expect(run.standardOutput.contains("  disk         root 8 GiB ext4; scratch 2 GiB ext4 on /scratch; persistent home 4 TiB xfs on /home (/dev/sdb)\n"))
+    }
+
+    /// Evaluating loads none of the deploying C libraries: their initialisers would double
+    /// the time of a warm `imagec show`. The dynamic loader lists what it loads.
+    @Test func showLoadsNoDeployingLibrary() throws {
+        let run = try imagec(["show", "systems/test001.swift"], environment: ["LD_DEBUG": "files"])
+        #expect(run.status == 0 && run.standardError.contains("libFoundation.so"), "\(run.standardError.suffix(2000))")
+        for library in ["librados.so", "librbd.so", "libvirt.so", "libguestfs.so"] {
+            #expect(!run.standardError.contains(library), "imagec show loaded \(library)")
+        }
     }
 
     @Test func jsonIsTheCanonicalModelWithAndWithoutTheCache() throws {

@@ -1,3 +1,4 @@
+import CLibraryLoader
 import CLibvirt
 import Foundation
 #if canImport(FoundationXML)
@@ -22,6 +23,9 @@ public struct LibvirtHypervisor: Hypervisor {
 
     /// Runs `body` with the domain, on a connection that lives as long as the call.
     private func withDomain<Result>(_ body: (virDomainPtr) throws -> Result) throws -> Result {
+        if let error = imagec_load_libvirt() {
+            throw PoolError("cannot load libvirt: \(String(cString: error)) (install libvirt0)")
+        }
         _ = Self.quiet
         guard let connection = virConnectOpen(uri) else {
             throw PoolError("cannot connect to libvirt at \(uri): \(Self.lastError()) (is libvirtd running?)")

@@ -1,3 +1,4 @@
+import CLibraryLoader
 import CRBD
 import Foundation
 
@@ -12,6 +13,9 @@ final class RBDConnection: @unchecked Sendable {
     init(configuration: String, client: String, pool: String, namespace: String?, timeout: Int) throws {
         self.pool = pool
         let name = client.hasPrefix("client.") ? client : "client.\(client)"
+        if let error = imagec_load_ceph() {
+            throw PoolError("cannot load Ceph's client libraries: \(String(cString: error)) (install librbd1)")
+        }
         try Self.check(rados_create2(&cluster, "ceph", name, 0), "cannot create a Ceph client")
         do {
             guard FileManager.default.isReadableFile(atPath: configuration) else {
