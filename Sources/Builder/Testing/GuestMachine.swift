@@ -100,18 +100,20 @@ final class GuestMachine {
             let qemuStarted = Date()
             var bootStarted: Date?
             for (device, after) in devices {
-                // The kernel's notice. A quiet kernel does not print it: then a minute after GRUB
-                // or the kernel first shows on the console (the image is named well before, and
-                // the mount waits 90 s for the volume), or three minutes after QEMU started. Not a
-                // minute after QEMU started: under load the firmware alone took longer, so the
-                // volume was there when the kernel scanned its disks, and the kernel names SCSI
-                // disks in the order their (asynchronous) probes run: the volume could be sda.
+                // The kernel's notice of the disk before. The kernel names SCSI disks in the
+                // order their (asynchronous) probes run: a volume there when the kernel scans
+                // could be sda. A kernel that printed its banner prints that notice too: wait
+                // for it, however slow the boot (under load a minute after GRUB was too soon).
+                // A quiet kernel prints neither: then a minute after GRUB (the image is named
+                // well before, and the mount waits 90 s for the volume), or three minutes after
+                // QEMU started.
                 while running() {
                     let text = String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self)
                     if text.contains(after) { break }
-                    if bootStarted == nil, text.contains("GRUB") || text.contains("Linux version") { bootStarted = Date() }
-                    if let bootStarted, Date().timeIntervalSince(bootStarted) >= 60 { break }
-                    if Date().timeIntervalSince(qemuStarted) >= 180 { break }
+                    let verbose = text.contains("Linux version")
+                    if bootStarted == nil, text.contains("GRUB") || verbose { bootStarted = Date() }
+                    if !verbose, let bootStarted, Date().timeIntervalSince(bootStarted) >= 60 { break }
+                    if Date().timeIntervalSince(qemuStarted) >= (verbose ? 900 : 180) { break }
                     Thread.sleep(forTimeInterval: 0.2)
                 }
                 guard running() else { return }
