@@ -51,7 +51,8 @@ GUESTFS(TRAMPOLINE)
 struct slot { const char *name; void **address; };
 #define SLOT(name) { #name, &slot_##name },
 
-// Opens `libraries` in order and fills `slots` from the first that defines each name.
+// Opens `libraries` (one or two, NULL-terminated) in order and fills `slots` from the first
+// that defines each name.
 static const char *load(const char *const *libraries, struct slot *slots, size_t count) {
     void *handles[2] = { NULL, NULL };
     for (size_t i = 0; libraries[i]; i++) {
