@@ -61,5 +61,10 @@ struct Command {
 /// Something missing or broken on the build host (not in the definition).
 public struct BuildEnvironmentError: Error, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The file the problem is about, if one is (a lock whose packages no source has).
+    public var file: String?
+    public init(_ description: String, file: String? = nil) {
+        self.description = description
+        self.file = file
+    }
 }

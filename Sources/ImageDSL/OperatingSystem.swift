@@ -21,6 +21,8 @@ public struct OperatingSystem: Sendable {
     public var architecture = Architecture.amd64
     /// Package sources; empty means the build host's apt sources.
     public var aptSources: [AptSource] = []
+    /// Snapshot services where locked packages that left the apt sources are found.
+    public var snapshotArchives: [String] = []
     /// The kernel package; `nil` means the distribution's default for the architecture.
     public var kernelPackage: String?
     public var kernelArguments: [String] = []

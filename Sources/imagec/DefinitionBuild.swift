@@ -11,8 +11,10 @@ struct DefinitionBuild {
     let lockFile: URL
     let builder = ImageBuilder(store: Store(root: Store.defaultRoot))
 
-    /// `system` keeps only the system with that host name.
-    init(file: String, system: String?, progress: @escaping @Sendable (String) -> Void) throws {
+    /// `system` keeps only the system with that host name. Unless `fetchingPackages` is false,
+    /// the locked packages of every system to build are fetched first, so that one no source
+    /// has stops the command before any image is built.
+    init(file: String, system: String?, fetchingPackages: Bool = true, progress: @escaping @Sendable (String) -> Void) throws {
         self.file = file
         let evaluation = try Evaluator.standard().evaluate(file)
         evaluation.diagnostics.forEach(Report.print)
@@ -29,8 +31,9 @@ struct DefinitionBuild {
             self.lock = lock
         } else {
             progress("no lock file: writing \(Report.relative(lockFile.path)) (commit it)")
-            lock = try Locker().lock(evaluation, progress: progress).0
+            lock = try Locker().lock(evaluation, progress: progress).lock
         }
+        if fetchingPackages { try builder.fetchPackages(systems, lock: lock, lockFile: lockFile, progress: progress) }
     }
 
     func build(_ system: Evaluation.System, progress: @escaping @Sendable (String) -> Void) throws -> ImageBuilder.Result {

@@ -85,7 +85,7 @@ struct DeployCommand: ParsableCommand {
         }
         var plans: [(DefinitionBuild, Evaluation.System)] = []
         for file in files {
-            let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+            let definition = try DefinitionBuild(file: file, system: system, fetchingPackages: !dryRun, progress: progress)
             for system in definition.systems {
                 guard let deployment = system.model.deployment, deployment.machine != nil else {
                     throw DefinitionError(.invalid, [Diagnostic(
@@ -273,7 +273,7 @@ struct StatusCommand: ParsableCommand {
         }
         var wanted: [String: String] = [:]
         for file in files {
-            let definition = try DefinitionBuild(file: file, system: nil, progress: { _ in })
+            let definition = try DefinitionBuild(file: file, system: nil, fetchingPackages: false, progress: { _ in })
             for system in definition.systems {
                 let set = try definition.lock.set(for: system.model, lockFile: definition.lockFile)
                 wanted[system.model.hostName] = "sha256:" + (try ImageBuilder.digest(of: system, set: set))

@@ -42,7 +42,7 @@ struct ImagecCommand: ParsableCommand {
             Report.error(error.description)
             Interruption.exit(3)
         } catch let error as BuildEnvironmentError {
-            Report.error(error.description)
+            Report.error(error.description, file: error.file)
             Interruption.exit(3)
         } catch let error as CocoaError {
             // A file imagec could not read or write (its cache, its store).

@@ -12,23 +12,37 @@ struct LockCommand: ParsableCommand {
             Resolves every package each system installs (dependencies included, with exact \
             versions and SHA-256) against the system's apt sources, or the build host's when it \
             declares none, and writes the lock file beside the definition (systems/X.lock for \
-            systems/X.swift). Commit it: builds install exactly what it says.
+            systems/X.swift). Commit it: builds install exactly what it says. With --update, \
+            every locked package the sources still serve keeps its version: only what left the \
+            archive, what the definition added or dropped, and what their dependencies force \
+            move, each printed as `name old → new`.
             """)
 
     @Argument(help: "The system definition file, such as systems/bigmem2.swift.")
     var file: String
+
+    @Flag(name: .long, help: "Keep every locked version the sources still serve; move only what must move.")
+    var update = false
 
     @Flag(name: .shortAndLong, help: "Print no progress.")
     var quiet = false
 
     func run() throws {
         let evaluation = try Evaluator.standard().evaluate(file)
-        let (lock, url) = try Locker().lock(evaluation) { message in
+        let lockFile = PackageLock.url(for: evaluation.file)
+        let previous = update ? try PackageLock.read(from: lockFile) : nil
+        if update, previous == nil, !quiet {
+            FileHandle.standardError.write(Data("no lock file yet: locking every package afresh\n".utf8))
+        }
+        let (lock, url, changes) = try Locker().lock(evaluation, keeping: previous) { message in
             if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
         }
-        for set in lock.sets {
-            Swift.print("\(set.systems.joined(separator: ", ")): \(set.packages.count) packages "
-                + "(\(set.requested.count) requested), \(set.distribution) \(set.architecture.rawValue)")
+        for (set, change) in zip(lock.sets, changes) {
+            var line = "\(set.systems.joined(separator: ", ")): \(set.packages.count) packages "
+                + "(\(set.requested.count) requested), \(set.distribution) \(set.architecture.rawValue)"
+            if previous != nil { line += change.packages.isEmpty ? ", unchanged" : ", \(change.packages.count) changed:" }
+            Swift.print(line)
+            if previous != nil { change.packages.forEach { Swift.print("  \($0.mark) \($0.text)") } }
         }
         Swift.print(Report.relative(url.path))
     }

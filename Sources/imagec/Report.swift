@@ -5,8 +5,9 @@ import ImageDSL
 /// How imagec talks to people: errors in the compiler's `file:line: error: …` style with
 /// paths relative to the current directory, on standard error.
 enum Report {
-    static func error(_ message: String) {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    /// `error: message`, or `file: error: message` for a problem about a file.
+    static func error(_ message: String, file: String? = nil) {
+        FileHandle.standardError.write(Data("\(file.map { relative($0) + ": " } ?? "")error: \(message)\n".utf8))
     }
 
     static func print(_ diagnostic: Diagnostic) {

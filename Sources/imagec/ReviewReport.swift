@@ -65,13 +65,7 @@ struct ReviewReport {
         }
         if !first.packages.isEmpty {
             lines.append(Line(mark: " ", depth: 0, text: "locked packages"))
-            for package in first.packages {
-                switch (package.old, package.new) {
-                case (nil, let new?): lines.append(Line(mark: "+", depth: 1, text: "\(package.name) \(new)"))
-                case (let old?, nil): lines.append(Line(mark: "-", depth: 1, text: "\(package.name) \(old)"))
-                default: lines.append(Line(mark: "~", depth: 1, text: "\(package.name) \(package.old ?? "") → \(package.new ?? "")"))
-                }
-            }
+            lines += first.packages.map { Line(mark: $0.mark, depth: 1, text: $0.text) }
         }
         return lines
     }

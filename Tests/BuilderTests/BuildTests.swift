@@ -30,7 +30,7 @@ struct BuildTests {
         let folder: URL
         var executable: URL { DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec") }
 
-        func start(_ arguments: [String]) throws -> (process: Process, output: URL, errors: URL) {
+        func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (process: Process, output: URL, errors: URL) {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments
@@ -39,6 +39,7 @@ struct BuildTests {
             environment["IMAGEC_STORE"] = folder.appendingPathComponent("store").path
             environment["IMAGEC_CACHE_DIR"] = folder.appendingPathComponent("cache").path
             environment["IMAGEC_SECRETS"] = folder.appendingPathComponent("secrets").path
+            environment.merge(extra) { $1 }
             process.environment = environment
             let id = UUID().uuidString
             let output = folder.appendingPathComponent("out-\(id).txt"), errors = folder.appendingPathComponent("err-\(id).txt")
@@ -50,8 +51,10 @@ struct BuildTests {
             return (process, output, errors)
         }
 
-        func run(_ arguments: String...) throws -> CommandLineTests.Run {
-            let (process, output, errors) = try start(arguments)
+        func run(_ arguments: String...) throws -> CommandLineTests.Run { try run(arguments) }
+
+        func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandLineTests.Run {
+            let (process, output, errors) = try start(arguments, environment: environment)
             process.waitUntilExit()
             return CommandLineTests.Run(status: process.terminationStatus,
                                         standardOutput: String(decoding: try Data(contentsOf: output), as: UTF8.self),
@@ -101,7 +104,7 @@ struct BuildTests {
         // Killed while mmdebstrap installs: no entry, and the next build succeeds.
         try imagec.killBuild(when: "with mmdebstrap", after: 5)
         #expect(try entries(store.root) == [])
-        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("systems/built1.lock").path))
+        #expect(FileManager.default.fileExists(atPath: PackageLock.url(for: file).path))
 
         let built = try imagec.run("build", "--json", "systems/built1.swift")
         #expect(built.status == 0, "\(built.standardError)")

@@ -28,7 +28,7 @@ struct ExampleImagesTests {
         let file = root.appendingPathComponent("systems/\(example).swift")
         try? FileManager.default.removeItem(at: PackageLock.url(for: file))
         let evaluation = try Support.evaluator().evaluate(file.path)
-        let (lock, lockFile) = try Locker().lock(evaluation)
+        let (lock, lockFile, _) = try Locker().lock(evaluation)
         // workers.swift declares ten systems that differ only in host name and address:
         // the first and the last stand for them, to keep the suite's time in bounds.
         let systems = evaluation.systems.count > 2 ? [evaluation.systems.first!, evaluation.systems.last!] : evaluation.systems

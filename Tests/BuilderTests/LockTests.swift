@@ -28,7 +28,7 @@ struct LockTests {
     @Test func lockPinsEveryPackageWithItsHash() throws {
         let file = try repository()
         let evaluation = try Support.evaluator().evaluate(file.path)
-        let (lock, url) = try Locker().lock(evaluation)
+        let (lock, url, _) = try Locker().lock(evaluation)
         #expect(url.path == file.deletingPathExtension().path + ".lock")
         let set = try #require(lock.sets.first)
         #expect(set.systems == ["locked1"])
@@ -52,7 +52,7 @@ struct LockTests {
 
     @Test func aStaleLockSaysWhatChangedAndHowToRefresh() throws {
         let file = try repository()
-        let (lock, url) = try Locker().lock(try Support.evaluator().evaluate(file.path))
+        let (lock, url, _) = try Locker().lock(try Support.evaluator().evaluate(file.path))
         try Self.definition.replacingOccurrences(of: "Packages(\"htop\")", with: "Packages(\"tmux\")")
             .write(to: file, atomically: true, encoding: .utf8)
         let changed = try Support.evaluator().evaluate(file.path).systems[0].model

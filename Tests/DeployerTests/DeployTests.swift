@@ -100,8 +100,6 @@ struct DeployTests {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("systems"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("templates"), to: folder.appendingPathComponent("templates"))
-        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("systems/test001.lock"),
-                                         to: folder.appendingPathComponent("systems/test001.lock"))
         let domain = "imagec-\(folder.lastPathComponent.suffix(8))"
         let port = Int.random(in: 30000..<40000)
         let cluster = try CephCluster.start()
@@ -128,6 +126,9 @@ struct DeployTests {
                 """).write(to: file, atomically: true, encoding: .utf8)
         }
         try write(content: "one")
+        // Locked afresh: the committed lock's versions leave the archive within weeks.
+        let locked = try Self.imagec(["lock", "systems/test001.swift"], in: folder)
+        #expect(locked.status == 0, "\(locked.output)")
 
         // The domain: its root disk is the pool's rbd/test001-root (absent until the first swap),
         // its network test001's own subnet through QEMU's user network.
@@ -186,9 +187,10 @@ struct DeployTests {
                 Deployment(to: .rbd("rbd", configuration: "\(cluster.configuration)"), disk: "ghost001-root", machine: .libvirt("imagec-no-such-domain"))
 
             """).write(to: folder.appendingPathComponent("systems/ghost001.swift"), atomically: true, encoding: .utf8)
-        try String(contentsOf: folder.appendingPathComponent("systems/test001.lock"), encoding: .utf8)
+        // The lock written above, for a system of another name.
+        try String(contentsOf: PackageLock.url(for: file), encoding: .utf8)
             .replacingOccurrences(of: "\"test001\"", with: "\"ghost001\"")
-            .write(to: folder.appendingPathComponent("systems/ghost001.lock"), atomically: true, encoding: .utf8)
+            .write(to: PackageLock.url(for: folder.appendingPathComponent("systems/ghost001.swift")), atomically: true, encoding: .utf8)
         let second = try Self.imagec(["deploy", "--force", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
         #expect(second.status == 4 && second.output.contains("is healthy") && second.output.contains("file systems frozen by the guest agent ("), "\(second.output)")
         #expect(second.output.contains("test001  ") && second.output.contains(" healthy ")

@@ -62,10 +62,10 @@ public struct ImageBuilder: Sendable {
 
         let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
         let debs = DebCache(store: store)
-        try steps.step("fetch") {
-            try debs.fetch(set, sources: sources, scratch: scratch.appendingPathComponent("fetch"), progress: progress)
-        }
         let layer = PackageLayer(set: set, debs: debs)
+        if store.entry(layer.entryName) == nil, !debs.missing(from: set).isEmpty {
+            try steps.step("fetch") { try fetchPackages(model, set: set, lockFile: lockFile, progress: progress) }
+        }
         var layerReused = true
         let layerEntry = try steps.step("package layer") {
             try store.entry(layer.entryName) { folder in
@@ -130,6 +130,53 @@ public struct ImageBuilder: Sendable {
         }
         try store.recordRoot(entry, for: model.hostName)
         return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused, rootBaseReused: try preparing.wait())
+    }
+
+    /// Brings the locked packages of each system whose image and package layer the store lacks
+    /// into its .deb cache, so that a package no origin has stops the build before any work.
+    public func fetchPackages(
+        _ systems: [Evaluation.System], lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
+    ) throws {
+        for system in systems {
+            let set = try lock.set(for: system.model, lockFile: lockFile)
+            guard store.entry("\(try Self.digest(of: system, set: set))-\(system.model.hostName)") == nil,
+                  store.entry(PackageLayer(set: set, debs: DebCache(store: store)).entryName) == nil
+            else { continue }
+            try fetchPackages(system.model, set: set, lockFile: lockFile, progress: progress)
+        }
+    }
+
+    /// Where the locked packages of `model` may come from, in order: the apt sources (the
+    /// system's, else the build host's), then its snapshot archives at the lock's times.
+    public static func packageOrigins(_ model: SystemModel, set: PackageLock.PackageSet) -> [PackageOrigin] {
+        let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
+        // A lock written before releases were recorded: each source's archive at its newest date.
+        let releases = set.releases ?? sources.flatMap(\.uris).map {
+            PackageLock.Release(archive: URL(string: $0)?.lastPathComponent ?? "", suite: "", date: set.sourceDateEpoch)
+        }
+        return ArchiveOrigin.aptSources(sources) + ArchiveOrigin.snapshots(model.snapshotArchives ?? [], releases: releases)
+    }
+
+    private func fetchPackages(_ model: SystemModel, set: PackageLock.PackageSet, lockFile: URL, progress: (String) -> Void) throws {
+        let debs = DebCache(store: store)
+        do {
+            try debs.fetch(set, origins: Self.packageOrigins(model, set: set), progress: progress)
+        } catch let error as UnavailablePackages {
+            let count = error.packages.count
+            var lines = ["\(count) locked package\(count == 1 ? " is" : "s are") in none of the places tried:"]
+            for (package, reasons) in error.packages {
+                lines.append("  \(package.name) \(package.version) (\(package.architecture))")
+                lines += reasons.map { "    \($0)" }
+            }
+            lines.append("tried: the store's .deb cache (\(debs.directory.path)), "
+                + (error.tried + (model.snapshotArchives?.isEmpty ?? true ? ["no snapshot archive (the definition declares none)"] : []))
+                    .joined(separator: ", "))
+            let definition = PackageLock.definitionPath(for: lockFile)
+            lines.append("Either declare a snapshot archive that has \(count == 1 ? "it" : "them") "
+                + "(SnapshotArchive(\"https://…/archive/{archive}/{timestamp}/\") in a template), "
+                + "or move what left the archive to what it serves now, keeping the rest: imagec lock --update \(definition)")
+            throw BuildEnvironmentError(lines.joined(separator: "\n"), file: lockFile.path)
+        }
     }
 
     /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)

@@ -12,48 +12,65 @@ public struct DebCache: Sendable {
         directory.appendingPathComponent("\(package.sha256).deb")
     }
 
-    /// Downloads the packages of `set` the cache lacks, from `sources`, checking each SHA-256.
+    /// The packages of `set` the cache lacks.
+    public func missing(from set: PackageLock.PackageSet) -> [LockedPackage] {
+        set.packages.filter { !FileManager.default.fileExists(atPath: file(for: $0).path) }
+    }
+
+    /// Brings the packages of `set` the cache lacks from `origins`, tried in order, each for
+    /// what the ones before it lacked; every file is checked against the lock's SHA-256.
+    /// A package no origin has makes it fail with ``UnavailablePackages`` (what was fetched
+    /// stays in the cache): the build calls it before doing any other work.
     /// - Returns: the bytes downloaded.
     @discardableResult
-    public func fetch(
-        _ set: PackageLock.PackageSet, sources: [AptSource], scratch: URL, progress: (String) -> Void = { _ in }
-    ) throws -> Int {
-        let missing = set.packages.filter { !FileManager.default.fileExists(atPath: file(for: $0).path) }
+    public func fetch(_ set: PackageLock.PackageSet, origins: [PackageOrigin], progress: (String) -> Void = { _ in }) throws -> Int {
+        var missing = missing(from: set)
         guard !missing.isEmpty else { return 0 }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let apt = try PrivateApt(root: scratch.appendingPathComponent("apt"), sources: sources, architecture: set.architecture)
-        try apt.update()
-        let downloads = scratch.appendingPathComponent("downloads")
-        try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
-
+        // Downloads land beside the cache (the same file system) and are renamed into it.
+        let incoming = directory.appendingPathComponent(".incoming-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: false)
+        Interruption.removeOnInterrupt(incoming)
+        defer {
+            try? FileManager.default.removeItem(at: incoming)
+            Interruption.forget(incoming)
+        }
         let bytes = missing.reduce(0) { $0 + $1.size }
         progress("fetching \(missing.count) packages (\(ByteCount(bytes: UInt64(bytes)).rounded))")
         let started = Date()
-        let result = try apt.run(
-            ["download", "-q"] + missing.map { "\($0.name):\($0.architecture)=\($0.version)" }, workingDirectory: downloads)
-        if result.status != 0 {
-            let errors = result.output.split(separator: "\n").filter { $0.hasPrefix("E:") }
-            throw BuildEnvironmentError(
-                "cannot download the locked packages (a version may have left the archive; the store's cache lacks it):\n  "
-                    + errors.joined(separator: "\n  "))
+        var tried: [String] = [], reasons: [String: [String]] = [:]
+        for origin in origins where !missing.isEmpty {
+            let failures = try origin.fetch(missing, into: incoming)
+            let got = missing.filter { failures[$0.sha256] == nil }
+            for package in got {
+                let downloaded = incoming.appendingPathComponent("\(package.sha256).deb")
+                guard rename(downloaded.path, file(for: package).path) == 0 else {
+                    throw BuildEnvironmentError("cannot move \(downloaded.path) into \(directory.path): \(String(cString: strerror(errno)))")
+                }
+                if origin.isFallback { progress("  \(package.name) \(package.version) from \(origin.description)") }
+            }
+            if !got.isEmpty {
+                let size = got.reduce(0) { $0 + $1.size }
+                progress("fetched \(got.count) packages (\(ByteCount(bytes: UInt64(size)).rounded)) from \(origin.description)")
+            }
+            missing = missing.filter { failures[$0.sha256] != nil }
+            for (sha256, reason) in failures { reasons[sha256, default: []].append("\(origin.description): \(reason)") }
+            tried.append(origin.description)
         }
-        for package in missing {
-            let name = "\(package.name)_\(package.version.replacingOccurrences(of: ":", with: "%3a"))_\(package.architecture).deb"
-            let downloaded = downloads.appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: downloaded.path) else {
-                throw BuildEnvironmentError("apt did not download \(name)")
-            }
-            let digest = CanonicalJSON.sha256(data)
-            guard digest == package.sha256 else {
-                throw BuildEnvironmentError("\(name) has SHA-256 \(digest), but the lock says \(package.sha256)")
-            }
-            guard rename(downloaded.path, file(for: package).path) == 0 else {
-                throw BuildEnvironmentError("cannot move \(name) into \(directory.path): \(String(cString: strerror(errno)))")
-            }
+        guard missing.isEmpty else {
+            throw UnavailablePackages(packages: missing.map { ($0, reasons[$0.sha256] ?? []) }, tried: tried)
         }
         let seconds = max(Date().timeIntervalSince(started), 0.001)
         progress("fetched \(ByteCount(bytes: UInt64(bytes)).rounded) in \(String(format: "%.1f", seconds)) s "
             + "(\(ByteCount(bytes: UInt64(Double(bytes) / seconds)).rounded)/s)")
         return bytes
     }
+}
+
+/// Locked packages that no origin could supply.
+public struct UnavailablePackages: Error, Sendable {
+    /// Each package, with why each origin did not supply it (`the apt source …: 404  Not Found`).
+    public var packages: [(package: LockedPackage, reasons: [String])]
+    /// The origins tried, in order.
+    public var tried: [String]
 }

@@ -9,8 +9,24 @@ public struct Locker: Sendable {
 
     public init() {}
 
+    /// What a lock changed, set by set.
+    public struct Change: Sendable {
+        /// Host names of the systems of the set.
+        public var systems: [String]
+        /// The packages that moved, came or went (empty: the set is as it was).
+        public var packages: [Review.PackageChange]
+    }
+
     /// Locks every system of `evaluation`; reports each step through `progress`.
-    public func lock(_ evaluation: Evaluation, progress: (String) -> Void = { _ in }) throws -> (PackageLock, URL) {
+    ///
+    /// With `keeping` (`imagec lock --update`), each package of that lock keeps its version as
+    /// long as the sources still serve it and no other package's new version forces it to
+    /// move: only what left the archive, what the definition added or dropped, and what their
+    /// dependencies force change.
+    @discardableResult
+    public func lock(
+        _ evaluation: Evaluation, keeping previous: PackageLock? = nil, progress: (String) -> Void = { _ in }
+    ) throws -> (lock: PackageLock, url: URL, changes: [Change]) {
         struct Key: Hashable {
             var distribution: Distribution, architecture: Architecture, sources: [AptSource], requested: [String]
         }
@@ -33,6 +49,7 @@ public struct Locker: Sendable {
             Interruption.forget(scratch)
         }
         var sets: [PackageLock.PackageSet] = []
+        var changes: [Change] = []
         for (index, group) in groups.enumerated() {
             let first = group.systems[0]
             let sources = first.aptSources.isEmpty ? HostAptSources.read(for: first.distribution.release) : first.aptSources
@@ -54,17 +71,76 @@ public struct Locker: Sendable {
                 })
             }
             progress("resolving \(group.key.requested.count) packages for \(group.systems.map(\.hostName).joined(separator: ", "))")
-            let packages = try apt.resolve(index.essential.sorted() + group.key.requested)
+            let names = index.essential.sorted() + group.key.requested
+            let before = previous?.sets.first { set in group.systems.contains { set.systems.contains($0.hostName) } }
+            let packages: [LockedPackage]
+            if let before {
+                let served = before.packages.filter(index.serves)
+                let gone = before.packages.filter { !index.serves($0) }
+                if !gone.isEmpty {
+                    progress("no longer in the sources: \(gone.map { "\($0.name) \($0.version)" }.joined(separator: ", "))")
+                }
+                packages = try resolve(names, keeping: served, with: apt, progress: progress)
+            } else {
+                packages = try apt.resolve(names)
+            }
+            let releases = apt.releases()
             progress("locked \(packages.count) packages in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-            sets.append(PackageLock.PackageSet(
-                systems: group.systems.map(\.hostName).sorted(),
-                distribution: first.distribution, architecture: first.architecture,
-                sources: try PackageLock.sourcesIdentity(of: first),
-                requested: group.key.requested, sourceDateEpoch: apt.releaseDate(), packages: packages))
+            let versions = { (packages: [LockedPackage]) in
+                Dictionary(packages.map { ($0.name, $0.version) }, uniquingKeysWith: { a, _ in a })
+            }
+            let moved = Review.PackageChange.between(versions(before?.packages ?? []), versions(packages))
+            let systems = group.systems.map(\.hostName).sorted()
+            if var before, moved.isEmpty, before.packages == packages, before.requested == group.key.requested,
+               before.sources == (try PackageLock.sourcesIdentity(of: first)) {
+                // Nothing moved: the set stays as it was, its dates too (they are in the digest).
+                before.systems = systems
+                sets.append(before)
+            } else {
+                sets.append(PackageLock.PackageSet(
+                    systems: systems, distribution: first.distribution, architecture: first.architecture,
+                    sources: try PackageLock.sourcesIdentity(of: first), requested: group.key.requested,
+                    sourceDateEpoch: releases.map(\.date).max() ?? 0, releases: releases, packages: packages))
+            }
+            changes.append(Change(systems: systems, packages: moved))
         }
         let lock = PackageLock(sets: sets)
         let url = PackageLock.url(for: evaluation.file)
         try lock.write(to: url)
-        return (lock, url)
+        return (lock, url, changes)
+    }
+
+    /// Resolves `names` with each of `kept` pinned to its version; a pin that makes the set
+    /// unresolvable (a new version needs a newer library, say) is dropped and the resolution
+    /// tried again, until apt finds a set or no pin is left to drop.
+    private func resolve(
+        _ names: [String], keeping kept: [LockedPackage], with apt: PrivateApt, progress: (String) -> Void
+    ) throws -> [LockedPackage] {
+        var pins = Dictionary(kept.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        while true {
+            try apt.pin(pins.values.sorted { $0.name < $1.name })
+            do {
+                return try apt.resolve(names)
+            } catch let error as BuildEnvironmentError {
+                // `X : Depends: Y (>= 2) but 1 is to be installed`: move Y if it is pinned, else X.
+                // A package's further relations follow on lines of their own, without its name.
+                let relations: Set<String> = ["Depends", "PreDepends", "Pre-Depends", "Breaks", "Conflicts"]
+                var dropped: [String] = [], dependent = ""
+                for line in error.description.split(separator: "\n") {
+                    var words = line.split(whereSeparator: { $0 == " " || $0 == ":" }).map(String.init)
+                    if let word = words.first, relations.contains(word) { words.insert(dependent, at: 0) }
+                    guard words.count >= 3, relations.contains(words[1]) else { continue }
+                    dependent = words[0]
+                    let dependency = words[2]
+                    if pins.removeValue(forKey: dependency) != nil {
+                        dropped.append(dependency)
+                    } else if pins.removeValue(forKey: dependent) != nil {
+                        dropped.append(dependent)
+                    }
+                }
+                guard !dropped.isEmpty else { throw error }
+                progress("moving too, as dependencies require: \(dropped.sorted().joined(separator: ", "))")
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
 
 /// What imagec needs from the sources' `Packages` lists: every package name and virtual
-/// package, and which packages are Essential or of Priority required (a minimal system).
+/// package, which packages are Essential or of Priority required (a minimal system), and the
+/// SHA-256 of every .deb the sources serve now.
 struct PackageIndex {
     private(set) var names = Set<String>()
+    private(set) var served = Set<String>()
     private(set) var provided = Set<String>()
     private(set) var essential = Set<String>()
 
@@ -15,6 +17,9 @@ struct PackageIndex {
     }
 
     func contains(_ name: String) -> Bool { names.contains(name) || provided.contains(name) }
+
+    /// Whether the sources still serve this exact .deb.
+    func serves(_ package: LockedPackage) -> Bool { served.contains(package.sha256) }
 
     /// Reads the fields it needs line by line, without building every stanza.
     private mutating func scan(_ bytes: UnsafeRawBufferPointer) {
@@ -31,6 +36,8 @@ struct PackageIndex {
                 for item in String(decoding: line.dropFirst(10), as: UTF8.self).split(separator: ",") {
                     if let name = item.split(separator: " ").first { provided.insert(String(name)) }
                 }
+            } else if line.starts(with: "SHA256: ".utf8) {
+                served.insert(String(decoding: line.dropFirst(8), as: UTF8.self))
             } else if line.elementsEqual("Essential: yes".utf8) || line.elementsEqual("Priority: required".utf8) {
                 essential.insert(current)
             }

@@ -21,7 +21,34 @@ public struct PackageLock: Codable, Equatable, Sendable {
         public var requested: [String]
         /// The newest release date of the sources when locked: the build's `SOURCE_DATE_EPOCH`.
         public var sourceDateEpoch: Int
+        /// Each source's Release file the set was resolved against: where a snapshot archive
+        /// finds the packages once they leave the sources. `nil` in locks written before it.
+        public var releases: [Release]?
         public var packages: [LockedPackage]
+    }
+
+    /// A source's Release file at the time of locking, named without its mirror.
+    public struct Release: Codable, Equatable, Sendable {
+        /// The last part of the source's URI: `debian`, `debian-security`.
+        public var archive: String
+        public var suite: String
+        /// The Release file's `Date:`, in seconds since 1970.
+        public var date: Int
+
+        public init(archive: String, suite: String, date: Int) {
+            self.archive = archive
+            self.suite = suite
+            self.date = date
+        }
+
+        /// The date as the snapshot services write it: `20261120T021533Z`.
+        public static func timestamp(_ date: Int) -> String {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+            return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(date)))
+        }
     }
 
     public init(sets: [PackageSet]) { self.sets = sets }

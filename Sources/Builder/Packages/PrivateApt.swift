@@ -78,31 +78,47 @@ struct PrivateApt {
             .filter { $0.hasSuffix("_Packages") }.sorted().map { lists.appendingPathComponent($0) }
     }
 
-    /// The newest `Date:` of the sources' release files, as seconds since 1970: what a build
-    /// uses as `SOURCE_DATE_EPOCH`.
-    func releaseDate() -> Int {
+    /// Each source's Release file, named by its archive (the URI's last part) and suite,
+    /// with its `Date:`, read from the lists apt downloaded (`<uri>_dists_<suite>_InRelease`).
+    func releases() -> [PackageLock.Release] {
         let lists = root.appendingPathComponent("var/lib/apt/lists")
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        var newest = 0
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []
-        where name.hasSuffix("Release") {
-            guard let text = try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8),
+        var releases: [PackageLock.Release] = []
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: lists.path)) ?? []).sorted()
+        where name.hasSuffix("_InRelease") || name.hasSuffix("_Release") {
+            guard let dists = name.range(of: "_dists_"),
+                  let text = try? String(contentsOf: lists.appendingPathComponent(name), encoding: .utf8),
                   let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Date: ") }),
                   let date = formatter.date(from: String(line.dropFirst(6)))
             else { continue }
-            newest = max(newest, Int(date.timeIntervalSince1970))
+            let uri = name[..<dists.lowerBound]
+            let archive = uri.contains("_") ? String(uri.split(separator: "_").last!) : ""
+            let suite = name[dists.upperBound...].replacingOccurrences(of: "_InRelease", with: "")
+                .replacingOccurrences(of: "_Release", with: "").replacingOccurrences(of: "_", with: "/")
+            releases.append(PackageLock.Release(
+                archive: archive.removingPercentEncoding ?? archive, suite: suite, date: Int(date.timeIntervalSince1970)))
         }
-        return newest
+        return releases.sorted { ($0.archive, $0.suite) < ($1.archive, $1.suite) }
+    }
+
+    /// Pins each package to its version (apt preferences with priority 1001) for the
+    /// resolutions that follow; an empty list removes the pins.
+    func pin(_ packages: [LockedPackage]) throws {
+        let text = packages.map { "Package: \($0.name)\nPin: version \($0.version)\nPin-Priority: 1001\n" }.joined(separator: "\n")
+        try text.write(to: root.appendingPathComponent("etc/apt/preferences.d/imagec-lock.pref"), atomically: true, encoding: .utf8)
     }
 
     /// Every package (with its dependencies) that installing `names` on an empty system
     /// downloads, with exact versions and SHA-256.
     func resolve(_ names: [String]) throws -> [LockedPackage] {
-        let result = try run(["install", "--print-uris", "-qq", "-y", "--no-install-recommends"] + names)
+        // `-q`, not `-qq`: only then does apt say which dependencies it could not meet.
+        let result = try run(["install", "--print-uris", "-q", "-y", "--no-install-recommends"] + names)
         guard result.status == 0 else {
-            let errors = result.output.split(separator: "\n").filter { !$0.hasPrefix("'") }
+            let lines = result.output.split(separator: "\n")
+            let start = lines.firstIndex { $0.contains("unmet dependencies") || $0.hasPrefix("E:") } ?? lines.startIndex
+            let errors = lines[start...].filter { !$0.hasPrefix("'") }
             throw BuildEnvironmentError("apt cannot install the package set:\n  " + errors.joined(separator: "\n  "))
         }
         return try result.output.split(separator: "\n").filter { $0.hasPrefix("'") }.map { line in

@@ -30,6 +30,25 @@ public struct Review: Codable, Sendable {
         public var name: String
         public var old: String?
         public var new: String?
+
+        /// The packages whose version differs between two sides, by name.
+        public static func between(_ old: [String: String], _ new: [String: String]) -> [PackageChange] {
+            Set(old.keys).union(new.keys).sorted().compactMap { name in
+                old[name] == new[name] ? nil : PackageChange(name: name, old: old[name], new: new[name])
+            }
+        }
+
+        /// `+`, `-` or `~`.
+        public var mark: Character { old == nil ? "+" : new == nil ? "-" : "~" }
+
+        /// `name new`, `name old`, or `name old → new`: what reviews and `imagec lock --update` print.
+        public var text: String {
+            switch (old, new) {
+            case (nil, let new?): "\(name) \(new)"
+            case (let old?, nil): "\(name) \(old)"
+            default: "\(name) \(old ?? "") → \(new ?? "")"
+            }
+        }
     }
 
     /// A definition file that did not evaluate on one side.
@@ -111,9 +130,7 @@ public struct Review: Codable, Sendable {
         }
         let oldPackages = before?.packages ?? [:], newPackages = after?.packages ?? [:]
         if before != nil, after != nil {
-            result.packages = Set(oldPackages.keys).union(newPackages.keys).sorted().compactMap { name in
-                oldPackages[name] == newPackages[name] ? nil : PackageChange(name: name, old: oldPackages[name], new: newPackages[name])
-            }
+            result.packages = PackageChange.between(oldPackages, newPackages)
         }
         if result.status == .unchanged, !result.packages.isEmpty { result.status = .changed }
         return result

@@ -10,6 +10,9 @@ public struct SystemModel: Codable, Equatable, Sendable {
     public var architecture: Architecture
     /// Package sources; empty means the build host's apt sources.
     public var aptSources: [AptSource]
+    /// Snapshot services' URL templates (``SnapshotArchive``), tried for a locked package the
+    /// sources no longer serve; `nil` in the canonical form (they do not change the image).
+    public var snapshotArchives: [String]?
     public var kernelPackage: String
     public var kernelArguments: [String]
     public var firmware: Firmware
@@ -41,6 +44,7 @@ public struct SystemModel: Codable, Equatable, Sendable {
         model.sources = nil
         model.checks = nil
         model.deployment = nil
+        model.snapshotArchives = nil
         return model
     }
 

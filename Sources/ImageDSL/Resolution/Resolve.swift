@@ -109,6 +109,7 @@ extension OperatingSystem {
             distribution: distribution,
             architecture: architecture,
             aptSources: aptSources,
+            snapshotArchives: snapshotArchives,
             kernelPackage: kernelPackage,
             kernelArguments: kernelArguments,
             firmware: firmware,

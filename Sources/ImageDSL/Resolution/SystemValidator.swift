@@ -303,5 +303,14 @@ struct SystemValidator {
             }
             if source.suites.isEmpty { problem("apt source \(source.uris.first ?? "") has no suite", at: key) }
         }
+        for template in model.snapshotArchives ?? [] {
+            let key = "snapshotArchive:\(template)"
+            if template.wholeMatch(of: /(https?:\/\/|file:\/)\S+/) == nil {
+                problem("snapshot archive '\(template)' must be an http(s):// or file:/ URL", at: key)
+            } else if !template.contains("{timestamp}") {
+                problem("snapshot archive '\(template)' has no {timestamp}: a snapshot is chosen by the time the lock was made "
+                        + "(such as https://snapshot.lab.example/archive/{archive}/{timestamp}/)", at: key)
+            }
+        }
     }
 }
