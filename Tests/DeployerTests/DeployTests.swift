@@ -170,9 +170,11 @@ struct DeployTests {
         // An untested digest is refused; once `imagec test` passed, it deploys.
         let refused = try Self.imagec(["deploy", "systems/test001.swift"], in: folder)
         #expect(refused.status != 0 && refused.output.contains("has not passed `imagec test`"), "\(refused.output)")
-        let tested = try Self.imagec(["test", "--firmware", "bios", "systems/test001.swift"], in: folder)
+        // Boot timeouts for a loaded machine (three test processes, TCG): what is tested here is
+        // the deployment, not how fast a guest boots.
+        let tested = try Self.imagec(["test", "--firmware", "bios", "--boot-timeout", "900", "systems/test001.swift"], in: folder)
         #expect(tested.status == 0, "\(tested.output)")
-        let first = try Self.imagec(["deploy", "systems/test001.swift"], in: folder)
+        let first = try Self.imagec(["deploy", "--boot-timeout", "900", "systems/test001.swift"], in: folder)
         #expect(first.status == 0 && first.output.contains("is healthy"), "\(first.output)")
         let publicKey = try String(contentsOf: folder.appendingPathComponent("secrets/hosts/test001/ssh_host_ed25519_key.pub"), encoding: .utf8)
         let hostKey = publicKey.split(separator: " ").prefix(2).joined(separator: " ")
@@ -191,7 +193,7 @@ struct DeployTests {
         try String(contentsOf: PackageLock.url(for: file), encoding: .utf8)
             .replacingOccurrences(of: "\"test001\"", with: "\"ghost001\"")
             .write(to: PackageLock.url(for: folder.appendingPathComponent("systems/ghost001.swift")), atomically: true, encoding: .utf8)
-        let second = try Self.imagec(["deploy", "--force", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
+        let second = try Self.imagec(["deploy", "--force", "--boot-timeout", "900", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
         #expect(second.status == 4 && second.output.contains("is healthy") && second.output.contains("file systems frozen by the guest agent ("), "\(second.output)")
         #expect(second.output.contains("test001  ") && second.output.contains(" healthy ")
                 && second.output.contains("ghost001  -     error") && second.output.contains("has no domain 'imagec-no-such-domain'"), "\(second.output)")

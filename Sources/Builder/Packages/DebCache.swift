@@ -40,7 +40,15 @@ public struct DebCache: Sendable {
         let started = Date()
         var tried: [String] = [], reasons: [String: [String]] = [:]
         for origin in origins where !missing.isEmpty {
-            let failures = try origin.fetch(missing, into: incoming)
+            var failures = try origin.fetch(missing, into: incoming)
+            // Checked here whatever the origin checked: a corrupted file is not used.
+            for package in missing where failures[package.sha256] == nil {
+                let downloaded = incoming.appendingPathComponent("\(package.sha256).deb")
+                if (try? SparseFile.sha256(of: downloaded)) != package.sha256 {
+                    failures[package.sha256] = "its SHA-256 differs from the lock's"
+                    try? FileManager.default.removeItem(at: downloaded)
+                }
+            }
             let got = missing.filter { failures[$0.sha256] == nil }
             for package in got {
                 let downloaded = incoming.appendingPathComponent("\(package.sha256).deb")

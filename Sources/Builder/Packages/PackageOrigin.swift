@@ -9,8 +9,9 @@ public protocol PackageOrigin: Sendable {
     var description: String { get }
     /// Whether progress names each package it supplies (a fallback, not the usual source).
     var isFallback: Bool { get }
-    /// Writes what it has of `packages` into `folder` as `<sha256>.deb`, each checked against
-    /// the lock's SHA-256, and returns why each one it could not supply is missing, by SHA-256.
+    /// Writes what it has of `packages` into `folder` as `<sha256>.deb` and returns why each one
+    /// it could not supply is missing, by SHA-256. The cache checks every file it is given
+    /// against the lock's SHA-256.
     func fetch(_ packages: [LockedPackage], into folder: URL) throws -> [String: String]
 }
 
