@@ -12,7 +12,8 @@
 
 #define CEPH(X) \
     X(rados_conf_read_file) X(rados_conf_set) X(rados_connect) X(rados_create2) \
-    X(rados_ioctx_create) X(rados_ioctx_destroy) X(rados_ioctx_set_namespace) X(rados_shutdown) \
+    X(rados_ioctx_create) X(rados_ioctx_destroy) X(rados_ioctx_set_namespace) X(rados_read) X(rados_remove) \
+    X(rados_shutdown) X(rados_stat) X(rados_write_full) \
     X(rbd_aio_create_completion) X(rbd_aio_get_return_value) X(rbd_aio_release) \
     X(rbd_aio_wait_for_complete) X(rbd_aio_write) X(rbd_aio_write_zeroes) X(rbd_clone3) \
     X(rbd_close) X(rbd_create4) X(rbd_diff_iterate2) X(rbd_flush) X(rbd_get_parent_info) \

@@ -23,6 +23,8 @@ public struct OperatingSystem: Sendable {
     public var aptSources: [AptSource] = []
     /// Snapshot services where locked packages that left the apt sources are found.
     public var snapshotArchives: [String] = []
+    /// The lab's shared store, where builds find entries other hosts built.
+    public var sharedStore: SharedStore?
     /// The kernel package; `nil` means the distribution's default for the architecture.
     public var kernelPackage: String?
     public var kernelArguments: [String] = []

@@ -31,6 +31,9 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Build again from scratch in a temporary store and check that every byte is the same.")
     var check = false
 
+    @Flag(name: .long, help: "Push the image, its root base and its .debs to the system's SharedStore, signed with this host's store key.")
+    var pushStore = false
+
     @Option(name: .long, help: "Image format: raw (the store's copy) or qcow2.")
     var format: ImageFormat = .raw
 
@@ -43,6 +46,7 @@ struct BuildCommand: ParsableCommand {
         }
         let definition = try DefinitionBuild(file: file, system: system, progress: progress)
         let builder = definition.builder, lock = definition.lock, lockFile = definition.lockFile
+        let key = pushStore ? try StoreSigningKey() : nil
         var results: [[String: JSONValue]] = []
         for system in definition.systems {
             let result = try definition.build(system, progress: progress)
@@ -53,6 +57,7 @@ struct BuildCommand: ParsableCommand {
                 }
                 progress("reproducible: a second build from scratch gave the same bytes")
             }
+            if let key { try definition.pushToSharedStore(result, of: system, key: key, progress: progress) }
             let output = format == .qcow2 ? try builder.qcow2(of: result, hostName: system.model.hostName) : result.image
             let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.int64Value ?? 0
             results.append([
@@ -60,7 +65,7 @@ struct BuildCommand: ParsableCommand {
                 "path": .string(output.path), "size": .integer(size),
                 "seconds": .number((Date().timeIntervalSince(started) * 10).rounded() / 10),
                 "cacheHits": .object(["image": .bool(result.reused), "packageLayer": .bool(result.packageLayerReused),
-                                        "rootBase": .bool(result.rootBaseReused)]),
+                                        "rootBase": .bool(result.rootBaseReused), "substituted": .bool(result.substituted)]),
             ])
             if !json { Swift.print(format == .raw ? result.entry.path : output.path) }
         }

@@ -1,4 +1,5 @@
 import Builder
+import Deployer
 import Foundation
 import ImageDSL
 
@@ -10,6 +11,8 @@ struct DefinitionBuild {
     let lock: PackageLock
     let lockFile: URL
     let builder = ImageBuilder(store: Store(root: Store.defaultRoot))
+    /// A client of each shared store the systems declare that could be reached.
+    private var sharedStores: [SharedStore: SharedStoreClient] = [:]
 
     /// `system` keeps only the system with that host name. Unless `fetchingPackages` is false,
     /// the locked packages of every system to build are fetched first, so that one no source
@@ -33,10 +36,43 @@ struct DefinitionBuild {
             progress("no lock file: writing \(Report.relative(lockFile.path)) (commit it)")
             lock = try Locker().lock(evaluation, progress: progress).lock
         }
-        if fetchingPackages { try builder.fetchPackages(systems, lock: lock, lockFile: lockFile, progress: progress) }
+        guard fetchingPackages else { return }
+        for declared in Set(systems.compactMap(\.model.sharedStore)) {
+            do {
+                sharedStores[declared] = SharedStoreClient(objects: try RADOSObjectStore(declared), trustedKeys: declared.trustedKeys)
+            } catch {
+                progress("warning: the shared store (RADOS pool \(declared.pool) of \(declared.configuration)) cannot be reached, "
+                    + "building without it: \(error)")
+            }
+        }
+        for system in systems {
+            try builder(for: system).fetchPackages([system], lock: lock, lockFile: lockFile, progress: progress)
+        }
+    }
+
+    /// The builder of `system`: with its shared store, if it declares one that answered.
+    func builder(for system: Evaluation.System) -> ImageBuilder {
+        var builder = self.builder
+        builder.sharedStore = system.model.sharedStore.flatMap { sharedStores[$0] }
+        return builder
     }
 
     func build(_ system: Evaluation.System, progress: @escaping @Sendable (String) -> Void) throws -> ImageBuilder.Result {
-        try builder.build(system, lock: lock, lockFile: lockFile, progress: progress)
+        try builder(for: system).build(system, lock: lock, lockFile: lockFile, progress: progress)
+    }
+
+    /// Pushes a build of `system` to its shared store (which must have answered).
+    func pushToSharedStore(_ result: ImageBuilder.Result, of system: Evaluation.System, key: StoreSigningKey,
+                           progress: @escaping @Sendable (String) -> Void) throws {
+        guard let declared = system.model.sharedStore else {
+            throw DefinitionError(.invalid, [Diagnostic(
+                "system '\(system.model.hostName)' declares no SharedStore(pool:…): there is nowhere to push it",
+                at: system.model.location(of: "system"))])
+        }
+        var builder = builder(for: system)
+        if builder.sharedStore == nil {
+            builder.sharedStore = SharedStoreClient(objects: try RADOSObjectStore(declared), trustedKeys: declared.trustedKeys)
+        }
+        try builder.push(result, set: try lock.set(for: system.model, lockFile: lockFile), key: key, progress: progress)
     }
 }

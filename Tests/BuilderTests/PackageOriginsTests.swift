@@ -43,7 +43,7 @@ struct PackageOriginsTests {
         let host = try Support.evaluator().evaluate(file.path)
         let today = try #require(try Locker().lock(host).lock.sets.first)
         let seed = try Support.store(folder.appendingPathComponent("seed-store"))
-        try DebCache(store: seed).fetch(today, origins: ImageBuilder.packageOrigins(host.systems[0].model, set: today))
+        try DebCache(store: seed).fetch(today, origins: ImageBuilder(store: seed).packageOrigins(host.systems[0].model, set: today))
         let cached = { (package: LockedPackage) in DebCache(store: seed).file(for: package) }
         let archive = try LocalArchive(today.packages.map { ($0, cached($0)) })
         let source = "    AptSource(uris: [\"\(archive.uri)\"], suites: [\"bookworm\"], signedBy: \"\(archive.keyring.path)\")\n"

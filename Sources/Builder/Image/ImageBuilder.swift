@@ -7,6 +7,9 @@ import ImageDSL
 /// system, its lock set and imagec's version; an existing entry is returned at once.
 public struct ImageBuilder: Sendable {
     public var store: Store
+    /// The lab's shared store: an entry it holds (a built image, a root base, a .deb) is taken
+    /// from it instead of being made.
+    public var sharedStore: SharedStoreClient?
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
     static let recipeVersion = 7
@@ -22,6 +25,8 @@ public struct ImageBuilder: Sendable {
         public var reused: Bool
         public var packageLayerReused: Bool
         public var rootBaseReused: Bool
+        /// Whether the entry came from the shared store.
+        public var substituted = false
     }
 
     /// The digest of a build: canonical system, lock set, imagec's and the recipe's versions.
@@ -48,6 +53,10 @@ public struct ImageBuilder: Sendable {
         if let entry = store.entry(name) {
             try store.recordRoot(entry, for: model.hostName)
             return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true, rootBaseReused: true)
+        }
+        if let entry = try substitute(name, progress: progress) {
+            try store.recordRoot(entry, for: model.hostName)
+            return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true, rootBaseReused: true, substituted: true)
         }
 
         let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(model.hostName)")
@@ -87,6 +96,7 @@ public struct ImageBuilder: Sendable {
             var reused = true
             let entry = try steps.step("root base") {
                 try store.entry(base.entryName) { folder in
+                    if substitute(base.entryName, into: folder, progress: progress) { return }
                     reused = false
                     try base.make(in: folder, scratch: baseTools.scratch, tools: baseTools) { needed in
                         DefinitionError(.invalid, [Diagnostic(
@@ -133,34 +143,37 @@ public struct ImageBuilder: Sendable {
     }
 
     /// Brings the locked packages of each system whose image and package layer the store lacks
-    /// into its .deb cache, so that a package no origin has stops the build before any work.
+    /// (and whose image the shared store does not hold) into its .deb cache, so that a package
+    /// no origin has stops the build before any work.
     public func fetchPackages(
         _ systems: [Evaluation.System], lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
     ) throws {
         for system in systems {
             let set = try lock.set(for: system.model, lockFile: lockFile)
-            guard store.entry("\(try Self.digest(of: system, set: set))-\(system.model.hostName)") == nil,
-                  store.entry(PackageLayer(set: set, debs: DebCache(store: store)).entryName) == nil
+            let image = "\(try Self.digest(of: system, set: set))-\(system.model.hostName)"
+            guard store.entry(image) == nil, store.entry(PackageLayer(set: set, debs: DebCache(store: store)).entryName) == nil,
+                  (try? sharedStore?.holds(image)) != true
             else { continue }
             try fetchPackages(system.model, set: set, lockFile: lockFile, progress: progress)
         }
     }
 
-    /// Where the locked packages of `model` may come from, in order: the apt sources (the
-    /// system's, else the build host's), then its snapshot archives at the lock's times.
-    public static func packageOrigins(_ model: SystemModel, set: PackageLock.PackageSet) -> [PackageOrigin] {
+    /// Where the locked packages of `model` may come from, in order: the shared store, the apt
+    /// sources (the system's, else the build host's), then its snapshot archives at the lock's times.
+    public func packageOrigins(_ model: SystemModel, set: PackageLock.PackageSet) -> [PackageOrigin] {
         let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
         // A lock written before releases were recorded: each source's archive at its newest date.
         let releases = set.releases ?? sources.flatMap(\.uris).map {
             PackageLock.Release(archive: URL(string: $0)?.lastPathComponent ?? "", suite: "", date: set.sourceDateEpoch)
         }
-        return ArchiveOrigin.aptSources(sources) + ArchiveOrigin.snapshots(model.snapshotArchives ?? [], releases: releases)
+        return (sharedStore.map { [SharedStoreOrigin(client: $0)] } ?? [])
+            + ArchiveOrigin.aptSources(sources) + ArchiveOrigin.snapshots(model.snapshotArchives ?? [], releases: releases)
     }
 
     private func fetchPackages(_ model: SystemModel, set: PackageLock.PackageSet, lockFile: URL, progress: (String) -> Void) throws {
         let debs = DebCache(store: store)
         do {
-            try debs.fetch(set, origins: Self.packageOrigins(model, set: set), progress: progress)
+            try debs.fetch(set, origins: packageOrigins(model, set: set), progress: progress)
         } catch let error as UnavailablePackages {
             let count = error.packages.count
             var lines = ["\(count) locked package\(count == 1 ? " is" : "s are") in none of the places tried:"]
@@ -177,6 +190,78 @@ public struct ImageBuilder: Sendable {
                 + "or move what left the archive to what it serves now, keeping the rest: imagec lock --update \(definition)")
             throw BuildEnvironmentError(lines.joined(separator: "\n"), file: lockFile.path)
         }
+    }
+
+    /// The entry `name` taken from the shared store into the store, or `nil` when the shared
+    /// store does not hold it or it cannot be had (said in `progress`: the build goes on).
+    func substitute(_ name: String, progress: (String) -> Void) throws -> URL? {
+        guard sharedStore != nil else { return nil }
+        struct NotShared: Error {}
+        do {
+            return try store.entry(name) { folder in
+                guard substitute(name, into: folder, progress: progress) else { throw NotShared() }
+            }
+        } catch is NotShared {
+            return nil
+        }
+    }
+
+    /// Fills `folder` with the entry `name` of the shared store; false, with `folder` left
+    /// empty, when it does not hold it or it cannot be had (said in `progress`).
+    func substitute(_ name: String, into folder: URL, progress: (String) -> Void) -> Bool {
+        guard let sharedStore else { return false }
+        let started = Date()
+        do {
+            guard let bytes = try sharedStore.fetch(name, into: folder) else { return false }
+            progress("substituted \(name) from \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) "
+                + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            return true
+        } catch {
+            progress("warning: not taking \(name) from the shared store: \(error)")
+            for file in (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [] {
+                try? FileManager.default.removeItem(at: file)
+            }
+            return false
+        }
+    }
+
+    /// Pushes what a build made to the shared store, signed with `key`: the locked .debs, the
+    /// entries the image was made from that hold only files (the root base; not yet the
+    /// package layer, a tree), then the image entry itself, last.
+    /// - Returns: the bytes written.
+    @discardableResult
+    public func push(_ result: Result, set: PackageLock.PackageSet, key: StoreSigningKey, progress: (String) -> Void = { _ in }) throws -> Int {
+        guard let sharedStore else { throw BuildEnvironmentError("the system declares no SharedStore") }
+        let started = Date()
+        var bytes = 0
+        let debs = DebCache(store: store)
+        let staging = store.root.appendingPathComponent(".tmp-\(getpid())-shared-push")
+        try? FileManager.default.removeItem(at: staging)
+        Interruption.removeOnInterrupt(staging)
+        defer {
+            try? FileManager.default.removeItem(at: staging)
+            Interruption.forget(staging)
+        }
+        for package in set.packages where FileManager.default.fileExists(atPath: debs.file(for: package).path) {
+            let folder = staging.appendingPathComponent(SharedStoreOrigin.entryName(package))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: debs.file(for: package).resolvingSymlinksInPath(), to: folder.appendingPathComponent("deb"))
+            bytes += try sharedStore.push(folder, key: key)
+        }
+        let inputs = (try? String(contentsOf: result.entry.appendingPathComponent("inputs"), encoding: .utf8))?.split(separator: "\n") ?? []
+        for input in inputs {
+            guard let entry = store.entry(String(input)) else { continue }
+            let files = (try? FileManager.default.contentsOfDirectory(at: entry, includingPropertiesForKeys: [.isDirectoryKey])) ?? []
+            guard files.allSatisfy({ (try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) != true }) else {
+                progress("not pushed: \(input) (a tree; the shared store takes entries of files only)")
+                continue
+            }
+            bytes += try sharedStore.push(entry, key: key)
+        }
+        bytes += try sharedStore.push(result.entry, key: key)
+        progress("pushed \(result.entry.lastPathComponent) to \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) written "
+            + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        return bytes
     }
 
     /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)

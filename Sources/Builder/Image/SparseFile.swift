@@ -66,6 +66,29 @@ enum SparseFile {
 
     // MARK: - Helpers
 
+    /// Calls `body` with each `size`-byte chunk of the file in order (the last may be shorter),
+    /// or `nil` for a chunk of zeros; chunks within holes are not read.
+    static func forEachChunk(of file: URL, size: Int, _ body: (Int, UnsafeRawBufferPointer?) throws -> Void) throws {
+        let input = try open(file, O_RDONLY)
+        defer { close(input) }
+        let end = try self.size(input, path: file)
+        let ranges = try dataRanges(input, path: file)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+        defer { buffer.deallocate() }
+        var next = ranges.startIndex
+        for index in 0..<((end + size - 1) / size) {
+            let chunk = (index * size)..<min((index + 1) * size, end)
+            while next < ranges.endIndex, ranges[next].upperBound <= chunk.lowerBound { next += 1 }
+            guard next < ranges.endIndex, ranges[next].overlaps(chunk) else {
+                try body(index, nil)
+                continue
+            }
+            let count = try read(input, into: buffer, count: chunk.count, at: chunk.lowerBound, path: file)
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            try body(index, isZero(bytes) ? nil : bytes)
+        }
+    }
+
     private static func open(_ file: URL, _ flags: Int32) throws -> Int32 {
         let descriptor = Glibc.open(file.path, flags | O_CLOEXEC)
         guard descriptor >= 0 else { throw BuildEnvironmentError("cannot open \(file.path): \(String(cString: strerror(errno)))") }

@@ -13,6 +13,8 @@ public struct SystemModel: Codable, Equatable, Sendable {
     /// Snapshot services' URL templates (``SnapshotArchive``), tried for a locked package the
     /// sources no longer serve; `nil` in the canonical form (they do not change the image).
     public var snapshotArchives: [String]?
+    /// The lab's shared store (``SharedStore``); `nil` in the canonical form.
+    public var sharedStore: SharedStore?
     public var kernelPackage: String
     public var kernelArguments: [String]
     public var firmware: Firmware
@@ -45,6 +47,7 @@ public struct SystemModel: Codable, Equatable, Sendable {
         model.checks = nil
         model.deployment = nil
         model.snapshotArchives = nil
+        model.sharedStore = nil
         return model
     }
 

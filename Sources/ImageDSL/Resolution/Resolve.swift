@@ -110,6 +110,7 @@ extension OperatingSystem {
             architecture: architecture,
             aptSources: aptSources,
             snapshotArchives: snapshotArchives,
+            sharedStore: sharedStore,
             kernelPackage: kernelPackage,
             kernelArguments: kernelArguments,
             firmware: firmware,

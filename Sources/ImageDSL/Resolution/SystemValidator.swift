@@ -303,6 +303,9 @@ struct SystemValidator {
             }
             if source.suites.isEmpty { problem("apt source \(source.uris.first ?? "") has no suite", at: key) }
         }
+        for key in model.sharedStore?.trustedKeys ?? [] where key.wholeMatch(of: /ed25519:[A-Za-z0-9+\/]{43}=/) == nil {
+            problem("trusted key '\(key)' is not an ed25519 public key as `imagec store key` prints it (ed25519:<base64>)", at: "sharedStore")
+        }
         for template in model.snapshotArchives ?? [] {
             let key = "snapshotArchive:\(template)"
             if template.wholeMatch(of: /(https?:\/\/|file:\/)\S+/) == nil {
