@@ -23,10 +23,12 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .target(
             name: "Builder",
-            dependencies: ["ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImageDSL", "CLibraryLoader", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
-        // Loads the three libraries below when a command first needs them.
+        // Loads the C libraries below when a command first needs them.
         .target(name: "CLibraryLoader", exclude: ["README.md"]),
+        // libarchive, for the package layers' trees in the shared store.
+        .systemLibrary(name: "CArchive", providers: [.apt(["libarchive-dev"])]),
         // Ceph's C client libraries, for the RBD pool.
         .systemLibrary(name: "CRBD", providers: [.apt(["librbd-dev", "librados-dev"])]),
         // libguestfs, to write each host's identity into its clone.

@@ -1,7 +1,7 @@
 // Every function of those libraries that imagec calls is defined here as a two-instruction
 // trampoline that jumps through a slot; loading a library fills its slots from dlsym. The
 // library headers are not included: the trampolines need the names, not the prototypes,
-// and the Swift code sees the real prototypes through CRBD, CLibvirt and CGuestfs.
+// and the Swift code sees the real prototypes through CRBD, CLibvirt, CGuestfs and CArchive.
 // A function missing here fails the link with "undefined reference", never silently.
 #include <dlfcn.h>
 #include <pthread.h>
@@ -36,6 +36,18 @@
     X(guestfs_set_backend_settings) X(guestfs_set_error_handler) X(guestfs_shutdown) \
     X(guestfs_umount_all) X(guestfs_write)
 
+#define ARCHIVE(X) \
+    X(archive_entry_copy_stat) X(archive_entry_free) X(archive_entry_hardlink) X(archive_entry_new) \
+    X(archive_entry_pathname) X(archive_entry_set_hardlink) X(archive_entry_set_pathname) \
+    X(archive_entry_set_size) X(archive_entry_set_symlink) X(archive_entry_unset_atime) \
+    X(archive_entry_unset_birthtime) X(archive_entry_unset_ctime) X(archive_entry_xattr_add_entry) \
+    X(archive_error_string) X(archive_read_close) X(archive_read_extract2) X(archive_read_free) \
+    X(archive_read_new) X(archive_read_next_header) X(archive_read_open_filename) \
+    X(archive_read_support_format_tar) X(archive_write_close) X(archive_write_data) \
+    X(archive_write_disk_new) X(archive_write_disk_set_options) X(archive_write_free) \
+    X(archive_write_header) X(archive_write_new) X(archive_write_open_filename) \
+    X(archive_write_set_format_pax_restricted)
+
 // A slot's value before its library is loaded: a call through it is a bug in imagec.
 static void unloaded(void) {
     fputs("imagec: internal error: a C library was called before it was loaded\n", stderr);
@@ -48,6 +60,7 @@ static void unloaded(void) {
 CEPH(TRAMPOLINE)
 LIBVIRT(TRAMPOLINE)
 GUESTFS(TRAMPOLINE)
+ARCHIVE(TRAMPOLINE)
 
 struct slot { const char *name; void **address; };
 #define SLOT(name) { #name, &slot_##name },
@@ -83,3 +96,4 @@ static const char *load(const char *const *libraries, struct slot *slots, size_t
 LOADER(imagec_load_ceph, CEPH, "librados.so.2", "librbd.so.1")
 LOADER(imagec_load_libvirt, LIBVIRT, "libvirt.so.0")
 LOADER(imagec_load_guestfs, GUESTFS, "libguestfs.so.0")
+LOADER(imagec_load_archive, ARCHIVE, "libarchive.so.13")

@@ -72,13 +72,13 @@ public struct ImageBuilder: Sendable {
         let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
         let debs = DebCache(store: store)
         let layer = PackageLayer(set: set, debs: debs)
-        if store.entry(layer.entryName) == nil, !debs.missing(from: set).isEmpty {
-            try steps.step("fetch") { try fetchPackages(model, set: set, lockFile: lockFile, progress: progress) }
-        }
         var layerReused = true
         let layerEntry = try steps.step("package layer") {
             try store.entry(layer.entryName) { folder in
+                if substitute(layer.entryName, into: folder, progress: progress) { return }
                 layerReused = false
+                // The .debs are needed only to make the layer (the pre-flight fetched them already).
+                if !debs.missing(from: set).isEmpty { try fetchPackages(model, set: set, lockFile: lockFile, progress: progress) }
                 try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
             }
         }
@@ -151,8 +151,9 @@ public struct ImageBuilder: Sendable {
         for system in systems {
             let set = try lock.set(for: system.model, lockFile: lockFile)
             let image = "\(try Self.digest(of: system, set: set))-\(system.model.hostName)"
-            guard store.entry(image) == nil, store.entry(PackageLayer(set: set, debs: DebCache(store: store)).entryName) == nil,
-                  (try? sharedStore?.holds(image)) != true
+            let layer = PackageLayer(set: set, debs: DebCache(store: store)).entryName
+            guard store.entry(image) == nil, store.entry(layer) == nil,
+                  (try? sharedStore?.holds(image)) != true, (try? sharedStore?.holds(layer)) != true
             else { continue }
             try fetchPackages(system.model, set: set, lockFile: lockFile, progress: progress)
         }
@@ -226,8 +227,8 @@ public struct ImageBuilder: Sendable {
     }
 
     /// Pushes what a build made to the shared store, signed with `key`: the locked .debs, the
-    /// entries the image was made from that hold only files (the root base; not yet the
-    /// package layer, a tree), then the image entry itself, last.
+    /// entries the image was made from (package layer, root base, compiled locales), then the
+    /// image entry itself, last.
     /// - Returns: the bytes written.
     @discardableResult
     public func push(_ result: Result, set: PackageLock.PackageSet, key: StoreSigningKey, progress: (String) -> Void = { _ in }) throws -> Int {
@@ -242,6 +243,7 @@ public struct ImageBuilder: Sendable {
             try? FileManager.default.removeItem(at: staging)
             Interruption.forget(staging)
         }
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         for package in set.packages where FileManager.default.fileExists(atPath: debs.file(for: package).path) {
             let folder = staging.appendingPathComponent(SharedStoreOrigin.entryName(package))
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -251,12 +253,7 @@ public struct ImageBuilder: Sendable {
         let inputs = (try? String(contentsOf: result.entry.appendingPathComponent("inputs"), encoding: .utf8))?.split(separator: "\n") ?? []
         for input in inputs {
             guard let entry = store.entry(String(input)) else { continue }
-            let files = (try? FileManager.default.contentsOfDirectory(at: entry, includingPropertiesForKeys: [.isDirectoryKey])) ?? []
-            guard files.allSatisfy({ (try? $0.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) != true }) else {
-                progress("not pushed: \(input) (a tree; the shared store takes entries of files only)")
-                continue
-            }
-            bytes += try sharedStore.push(entry, key: key)
+            bytes += try sharedStore.push(entry, key: key, scratch: staging)
         }
         bytes += try sharedStore.push(result.entry, key: key)
         progress("pushed \(result.entry.lastPathComponent) to \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) written "

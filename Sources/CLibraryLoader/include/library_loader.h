@@ -5,3 +5,4 @@
 const char *imagec_load_ceph(void);
 const char *imagec_load_libvirt(void);
 const char *imagec_load_guestfs(void);
+const char *imagec_load_archive(void);
