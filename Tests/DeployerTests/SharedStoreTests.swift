@@ -55,8 +55,15 @@ struct SharedStoreTests {
         #expect(try Data(contentsOf: copy.appendingPathComponent("disk.raw.sha256"))
                 == (try Data(contentsOf: URL(fileURLWithPath: entry).appendingPathComponent("disk.raw.sha256"))))
 
-        // A chunk with one flipped byte: detected, named with its digest, not used.
+        // The locked .debs come from the shared store too, before any apt source.
+        let set = try #require(try PackageLock.read(from: PackageLock.url(for: file))?.sets.first)
         let objects = try RADOSObjectStore(SharedStore(pool: "rbd", configuration: cluster.configuration, trusting: []))
+        let trusting = SharedStoreClient(objects: objects, trustedKeys: [key])
+        let hostC = Store(root: folder.appendingPathComponent("store-c"))
+        let debBytes = try DebCache(store: hostC).fetch(set, origins: [SharedStoreOrigin(client: trusting)])
+        #expect(debBytes == set.packages.reduce(0) { $0 + $1.size } && DebCache(store: hostC).missing(from: set).isEmpty)
+
+        // A chunk with one flipped byte: detected, named with its digest, not used.
         let manifest = try JSONDecoder().decode(SharedStoreClient.Manifest.self, from: try #require(try objects.read(SharedStoreClient.entryObject(name))))
         let chunk = try #require(manifest.files.first { $0.path == "disk.raw" }?.chunks.first { !$0.isEmpty })
         let good = try #require(try objects.read(SharedStoreClient.chunkObject(chunk)))
@@ -65,13 +72,12 @@ struct SharedStoreTests {
         try objects.write(SharedStoreClient.chunkObject(chunk), bad)
         let scratch = folder.appendingPathComponent("scratch")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let trusting = SharedStoreClient(objects: objects, trustedKeys: [key])
         #expect {
             _ = try trusting.fetch(name, into: scratch)
         } throws: { error in
             "\(error)".contains("object imagec.chunk.\(chunk) of entry \(name)") && "\(error)".contains("is corrupted (its SHA-256 is \(CanonicalJSON.sha256(bad)))")
         }
-        var builder = ImageBuilder(store: Store(root: folder.appendingPathComponent("store-c")))
+        var builder = ImageBuilder(store: Store(root: folder.appendingPathComponent("store-d")))
         builder.sharedStore = trusting
         var said: [String] = []
         let taken = try builder.substitute(name, progress: { said.append($0) })
@@ -131,5 +137,17 @@ struct SharedStoreTests {
         #expect(down.status == 0 && down.output.contains("warning: the shared store (RADOS pool rbd of \(unreachable.path)) cannot be reached, building without it"),
                 "\(down.output)")
         #expect(Date().timeIntervalSince(started) < 60)
+
+        // A shared store whose client key is wrong: the same, with the reason.
+        let wrongKeyring = folder.appendingPathComponent("wrong.keyring")
+        try "[client.admin]\n\tkey = AQBpdmVuAAAAABAAwPzkg8tw1lQh09NMPVlXyw==\n".write(to: wrongKeyring, atomically: true, encoding: .utf8)
+        let wrong = folder.appendingPathComponent("wrong.conf")
+        try String(contentsOfFile: cluster.configuration, encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces).hasPrefix("keyring") ? "keyring = \(wrongKeyring.path)" : String($0) }
+            .joined(separator: "\n").write(to: wrong, atomically: true, encoding: .utf8)
+        try Self.definition(cluster: wrong.path, trusting: [key], motd: "two").write(to: file, atomically: true, encoding: .utf8)
+        let denied = try DeployTests.imagec(["build", "systems/test001.swift"], in: folder, environment: hostA)
+        #expect(denied.status == 0 && denied.output.contains("cannot be reached, building without it") && denied.output.contains("access denied"),
+                "\(denied.output)")
     }
 }
