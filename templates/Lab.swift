@@ -37,8 +37,8 @@ enum Lab {
     /// What every lab machine has.
     static let base = OperatingSystem {
         Distribution.bookworm
-        // Where a build finds the locked packages once they have left the archive (the
-        // README names the layout of Debian's own snapshot service):
+        // Where a build finds the locked packages once they have left the archive (a snapshot
+        // service in the layout of Debian's own):
         // SnapshotArchive("https://snapshot.lab.example/archive/{archive}/{timestamp}/")
         Timezone("Europe/Paris")
         Locales("en_US.UTF-8", "fr_FR.UTF-8")

@@ -31,7 +31,7 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Build again from scratch in a temporary store and check that every byte is the same.")
     var check = false
 
-    @Flag(name: .long, help: "Push the image, its root base and its .debs to the system's SharedStore, signed with this host's store key.")
+    @Flag(name: .long, help: "Push the image, its package layer, root base and .debs to the system's SharedStore, signed with this host's store key.")
     var pushStore = false
 
     @Option(name: .long, help: "Image format: raw (the store's copy) or qcow2.")

@@ -10,7 +10,7 @@ struct StoreCommand: ParsableCommand {
         discussion: """
             A system's SharedStore(pool:…, trusting:) names a RADOS pool of the lab's Ceph \
             cluster. `imagec build` takes from it any entry it holds signed by a trusted key \
-            (the built image, its root base, the locked .debs) instead of making it.
+            (the built image, its package layer and root base, the locked .debs) instead of making it.
             """,
         subcommands: [Key.self, Push.self])
 
@@ -28,7 +28,7 @@ struct StoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build a definition's systems if needed and push them to their shared store.",
             discussion: """
-                Pushes the locked .debs, the root base and the image, each signed with this host's \
+                Pushes the locked .debs, the package layer, the root base and the image, each signed with this host's \
                 store key; the image entry is written last, so a push that is killed leaves \
                 nothing a build could take. What the store already holds is not written again.
                 """)

@@ -3,7 +3,8 @@ import Foundation
 
 /// Boots a disk image in QEMU on a throw-away overlay (`-snapshot`) and watches the serial
 /// console for a line, with a time limit. TCG unless `IMAGEC_ACCEL` says otherwise: /dev/kvm
-/// may exist and still hang.
+/// may exist and still hang. The time limit is for a loaded machine (the suite's three test
+/// processes): bigmem2 took over 300 s to reach its login prompt beside them.
 struct BootProbe {
     enum Firmware: String, CaseIterable { case bios, uefi }
 
@@ -14,7 +15,7 @@ struct BootProbe {
     }
 
     static func boot(
-        _ image: URL, format: String = "raw", firmware: Firmware, until expected: String, timeout: Double = 300
+        _ image: URL, format: String = "raw", firmware: Firmware, until expected: String, timeout: Double = 900
     ) throws -> Outcome {
         let console = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-console-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: console.path, contents: nil)

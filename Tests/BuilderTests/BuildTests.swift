@@ -113,7 +113,7 @@ struct BuildTests {
         let entry = URL(fileURLWithPath: path).deletingLastPathComponent()
         #expect(result["hostName"] as? String == "built1")
         #expect((result["digest"] as? String).map { entry.lastPathComponent == "\($0.dropFirst(7))-built1" } == true)
-        #expect(result["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": false, "rootBase": false])
+        #expect(result["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": false, "rootBase": false, "substituted": false])
         // (No fetch step: the .debs are in the cache the tests share, and nothing is fetched.)
         for step in ["package layer", "root base", "configure", "disk", "checksum"] {
             #expect(built.standardError.contains("\n\(step): "), "no progress line for \(step)")
@@ -219,7 +219,7 @@ struct BuildTests {
         try deployed.replacingOccurrences(of: "MOTD-ONE", with: "MOTD-TWO").write(to: file, atomically: true, encoding: .utf8)
         let changed = try imagec.run("build", "--json", "systems/built1.swift")
         let changedResult = try JSONSerialization.jsonObject(with: Data(changed.standardOutput.utf8)) as? [String: Any] ?? [:]
-        #expect(changedResult["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": true, "rootBase": true])
+        #expect(changedResult["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": true, "rootBase": true, "substituted": false])
         let changedImage = URL(fileURLWithPath: try #require(changedResult["path"] as? String))
         #expect(try DiskReader(changedImage).read("/etc/motd") == "MOTD-TWO\n")
         // Pushed over the first image: a clone writing only the blocks that differ.
