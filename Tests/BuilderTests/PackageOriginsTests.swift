@@ -35,7 +35,7 @@ struct PackageOriginsTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("systems"), withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("systems/archived1.swift")
-        let lockFile = folder.appendingPathComponent("systems/archived1.lock")
+        let lockFile = PackageLock.url(for: file)
 
         // The real packages of today, locked against the build host's sources and fetched
         // into the cache the tests share: the archive is made of them.
