@@ -35,9 +35,11 @@ final class GuestMachine {
     var processIdentifier: Int32 { process.processIdentifier }
 
     /// Makes the overlay in `folder` and starts the machine.
-    /// The image is attached on `imageBus`, `disks` after it.
+    /// The image is attached on `imageBus`, `disks` after it. `kernelLogsToSerial`: the
+    /// image's kernel command line has `console=ttyS0`, so its notices reach the console.
     init(image: URL, firmware: Firmware, accelerator: Accelerator, folder: URL, credentials: [String: String],
-         imageBus: Bus = .virtio, disks: [Disk] = [], network: GuestNetwork = .fallback, memoryMiB: Int = 2048) throws {
+         imageBus: Bus = .virtio, disks: [Disk] = [], network: GuestNetwork = .fallback, memoryMiB: Int = 2048,
+         kernelLogsToSerial: Bool = false) throws {
         self.folder = folder
         sshPort = try Self.freePort()
         let overlay = folder.appendingPathComponent("overlay.qcow2")
@@ -88,11 +90,11 @@ final class GuestMachine {
         process.standardError = process.standardOutput
         do { try process.start() } catch { throw BuildEnvironmentError("cannot start QEMU: \(error.localizedDescription)") }
         Interruption.killOnInterrupt(process.processIdentifier)
-        if !later.isEmpty { plug(later) }
+        if !later.isEmpty { plug(later, kernelLogsToSerial: kernelLogsToSerial) }
     }
 
     /// Plugs each device once the console shows its predecessor's name, in the background.
-    private func plug(_ devices: [(device: String, after: String)]) {
+    private func plug(_ devices: [(device: String, after: String)], kernelLogsToSerial: Bool) {
         let folder = folder
         let console = console, pid = process.processIdentifier
         let running: @Sendable () -> Bool = { kill(pid, 0) == 0 }
@@ -103,14 +105,16 @@ final class GuestMachine {
                 // The kernel's notice of the disk before. The kernel names SCSI disks in the
                 // order their (asynchronous) probes run: a volume there when the kernel scans
                 // could be sda. A kernel that printed its banner prints that notice too: wait
-                // for it, however slow the boot (under load a minute after GRUB was too soon).
+                // for it, however slow the boot (under load a minute after GRUB was too soon, and
+                // so was waiting for the banner: it came more than a minute after GRUB). A kernel
+                // whose command line logs to the serial console is known to print it.
                 // A quiet kernel prints neither: then a minute after GRUB (the image is named
                 // well before, and the mount waits 90 s for the volume), or three minutes after
                 // QEMU started.
                 while running() {
                     let text = String(decoding: (try? Data(contentsOf: console)) ?? Data(), as: UTF8.self)
                     if text.contains(after) { break }
-                    let verbose = text.contains("Linux version")
+                    let verbose = kernelLogsToSerial || text.contains("Linux version")
                     if bootStarted == nil, text.contains("GRUB") || verbose { bootStarted = Date() }
                     if !verbose, let bootStarted, Date().timeIntervalSince(bootStarted) >= 60 { break }
                     if Date().timeIntervalSince(qemuStarted) >= (verbose ? 900 : 180) { break }

@@ -90,7 +90,8 @@ public struct ImageTester: Sendable {
         let network = GuestNetwork(for: model)
         let machine = try GuestMachine(image: build.image, firmware: firmware, accelerator: accelerator, folder: folder,
                                        credentials: ["tmpfiles.extra": Self.injection(publicKey: publicKey, model: model, network: network)],
-                                       imageBus: imageBus, disks: disks, network: network)
+                                       imageBus: imageBus, disks: disks, network: network,
+                                       kernelLogsToSerial: model.kernelArguments.contains { $0.hasPrefix("console=ttyS") })
         let guest = GuestShell(port: machine.sshPort, key: key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
