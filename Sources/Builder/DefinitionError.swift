@@ -21,8 +21,8 @@ public struct DefinitionError: Error, CustomStringConvertible {
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
-/// A build that failed for a reason that is neither the definition's nor the host's (an image
-/// that is not reproducible).
+/// A build that a check of imagec's found wrong, neither the definition's fault nor the
+/// host's: an image that is not reproducible.
 public struct BuildFailure: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }

@@ -2,23 +2,27 @@ import Builder
 import Foundation
 import ImageDSL
 
-/// `imagec deploy` for one host: push the image, make the host's candidate with its
-/// identity, swap it in (``DiskSwap``), check the machine over SSH, and swap back by itself
-/// when a check fails. Every swap is in the ledger, with each step's intent before the step.
+/// Deploying one host: the incoming image made ready on its ``DeployTarget``, the target's
+/// steps, the system's checks over SSH, and the previous image back by itself when a check
+/// fails. Every swap is in the ledger, with each step's intent before the step, so one
+/// interrupted anywhere is finished by ``resume(_:)`` or undone by ``rollback(_:to:)``.
 public struct HostDeployer: Sendable {
     public var ledger: Ledger
+    public var drivers: DeployDrivers
+    /// Where each host's identity (SSH host keys, machine ID) is kept.
     public var secrets: HostKeys
-    /// Run libguestfs's appliance under TCG.
-    public var emulate: Bool
+    /// Seconds a clean shutdown may take before the machine is powered off.
     public var stopTimeout: Double = 120
     /// Seconds for SSH to answer after the machine starts.
     public var bootTimeout: Double = 300
     public var progress: @Sendable (String) -> Void
+    /// Runs once a step's intent is recorded, before the step is taken.
+    public var beforeStep: @Sendable (SwapStep) -> Void = FaultInjection.pause
 
-    public init(ledger: Ledger, secrets: HostKeys = HostKeys(), emulate: Bool, progress: @escaping @Sendable (String) -> Void) {
+    public init(ledger: Ledger, drivers: DeployDrivers, secrets: HostKeys = HostKeys(), progress: @escaping @Sendable (String) -> Void) {
         self.ledger = ledger
+        self.drivers = drivers
         self.secrets = secrets
-        self.emulate = emulate
         self.progress = progress
     }
 
@@ -28,30 +32,38 @@ public struct HostDeployer: Sendable {
         /// The built raw image and its digest (`sha256:…`).
         public var image: URL
         public var digest: String
-        /// Pool metadata for the pushed image (commit, version, packages).
-        public var metadata: [String: String]
-        public var commit: String
+        /// The definitions and tools it came from, stored with the image.
+        public var provenance: Provenance
         /// Deployed without a passed `imagec test`.
         public var forced: Bool
 
-        public init(model: SystemModel, image: URL, digest: String, metadata: [String: String], commit: String, forced: Bool) {
+        public init(model: SystemModel, image: URL, digest: String, provenance: Provenance, forced: Bool) {
             self.model = model
             self.image = image
             self.digest = digest
-            self.metadata = metadata
-            self.commit = commit
+            self.provenance = provenance
             self.forced = forced
         }
     }
 
     /// How a deployment ended.
-    public struct Outcome: Sendable {
+    public struct Outcome: Codable, Sendable {
         public var host: String
         public var swap: Int64?
         public var result: SwapResult
         public var failure: String?
         public var swapSeconds: Double?
         public var healthySeconds: Double?
+
+        public init(host: String, swap: Int64?, result: SwapResult, failure: String? = nil, swapSeconds: Double? = nil,
+                    healthySeconds: Double? = nil) {
+            self.host = host
+            self.swap = swap
+            self.result = result
+            self.failure = failure
+            self.swapSeconds = swapSeconds
+            self.healthySeconds = healthySeconds
+        }
     }
 
     /// Where checks reach the host's SSH server: the deployment's `ssh`, else the system's
@@ -64,64 +76,65 @@ public struct HostDeployer: Sendable {
         return model.hostName
     }
 
+    /// The target a host is deployed to.
+    public func target(for deployment: Deployment, host: String) throws -> any DeployTarget {
+        try drivers.target(for: deployment, host: host, stopTimeout: stopTimeout, progress: progress)
+    }
+
+    private func journal(_ record: SwapRecord) -> StepJournal {
+        StepJournal(ledger: ledger, swap: record.id!, beforeStep: beforeStep)
+    }
+
     /// Deploys one host; a failure of its checks is an outcome (rolled back), not an error.
     public func deploy(_ request: Request) throws -> Outcome {
         let model = request.model
-        guard let target = model.deployment, let machineSpec = target.machine else {
-            throw PoolError("\(model.hostName)'s Deployment names no machine (machine: .libvirt(…) or .proxmox(…))")
+        guard let deployment = model.deployment else {
+            throw PoolError("\(model.hostName) has no Deployment: imagec deploy does not know its machine")
         }
-        let pool = ImagePusher.pool(for: target.pool)
-        let machine = try hypervisor(for: machineSpec)
-        let disks = try machine.disks()
-        guard disks.contains(target.disk) else {
-            throw PoolError("\(machine.description) boots from \(disks.isEmpty ? "no pool disk" : disks.joined(separator: ", ")), not '\(target.disk)'")
-        }
+        let target = try target(for: deployment, host: model.hostName)
+        try target.checkReady()
         if let unfinished = try ledger.unfinished(of: model.hostName).first {
-            throw PoolError("swap \(unfinished.id!) of \(model.hostName) never finished (at step \(unfinished.step.rawValue)): "
-                + "run `imagec deploy --resume` or `imagec rollback \(model.hostName)` first")
+            throw DeployRefused.unfinished(host: model.hostName, swap: unfinished.id!, step: unfinished.step)
         }
-        let current = try pool.images().first { $0.name == target.disk }
+        let installed = try target.installed()
         let identity = try HostIdentity(host: model.hostName, secrets: secrets)
+        let (incoming, outgoing) = target.names(replacing: installed)
         var record = try ledger.begin(SwapRecord(
-            kind: .deploy, host: model.hostName, target: target, checks: model.checks ?? [], ssh: Self.sshAddress(of: model),
-            volumes: model.disk.persistentVolumes.filter(\.snapshotBeforeDeploy).compactMap { target.volumes[$0.name] },
-            incoming: ImagePusher.candidateName(disk: target.disk), outgoing: DiskSwap.outgoingName(disk: target.disk, current: current),
-            digest: request.digest, previousDigest: current?.digest, commit: request.commit, forced: request.forced))
+            kind: .deploy, host: model.hostName, target: deployment, machine: target.description, pool: target.store,
+            checks: model.checks ?? [], ssh: Self.sshAddress(of: model),
+            volumes: model.disk.persistentVolumes.filter(\.snapshotBeforeDeploy).compactMap { deployment.volumes[$0.name] },
+            incoming: incoming, outgoing: outgoing, digest: request.digest, previousDigest: installed?.digest,
+            commit: request.provenance.commit, forced: request.forced))
         let id = record.id!
-        progress("swap \(id): \(model.hostName) on \(machine.description), \(current.map { "now \($0.digest ?? "an image imagec did not make")" } ?? "no disk yet")")
+        progress("swap \(id): \(model.hostName) on \(target.description), "
+            + (installed.map { "now \($0.digest ?? "an image imagec did not make")" } ?? "no disk yet"))
 
-        // Nothing on the machine changes until the candidate is ready.
+        // Nothing on the machine changes until the incoming image is ready.
         do {
-            progress("pushing to \(pool.description)")
-            let pushed = try ImagePusher(pool: pool).push(request.image, digest: request.digest, host: model.hostName, prefix: target.prefix,
-                                                          metadata: request.metadata) { _ in }
-            progress(pushed.reused ? "\(pushed.image.name) already holds this digest" : "\(pushed.image.name): \(ByteCount(bytes: pushed.bytesWritten).rounded) written")
-            progress("writing \(model.hostName)'s identity into \(record.incoming)")
-            _ = try ImagePusher(pool: pool).prepareCandidate(
-                of: pushed.image, host: model.hostName, disk: target.disk, identity: identity, emulate: emulate,
-                metadata: request.metadata.merging([PoolMetadata.swap: String(id)]) { $1 })
+            try target.prepare(ReadyImage(host: model.hostName, file: request.image, digest: request.digest,
+                                          metadata: request.provenance.metadata, identity: identity), swap: id)
             try ledger.done(.prepare, of: id)
         } catch {
             try? ledger.finish(id, result: .abandoned, failure: "\(error)")
             throw error
         }
         record = try ledger.swap(id) ?? record
-        return try swapAndCheck(record)
+        return try swapAndCheck(record, on: target)
     }
 
-    /// Takes a prepared swap from its recorded step to the end: swap, check, and swap back
-    /// if a deploy's checks fail.
-    public func swapAndCheck(_ record: SwapRecord) throws -> Outcome {
+    /// Takes a prepared swap from its recorded step to the end: the target's steps, the
+    /// checks, and the previous image back if a deploy's checks fail.
+    func swapAndCheck(_ record: SwapRecord, on target: any DeployTarget) throws -> Outcome {
         let id = record.id!
-        let swap = try diskSwap(record)
+        let journal = journal(record)
         let started = Date()
         do {
             // Interrupted at its checks: the swap itself is done.
-            if record.step != .check { try swap.run(record) }
+            if record.step != .check { try target.install(record, journal: journal, system: drivers.access) }
         } catch {
             progress("the swap failed (\(error)); swapping back")
             do {
-                try swap.revert(record)
+                try target.revert(record, journal: journal, system: drivers.access)
             } catch let revertError {
                 try ledger.finish(id, result: .failed, failure: "swap: \(error); swapping back: \(revertError)")
                 throw PoolError("\(record.host): the swap failed (\(error)), and so did swapping back: \(revertError)")
@@ -131,10 +144,9 @@ public struct HostDeployer: Sendable {
         }
         let swapSeconds = Date().timeIntervalSince(started)
         progress(String(format: "swapped in %.1f s; checking %@ over SSH", swapSeconds, record.host))
-        try ledger.intend(.check, of: id)
-        FaultInjection.pause(before: .check)
-        let health = try check(record)
-        try ledger.done(.check, of: id)
+        try journal.intend(.check)
+        let health = try check(record, checks: record.checks)
+        try journal.done(.check)
         guard let failure = health.failure else {
             let healthy = Date().timeIntervalSince(started)
             try ledger.finish(id, result: .healthy, swapSeconds: swapSeconds, healthySeconds: healthy)
@@ -145,8 +157,8 @@ public struct HostDeployer: Sendable {
         var report = failure
         if record.kind == .deploy {
             progress("rolling \(record.host) back")
-            try ledger.intend(.finish, of: id)
-            try swap.revert(record)
+            try journal.intend(.finish)
+            try target.revert(record, journal: journal, system: drivers.access)
             report += "\n" + (try checkRestored(record))
         }
         try ledger.finish(id, result: .failed, failure: report, swapSeconds: swapSeconds)
@@ -156,10 +168,9 @@ public struct HostDeployer: Sendable {
     /// After a rollback: the checks the restored image passed when it was deployed (none
     /// if the ledger has no such swap: then SSH answering with the host's key is the check).
     func checkRestored(_ record: SwapRecord) throws -> String {
-        var restored = record
-        restored.checks = try ledger.swaps(of: record.host).first { $0.id != record.id && $0.result == .healthy && $0.digest == record.previousDigest }?
-            .checks ?? []
-        let health = try check(restored)
+        let checks = try ledger.swaps(of: record.host)
+            .first { $0.id != record.id && $0.result == .healthy && $0.digest == record.previousDigest }?.checks ?? []
+        let health = try check(record, checks: checks)
         let what = record.previousDigest.map { "its previous image (\($0))" } ?? "its previous disk"
         let line = health.passed ? "rolled back: \(record.host) runs \(what) again, and it passed its checks"
             : "rolled back to \(what), which fails too: \(health.failure!)"
@@ -167,90 +178,68 @@ public struct HostDeployer: Sendable {
         return line
     }
 
-    /// The swap of `record`'s machine and pool; the system is first asked over SSH to power
-    /// off (or, to be powered off at once, to flush its file systems).
-    func diskSwap(_ record: SwapRecord) throws -> DiskSwap {
-        var swap = DiskSwap(pool: ImagePusher.pool(for: record.target.pool), machine: try hypervisor(for: record.target.machine!),
-                            ledger: ledger, stopTimeout: stopTimeout, progress: progress)
-        swap.shutdown = record.target.shutdown
-        swap.requestPowerOff = { (try? healthCheck(record, checks: [], bootTimeout: 0).requestPowerOff()) ?? false }
-        swap.requestSync = { (try? healthCheck(record, checks: [], bootTimeout: 0).requestSync()) ?? false }
-        return swap
-    }
-
-    /// The record's checks against the machine, over SSH with the host's stable keys.
-    func check(_ record: SwapRecord) throws -> HealthCheck.Outcome {
-        try healthCheck(record, checks: record.checks, bootTimeout: bootTimeout).run(progress: { progress("  " + $0) })
-    }
-
-    /// SSH to the record's host as root with imagec's deploy key, its stable host keys pinned.
-    func healthCheck(_ record: SwapRecord, checks: [Check], bootTimeout: Double) throws -> HealthCheck {
-        let (key, _) = try secrets.deployKey()
-        let parts = record.ssh.split(separator: ":")
-        let knownHosts = try secrets.knownHostsLines(for: record.host, names: [String(parts[0])],
-                                                     types: HostIdentity.keyTypes(of: record.host, in: secrets))
-        return HealthCheck(hostName: record.host, checks: checks, host: String(parts[0]),
-                           port: parts.count > 1 ? Int(parts[1]) ?? 22 : 22, key: key, knownHosts: knownHosts, bootTimeout: bootTimeout)
+    /// `checks` against the record's machine.
+    func check(_ record: SwapRecord, checks: [Check]) throws -> HealthCheck.Outcome {
+        try drivers.access.check(record, checks: checks, bootTimeout: bootTimeout, progress: { progress("  " + $0) })
     }
 
     /// Finishes an interrupted swap: from its recorded step, then the checks (a deploy that
-    /// never got its candidate ready is abandoned: the machine was never touched).
+    /// never got its incoming image ready is abandoned: the machine was never touched).
     public func resume(_ record: SwapRecord) throws -> Outcome {
         let id = record.id!
         if record.step == .prepare && !record.stepDone {
             try ledger.finish(id, result: .abandoned, failure: "interrupted before the swap began")
             progress("swap \(id) of \(record.host) was interrupted before touching the machine: abandoned")
-            return Outcome(host: record.host, swap: id, result: .abandoned, failure: nil)
+            return Outcome(host: record.host, swap: id, result: .abandoned)
         }
+        let target = try target(for: record.target, host: record.host)
         if record.step == .finish {
             // Interrupted while swapping back after failed checks.
-            try diskSwap(record).revert(record)
+            try target.revert(record, journal: journal(record), system: drivers.access)
             try ledger.finish(id, result: .failed, failure: record.failure ?? "checks failed (interrupted while rolling back)")
             return Outcome(host: record.host, swap: id, result: .failed, failure: record.failure)
         }
-        progress("resuming swap \(id) of \(record.host) at step \(record.step.rawValue)")
-        return try swapAndCheck(record)
+        progress("resuming swap \(id) of \(record.host) at step \(record.step)")
+        return try swapAndCheck(record, on: target)
     }
 
     /// Reverts an interrupted swap, or swaps `host` back to an earlier image: the one its
-    /// current disk replaced, or the one swap `to` put there.
-    public func rollback(_ host: String, to target: Int64? = nil) throws -> Outcome {
+    /// current image replaced, or the one swap `to` put in place.
+    public func rollback(_ host: String, to swap: Int64? = nil) throws -> Outcome {
         if let unfinished = try ledger.unfinished(of: host).last {
-            progress("reverting swap \(unfinished.id!) of \(host), interrupted at step \(unfinished.step.rawValue)")
-            try diskSwap(unfinished).revert(unfinished)
+            progress("reverting swap \(unfinished.id!) of \(host), interrupted at step \(unfinished.step)")
+            try target(for: unfinished.target, host: host).revert(unfinished, journal: journal(unfinished), system: drivers.access)
             try ledger.finish(unfinished.id!, result: .reverted)
             return Outcome(host: host, swap: unfinished.id, result: .reverted)
         }
         guard let latest = try ledger.swaps(of: host).first else { throw PoolError("the ledger has no swap of '\(host)'") }
-        let deployment = latest.target
-        let pool = ImagePusher.pool(for: deployment.pool)
-        let images = try pool.images()
-        guard let current = images.first(where: { $0.name == deployment.disk }) else {
-            throw PoolError("\(pool.description) has no '\(deployment.disk)'")
-        }
-        let incoming: PoolImage
-        if let target {
-            guard let image = images.first(where: { $0.name == "\(deployment.disk)_d\(target)" }) else {
-                let generations = images.filter { $0.name.hasPrefix("\(deployment.disk)_d") }.map(\.name)
-                throw PoolError("\(host) has no image of swap \(target) (generations: \(generations.isEmpty ? "none" : generations.joined(separator: ", ")))")
+        let target = try target(for: latest.target, host: host)
+        guard let current = try target.installed() else { throw PoolError("\(target.store) has no '\(target.disk)'") }
+        let generations = try target.generations()
+        let incoming: InstalledImage
+        if let swap {
+            guard let image = generations.first(where: { $0.swap == swap }) else {
+                throw PoolError("\(host) has no image of swap \(swap) (generations: "
+                    + "\(generations.isEmpty ? "none" : generations.map(\.name).joined(separator: ", ")))")
             }
             incoming = image
         } else {
-            // The disk the current image replaced.
-            guard let swap = current.metadata[PoolMetadata.swap].flatMap(Int64.init), let record = try ledger.swap(swap),
-                  let image = images.first(where: { $0.name == record.outgoing }) else {
-                throw PoolError("\(host)'s disk has no earlier generation in \(pool.description) to roll back to")
+            // The image the current one replaced.
+            guard let record = try current.swap.flatMap({ try ledger.swap($0) }),
+                  let image = generations.first(where: { $0.name == record.outgoing }) else {
+                throw PoolError("\(host)'s disk has no earlier generation in \(target.store) to roll back to")
             }
             incoming = image
         }
         // The checks the incoming image passed when it was deployed, not the latest ones.
-        let deployed = try incoming.metadata[PoolMetadata.swap].flatMap(Int64.init).flatMap { try ledger.swap($0) }
+        let deployed = try incoming.swap.flatMap { try ledger.swap($0) }
         let record = try ledger.begin(SwapRecord(
-            kind: .rollback, host: host, target: deployment, checks: deployed?.checks ?? [], ssh: latest.ssh, volumes: latest.volumes, incoming: incoming.name,
-            outgoing: DiskSwap.outgoingName(disk: deployment.disk, current: current), digest: incoming.digest ?? "unknown",
+            kind: .rollback, host: host, target: latest.target, machine: target.description, pool: target.store,
+            checks: deployed?.checks ?? [], ssh: latest.ssh, volumes: latest.volumes, incoming: incoming.name,
+            outgoing: target.names(replacing: current).outgoing, digest: incoming.digest ?? "unknown",
             previousDigest: current.digest, commit: latest.commit, forced: false))
         try ledger.done(.prepare, of: record.id!)
         progress("swap \(record.id!): \(host) back to \(incoming.name) (\(incoming.digest ?? "?"))")
-        return try swapAndCheck(record)
+        return try swapAndCheck(try ledger.swap(record.id!) ?? record, on: target)
     }
 }

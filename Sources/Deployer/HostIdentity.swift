@@ -5,7 +5,7 @@ import Foundation
 /// plus any other type or CA certificate `imagec known-hosts` made for it) and its
 /// `/etc/machine-id` (journald, and networkd's DHCP client identifier, derive from it); and
 /// imagec's deploy key, with which health checks log in as root after a swap.
-public struct HostIdentity {
+public struct HostIdentity: Sendable {
     public var host: String
     /// The files to write, by their path in the image.
     public var files: [File]

@@ -42,13 +42,3 @@ extension Hypervisor {
         return try condition()
     }
 }
-
-/// The driver for a deployment's machine.
-public func hypervisor(for machine: Deployment.Machine) throws -> any Hypervisor {
-    switch machine {
-    case .libvirt(let domain, let uri):
-        LibvirtHypervisor(uri: uri, domain: domain)
-    case .proxmoxVM(let vmid, let node, let api, let tokenFile):
-        try ProxmoxHypervisor(api: api, node: node, vmid: vmid, tokenFile: tokenFile)
-    }
-}

@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 
 /// Where built images are kept for deployment: Ceph RBD through librbd (``RBDPool``), or a
@@ -161,7 +162,7 @@ public enum PoolMetadata {
 }
 
 /// A pool that cannot do what was asked: unreachable, refused, or an image in a state that forbids it.
-public struct PoolError: Error, CustomStringConvertible {
+public struct PoolError: CategorizedError, CustomStringConvertible {
     public var description: String
     /// The cluster stopped answering: cleaning up would wait as long again.
     public var timedOut: Bool
@@ -170,4 +171,6 @@ public struct PoolError: Error, CustomStringConvertible {
         self.description = description
         self.timedOut = timedOut
     }
+
+    public var failureKind: FailureKind { .environment }
 }

@@ -13,16 +13,6 @@ public struct ImagePusher {
         self.pool = pool
     }
 
-    /// The pool a deployment names.
-    public static func pool(for target: Deployment.Pool) -> any ImagePool {
-        switch target {
-        case .rbd(let pool, let namespace, let client, let configuration):
-            RBDPool(configuration: configuration, client: client, pool: pool, namespace: namespace)
-        case .local(let directory):
-            LocalPool(directory: URL(fileURLWithPath: directory))
-        }
-    }
-
     /// `<prefix>_<host>_<YYYYMMDDHHMM>` (UTC).
     public static func imageName(prefix: String, host: String, at date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
@@ -61,28 +51,23 @@ public struct ImagePusher {
         return try pool.push(PushRequest(file: image, name: name, digest: digest, metadata: tags, parent: parent), progress: progress)
     }
 
-    /// The name of a host's candidate root disk, beside the disk it will replace.
-    public static func candidateName(disk: String) -> String { "\(disk)_candidate" }
-
-    /// Makes `host`'s candidate root disk: a clone of `base` with the host's identity written
-    /// into it, named after the host's disk (``candidateName(disk:)``). A candidate left by an
-    /// earlier deployment that never swapped it in is replaced.
-    /// - Parameter emulate: run libguestfs's appliance under TCG.
+    /// Makes `host`'s candidate root disk: a clone of `base` named after the host's disk
+    /// (``DiskNames/candidate``), handed to `write` (which writes the host's identity into
+    /// it) before it gets that name. A candidate left by an earlier deployment that never
+    /// swapped it in is replaced.
     public func prepareCandidate(
-        of base: PoolImage, host: String, disk: String, identity: HostIdentity, emulate: Bool, metadata: [String: String] = [:]
+        of base: PoolImage, host: String, disk: String, metadata: [String: String] = [:], write: (DiskLocation) throws -> Void
     ) throws -> PoolImage {
-        let name = Self.candidateName(disk: disk)
+        let name = DiskNames(disk: disk).candidate
         if let stale = try pool.images().first(where: { $0.name == name }) {
             guard stale.metadata[PoolMetadata.host] == host else {
-                throw PoolError("\(pool.description) has an image named '\(name)' that is not \(host)'s candidate: rename or remove it")
+                throw DeployRefused.nameTaken(name: name, store: pool.description, host: host)
             }
             try pool.remove(name)
         }
         var tags = metadata
         tags[PoolMetadata.host] = host
         tags[PoolMetadata.created] = ISO8601DateFormatter().string(from: Date())
-        return try pool.clone(base, as: name, metadata: tags) { disk in
-            try identity.inject(into: disk, emulate: emulate)
-        }
+        return try pool.clone(base, as: name, metadata: tags, prepare: write)
     }
 }

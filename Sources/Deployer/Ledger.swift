@@ -147,21 +147,26 @@ public enum SwapKind: String, Codable, Sendable {
     case rollback
 }
 
-/// The steps of a swap, in order. Each is recorded as intended before it is taken.
-public enum SwapStep: String, Codable, Sendable, CaseIterable {
-    /// Push and candidate (nothing on the machine changes).
-    case prepare
-    case stop
-    /// Persistent volumes that ask for it are snapshotted (`imagec-swap-<id>`).
-    case snapshot
-    /// The current root disk gets its generation's name.
-    case retire
-    /// The incoming image gets the root disk's name.
-    case promote
-    case start
+/// A step of a swap, recorded as intended before it is taken and as done after. Every swap
+/// begins with ``prepare`` (the incoming image made ready: nothing on the machine changes)
+/// and ends with ``check`` and ``finish``; each kind of ``DeployTarget`` declares the steps
+/// between (a disk swap's are in `DiskSwapTarget.steps`).
+public struct SwapStep: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ name: String) { rawValue = name }
+
+    public var description: String { rawValue }
+
+    /// The incoming image is made ready (pushed, the host's identity written into it).
+    public static let prepare = SwapStep("prepare")
+    /// The machine is stopped: a step of every target's, which the ledger times (`stopSeconds`).
+    public static let stop = SwapStep("stop")
     /// The system's checks, over SSH.
-    case check
-    case finish
+    public static let check = SwapStep("check")
+    /// The checks failed: the machine is being given its previous image back.
+    public static let finish = SwapStep("finish")
 }
 
 /// How a swap ended.
@@ -175,6 +180,9 @@ public enum SwapResult: String, Codable, Sendable {
     case reverted
     /// Nothing changed on the machine (the swap failed before stopping it, or was a dry run).
     case abandoned
+    /// An outcome only, never in the ledger: the host's deploy stopped with an error (its
+    /// swap, if one began, is recorded as abandoned or failed).
+    case error
 }
 
 /// One swap in the ledger.
@@ -183,13 +191,14 @@ public struct SwapRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     public var id: Int64?
     public var kind: SwapKind
     public var host: String
-    /// The hypervisor's name for the machine, for messages.
+    /// The target's description of the machine, for messages.
     public var machine: String
-    /// The pool's description.
+    /// Where its images are kept (the pool's description), for messages.
     public var pool: String
-    /// The root disk's name, which the machine boots from.
+    /// What the machine boots from (a disk swap: the root disk's name in the pool).
     public var disk: String
-    /// The image that gets the disk's name, and the name the disk's current image gets.
+    /// The image that the swap puts in place (under `disk`), and the name under which the
+    /// image it replaces is kept (a generation to roll back to).
     public var incoming: String
     public var outgoing: String
     public var digest: String
@@ -219,17 +228,18 @@ public struct SwapRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     /// The pool images of the persistent volumes to snapshot before the swap.
     public var volumes: [String]
 
-    public init(kind: SwapKind, host: String, target: Deployment, checks: [Check], ssh: String, volumes: [String] = [],
-                incoming: String, outgoing: String, digest: String, previousDigest: String?, commit: String, forced: Bool) throws {
+    /// A new swap at its first step; `machine` and `pool` are the target's descriptions.
+    public init(kind: SwapKind, host: String, target: Deployment, machine: String, pool: String, checks: [Check], ssh: String,
+                volumes: [String] = [], incoming: String, outgoing: String, digest: String, previousDigest: String?, commit: String,
+                forced: Bool) {
         self.kind = kind
         self.host = host
         self.target = target
         self.checks = checks
         self.ssh = ssh
         self.volumes = volumes
-        guard let machine = target.machine else { throw PoolError("\(host)'s Deployment names no machine to swap the disk of") }
-        self.machine = try hypervisor(for: machine).description
-        self.pool = ImagePusher.pool(for: target.pool).description
+        self.machine = machine
+        self.pool = pool
         self.disk = target.disk
         self.incoming = incoming
         self.outgoing = outgoing

@@ -41,10 +41,8 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let progress: @Sendable (String) -> Void = { [quiet] message in
-            if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
-        }
-        let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+        let progress = CommandContext(quiet: quiet).progress
+        let definition = try CommandContext(quiet: quiet).definition(file, system: system)
         let builder = definition.builder, lock = definition.lock, lockFile = definition.lockFile
         let key = pushStore ? try StoreSigningKey() : nil
         var results: [[String: JSONValue]] = []

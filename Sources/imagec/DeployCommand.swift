@@ -5,7 +5,7 @@ import Foundation
 import ImageDSL
 
 /// `imagec deploy`: reinstall = image swap, checked, with automatic rollback.
-struct DeployCommand: ParsableCommand {
+struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
         abstract: "Swap each system's machine onto its new image, check it, and roll back if a check fails.",
@@ -50,145 +50,54 @@ struct DeployCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
-    struct Row: Codable {
-        var host: String
-        var swap: Int64?
-        var result: String
-        var swapSeconds: Double?
-        var healthySeconds: Double?
-        var failure: String?
-    }
-
     func validate() throws {
         if !resume && files.isEmpty { throw ValidationError("name system definition files, or --resume") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
-    func run() throws {
-        let lock = NSLock()
-        let progress: @Sendable (String) -> Void = { [quiet] message in
-            if !quiet { lock.withLock { FileHandle.standardError.write(Data("\(message)\n".utf8)) } }
-        }
-        let ledger = try Ledger()
-        let store = Store(root: Store.defaultRoot)
-        var rows: [Row] = []
+    func run() async throws {
+        let context = CommandContext(quiet: quiet)
         if resume {
-            let unfinished = try ledger.unfinished()
-            if unfinished.isEmpty { progress("no unfinished swap in \(ledger.path.path)") }
-            for record in unfinished {
-                // Finishing a swap writes no identity: no appliance, no KVM probe.
-                let deployer = try makeDeployer(ledger: ledger, store: nil, host: record.host, progress: progress)
-                rows.append(row(try deployer.resume(record)))
-            }
-            try finish(rows)
-            return
+            // Finishing a swap writes no identity: no appliance, no KVM probe.
+            let rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
+            return try finish(try await rollout.resume())
         }
-        var plans: [(DefinitionBuild, Evaluation.System)] = []
-        for file in files {
-            let definition = try DefinitionBuild(file: file, system: system, fetchingPackages: !dryRun, progress: progress)
-            for system in definition.systems {
-                guard let deployment = system.model.deployment, deployment.machine != nil else {
-                    throw DefinitionError(.invalid, [Diagnostic(
-                        "system '\(system.model.hostName)' has no Deployment(to:disk:machine:): imagec deploy does not know its machine",
-                        at: system.model.location(of: system.model.deployment == nil ? "system" : "deployment"))])
-                }
-                plans.append((definition, system))
-            }
-        }
+        var definitions = try files.map { try context.definition($0, system: system, fetchingPackages: false) }
         if dryRun {
-            for (_, system) in plans {
-                let deployment = system.model.deployment!
-                let pool = ImagePusher.pool(for: deployment.pool)
-                let machine = try Deployer.hypervisor(for: deployment.machine!)
-                let current = try pool.images().first { $0.name == deployment.disk }
-                Swift.print("""
-                    \(system.model.hostName): \(machine.description)
-                      push and make \(ImagePusher.candidateName(disk: deployment.disk)) in \(pool.description)
-                      \(deployment.shutdown == .powerOff ? "flush its file systems and power the machine off" : "shut the machine down"); \(deployment.disk) → \(DiskSwap.outgoingName(disk: deployment.disk, current: current)); \
-                    \(ImagePusher.candidateName(disk: deployment.disk)) → \(deployment.disk); start it
-                      check over SSH at \(HostDeployer.sshAddress(of: system.model)): \((system.model.checks ?? []).map(\.name).joined(separator: ", "))
-                    """)
-            }
+            let rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
+            let plans = try rollout.plan(try Rollout.hosts(of: definitions))
+            if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: plans)) }
+            else { plans.forEach { Swift.print($0.text) } }
             return
         }
-        // Built and gated first, one at a time (builds share the store); then deployed concurrently.
-        var requests: [HostDeployer.Request] = []
-        for (definition, system) in plans {
-            let model = system.model
-            let built = try definition.build(system, progress: progress)
-            let entry = built.entry.lastPathComponent
-            let passed = TestRecord.all(for: entry, in: store).contains(where: \.passed)
-            if !passed && !force {
-                throw UsageError("\(model.hostName)'s image \(built.digest.prefix(12)) has not passed `imagec test` "
-                    + "(\(TestRecord.status(of: entry, in: store))): test it, or deploy with --force")
-            }
-            let set = try definition.lock.set(for: model, lockFile: definition.lockFile)
-            let commit = PushCommand.definitionsCommit(of: definition.file)
-            requests.append(HostDeployer.Request(
-                model: model, image: built.image, digest: "sha256:" + built.digest,
-                metadata: [PoolMetadata.commit: commit, PoolMetadata.version: Imagec.version,
-                           PoolMetadata.packages: CanonicalJSON.sha256(try CanonicalJSON.encode(value: set))],
-                commit: commit, forced: !passed))
-        }
-        let results = ResultBox(count: requests.count)
-        let limit = DispatchSemaphore(value: jobs)
-        let group = DispatchGroup()
-        for (index, request) in requests.enumerated() {
-            limit.wait()
-            group.enter()
-            let host = request.model.hostName
-            let deployer = try makeDeployer(ledger: ledger, store: store, host: host, progress: { progress("\(host): \($0)") })
-            DispatchQueue.global().async {
-                defer { limit.signal(); group.leave() }
-                do {
-                    results.set(index, row(try deployer.deploy(request)))
-                } catch {
-                    progress("\(host): error: \(error)")
-                    results.set(index, Row(host: host, result: "error", failure: "\(error)"))
-                }
-            }
-        }
-        group.wait()
-        rows = results.rows.compactMap { $0 }
-        try finish(rows)
-    }
-
-    /// A deployer; `store` is where the KVM probe's answer is kept, nil when no appliance will run.
-    private func makeDeployer(ledger: Ledger, store: Store?, host: String, progress: @escaping @Sendable (String) -> Void) throws -> HostDeployer {
-        let accelerator = try store.map { try Accelerator.forAppliance(store: $0).0 } ?? .tcg
-        var deployer = HostDeployer(ledger: ledger, emulate: accelerator == .tcg, progress: progress)
-        deployer.bootTimeout = bootTimeout
-        deployer.stopTimeout = stopTimeout
-        return deployer
-    }
-
-    private func row(_ outcome: HostDeployer.Outcome) -> Row {
-        Row(host: outcome.host, swap: outcome.swap, result: outcome.result.rawValue,
-            swapSeconds: outcome.swapSeconds.map { ($0 * 10).rounded() / 10 },
-            healthySeconds: outcome.healthySeconds.map { ($0 * 10).rounded() / 10 }, failure: outcome.failure)
+        var rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
+        rollout.jobs = jobs
+        rollout.force = force
+        // Refused before anything is fetched or built, or libguestfs probed.
+        try rollout.refuseUnfinished(try Rollout.hosts(of: definitions))
+        for index in definitions.indices { try definitions[index].fetchPackages(progress: context.progress) }
+        rollout.drivers = try context.drivers(probing: definitions.first?.builder.store)
+        try finish(try await rollout.run(try Rollout.hosts(of: definitions)))
     }
 
     /// The per-host table (or JSON); a host that is not healthy makes the exit status 4.
-    private func finish(_ rows: [Row]) throws {
+    private func finish(_ outcomes: [HostDeployer.Outcome]) throws {
+        let outcomes = outcomes.map { outcome in
+            var rounded = outcome
+            rounded.swapSeconds = outcome.swapSeconds.map { ($0 * 10).rounded() / 10 }
+            rounded.healthySeconds = outcome.healthySeconds.map { ($0 * 10).rounded() / 10 }
+            return rounded
+        }
         if json {
-            FileHandle.standardOutput.write(try CanonicalJSON.encode(value: rows))
-        } else if !rows.isEmpty {
-            Swift.print(StatusCommand.table([["host", "swap", "result", "swap s", "healthy s"]] + rows.map { row in
-                [row.host, row.swap.map(String.init) ?? "-", row.result, row.swapSeconds.map { "\($0)" } ?? "-",
-                 row.healthySeconds.map { "\($0)" } ?? "-"]
+            FileHandle.standardOutput.write(try CanonicalJSON.encode(value: outcomes))
+        } else if !outcomes.isEmpty {
+            Swift.print(Table.render([["host", "swap", "result", "swap s", "healthy s"]] + outcomes.map { outcome in
+                [outcome.host, outcome.swap.map(String.init) ?? "-", outcome.result.rawValue,
+                 outcome.swapSeconds.map { "\($0)" } ?? "-", outcome.healthySeconds.map { "\($0)" } ?? "-"]
             }))
-            for row in rows where row.failure != nil { Swift.print("\n\(row.host): \(row.failure!)") }
+            for outcome in outcomes where outcome.failure != nil { Swift.print("\n\(outcome.host): \(outcome.failure!)") }
         }
-        if rows.contains(where: { $0.result != SwapResult.healthy.rawValue && $0.result != SwapResult.abandoned.rawValue }) {
-            throw TestsFailed()
-        }
-    }
-
-    private final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var rows: [Row?]
-        init(count: Int) { rows = Array(repeating: nil, count: count) }
-        func set(_ index: Int, _ row: Row) { lock.withLock { rows[index] = row } }
+        if outcomes.contains(where: { $0.result != .healthy && $0.result != .abandoned }) { throw ChecksFailed() }
     }
 }
 
@@ -212,15 +121,15 @@ struct RollbackCommand: ParsableCommand {
     var stopTimeout: Double = 120
 
     func run() throws {
-        let progress: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+        let context = CommandContext()
         // A rollback writes no identity: libguestfs does not run.
-        var deployer = HostDeployer(ledger: try Ledger(), emulate: true, progress: progress)
+        var deployer = HostDeployer(ledger: try Ledger(), drivers: try context.drivers(), progress: context.progress)
         deployer.bootTimeout = bootTimeout
         deployer.stopTimeout = stopTimeout
         let outcome = try deployer.rollback(host, to: to)
         Swift.print("\(host): swap \(outcome.swap.map(String.init) ?? "-") \(outcome.result.rawValue)")
         if let failure = outcome.failure { Swift.print(failure) }
-        if outcome.result != .healthy && outcome.result != .reverted { throw TestsFailed() }
+        if outcome.result != .healthy && outcome.result != .reverted { throw ChecksFailed() }
     }
 }
 
@@ -240,62 +149,26 @@ struct StatusCommand: ParsableCommand {
     @Flag(name: .long, help: "Print as JSON.")
     var json = false
 
-    struct HostStatus: Codable {
-        var host: String
-        var runs: String?
-        var since: String?
-        var swap: Int64?
-        var lastSwap: String
-        var definition: String?
-        var drift: Bool?
-        var rollbackTargets: [String]
-    }
-
-    static func table(_ rows: [[String]]) -> String {
-        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
-    }
-
     func run() throws {
         let ledger = try Ledger()
-        let swaps = try ledger.swaps()
-        let time = ISO8601DateFormatter()
         if history {
+            let swaps = try ledger.swaps()
             if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: swaps)); return }
-            Swift.print(Self.table([["swap", "host", "kind", "result", "digest", "forced", "user", "started", "step"]] + swaps.map { swap in
+            let time = ISO8601DateFormatter()
+            Swift.print(Table.render([["swap", "host", "kind", "result", "digest", "forced", "user", "started", "step"]] + swaps.map { swap in
                 [String(swap.id!), swap.host, swap.kind.rawValue, swap.result.rawValue, String(swap.digest.dropFirst(7).prefix(12)),
                  swap.forced ? "yes" : "", swap.user, time.string(from: swap.started), swap.step.rawValue + (swap.stepDone ? "" : "…")]
             }))
             return
         }
+        let context = CommandContext()
         var wanted: [String: String] = [:]
         for file in files {
-            let definition = try DefinitionBuild(file: file, system: nil, fetchingPackages: false, progress: { _ in })
-            for system in definition.systems {
-                let set = try definition.lock.set(for: system.model, lockFile: definition.lockFile)
-                wanted[system.model.hostName] = "sha256:" + (try ImageBuilder.digest(of: system, set: set))
-            }
+            wanted.merge(try FleetStatus.wanted(by: try context.definition(file, fetchingPackages: false))) { $1 }
         }
-        var statuses: [HostStatus] = []
-        for host in Array(Set(swaps.map(\.host))).sorted() {
-            let latest = swaps.first { $0.host == host }!
-            let pool = ImagePusher.pool(for: latest.target.pool)
-            let images = (try? pool.images()) ?? []
-            let disk = images.first { $0.name == latest.target.disk }
-            let swap = disk?.metadata[PoolMetadata.swap].flatMap(Int64.init)
-            let since = swap.flatMap { id in swaps.first { $0.id == id } }?.finished
-            let generations = images.filter { $0.name.hasPrefix(latest.target.disk + "_d") || $0.name == latest.target.disk + "_original" }
-                .map(\.name).sorted()
-            statuses.append(HostStatus(
-                host: host, runs: disk?.digest, since: since.map { time.string(from: $0) }, swap: swap,
-                lastSwap: "\(latest.id!) \(latest.kind.rawValue) \(latest.result.rawValue)", definition: wanted[host],
-                drift: wanted[host].map { $0 != disk?.digest }, rollbackTargets: generations))
-        }
+        let statuses = try FleetStatus.hosts(in: ledger, drivers: try context.drivers(), wanted: wanted)
         if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: statuses)); return }
-        Swift.print(Self.table([["host", "runs", "since", "last swap", "matches definition", "can roll back to"]] + statuses.map { status in
+        Swift.print(Table.render([["host", "runs", "since", "last swap", "matches definition", "can roll back to"]] + statuses.map { status in
             [status.host, status.runs.map { String($0.dropFirst(7).prefix(12)) } ?? "-", status.since ?? "-", status.lastSwap,
              status.drift.map { $0 ? "no (drift)" : "yes" } ?? "-", status.rollbackTargets.joined(separator: ", ")]
         }))

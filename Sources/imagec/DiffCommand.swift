@@ -57,7 +57,9 @@ struct DiffCommand: ParsableCommand {
 /// What `imagec diff` and `imagec affected` share.
 enum ReviewCommand {
     /// A side did not evaluate: reported in the output already; exit status 1.
-    struct SideFailed: Error {}
+    struct SideFailed: CategorizedError {
+        var failureKind: FailureKind { .invalidDefinition }
+    }
 
     static func review(_ sides: [String], paths: [String], noCache: Bool) throws -> Review {
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

@@ -54,36 +54,30 @@ struct PushCommand: ParsableCommand {
     }
 
     func run() throws {
-        let progress: @Sendable (String) -> Void = { [quiet] message in
-            if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
-        }
-        let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+        let context = CommandContext(quiet: quiet)
+        let progress = context.progress
+        let definition = try context.definition(file, system: system)
         // Every system says where it goes before anything is built or written.
         for system in definition.systems where system.model.deployment == nil {
             throw DefinitionError(.invalid, [Diagnostic(
                 "system '\(system.model.hostName)' has no Deployment(to:disk:): imagec push does not know its pool",
                 at: system.model.location(of: "system"))])
         }
-        let commit = Self.definitionsCommit(of: definition.file)
         // The host identities are checked (and made) before anything is uploaded.
         let identities = try candidate ? definition.systems.map { try HostIdentity(host: $0.model.hostName) } : []
-        let emulate = try candidate ? {
-            let (accelerator, reason) = try Accelerator.forAppliance(store: definition.builder.store)
-            progress("libguestfs: \(accelerator == .kvm ? "KVM" : "TCG"), \(reason)")
-            return accelerator == .tcg
-        }() : true
+        let drivers = try context.drivers(probing: candidate ? definition.builder.store : nil)
         var results: [Pushed] = []
         for (index, system) in definition.systems.enumerated() {
             let model = system.model, deployment = model.deployment!
             let built = try definition.build(system, progress: progress)
             let set = try definition.lock.set(for: model, lockFile: definition.lockFile)
-            let pool = ImagePusher.pool(for: deployment.pool)
+            let pool = try drivers.pool(deployment.pool)
+            let provenance = try Provenance(definitions: definition.file, version: Imagec.version, set: set)
             progress("pushing \(model.hostName) to \(pool.description)")
             let started = Date()
             let result = try ImagePusher(pool: pool).push(
                 built.image, digest: "sha256:" + built.digest, host: model.hostName, prefix: deployment.prefix,
-                metadata: [PoolMetadata.commit: commit, PoolMetadata.version: Imagec.version,
-                           PoolMetadata.packages: CanonicalJSON.sha256(try CanonicalJSON.encode(value: set))]) { step in
+                metadata: provenance.metadata) { step in
                 let seconds = max(Date().timeIntervalSince(started), 0.001)
                 progress("  \(ByteCount(bytes: step.done).rounded) of \(ByteCount(bytes: step.total).rounded) examined, "
                     + "\(ByteCount(bytes: step.written).rounded) written (\(ByteCount(bytes: UInt64(Double(step.written) / seconds)).rounded)/s)")
@@ -94,11 +88,13 @@ struct PushCommand: ParsableCommand {
                     + (result.image.parent.map { ", a clone of \($0)" } ?? ""))
             var candidateName: String?, candidateSeconds: Double?
             if candidate {
-                progress("making \(model.hostName)'s candidate \(ImagePusher.candidateName(disk: deployment.disk)) with its identity")
+                progress("making \(model.hostName)'s candidate \(DiskNames(disk: deployment.disk).candidate) with its identity")
                 let started = Date()
                 candidateName = try ImagePusher(pool: pool).prepareCandidate(
-                    of: result.image, host: model.hostName, disk: deployment.disk, identity: identities[index], emulate: emulate,
-                    metadata: [PoolMetadata.commit: commit, PoolMetadata.version: Imagec.version]).name
+                    of: result.image, host: model.hostName, disk: deployment.disk,
+                    metadata: [PoolMetadata.commit: provenance.commit, PoolMetadata.version: provenance.version]) { disk in
+                    try drivers.writeIdentity(identities[index], disk)
+                }.name
                 candidateSeconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
                 progress("\(candidateName!): ready in \(String(format: "%.1f", candidateSeconds!)) s")
             }
@@ -113,14 +109,6 @@ struct PushCommand: ParsableCommand {
         }
         if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: results)) }
     }
-
-    /// The git commit of the definitions (`-dirty` when they have uncommitted changes), or `unknown`.
-    static func definitionsCommit(of file: String) -> String {
-        let folder = (try? ReviewSides.definitionsFolder(from: URL(fileURLWithPath: file).deletingLastPathComponent()))
-            ?? URL(fileURLWithPath: file).deletingLastPathComponent()
-        guard let repository = try? GitRepository(holding: folder), let commit = try? repository.commit("HEAD") else { return "unknown" }
-        return commit + ((try? repository.isDirty()) == true ? "-dirty" : "")
-    }
 }
 
 /// `imagec pool`: what a pool holds.
@@ -134,7 +122,7 @@ struct PoolCommand: ParsableCommand {
         for file in files {
             for system in try Evaluator.standard().evaluate(file).systems {
                 if let target = system.model.deployment?.pool {
-                    let pool = ImagePusher.pool(for: target)
+                    let pool = try DeployDrivers.standard(emulate: true).pool(target)
                     pools[pool.description] = pool
                 }
             }

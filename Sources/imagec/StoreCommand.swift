@@ -43,11 +43,9 @@ struct StoreCommand: ParsableCommand {
         var quiet = false
 
         func run() throws {
-            let progress: @Sendable (String) -> Void = { [quiet] message in
-                if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
-            }
+            let progress = CommandContext(quiet: quiet).progress
             let key = try StoreSigningKey()
-            let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+            let definition = try CommandContext(quiet: quiet).definition(file, system: system)
             for system in definition.systems {
                 let result = try definition.build(system, progress: progress)
                 try definition.pushToSharedStore(result, of: system, key: key, progress: progress)

@@ -44,10 +44,8 @@ struct TestCommand: ParsableCommand {
     }
 
     func run() throws {
-        let progress: @Sendable (String) -> Void = { [quiet] message in
-            if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
-        }
-        let definition = try DefinitionBuild(file: file, system: system, progress: progress)
+        let progress = CommandContext(quiet: quiet).progress
+        let definition = try CommandContext(quiet: quiet).definition(file, system: system)
         let tester = ImageTester(store: definition.builder.store)
         let options = ImageTester.Options(firmwares: firmware.isEmpty ? nil : firmware, keepRunning: keepRunning, bootTimeout: bootTimeout)
         var records: [TestRecord] = []
@@ -64,9 +62,6 @@ struct TestCommand: ParsableCommand {
                     + "boot \(record.bootSeconds.map { "\($0) s" } ?? "-") total \(record.seconds) s")
             }
         }
-        if records.contains(where: { !$0.passed }) { throw TestsFailed() }
+        if records.contains(where: { !$0.passed }) { throw ChecksFailed() }
     }
 }
-
-/// A test that ran and failed (exit status 4).
-struct TestsFailed: Error {}

@@ -156,16 +156,19 @@ struct PoolTests {
         let secrets = scratch.appendingPathComponent("secrets")
         let keys = HostKeys(directory: secrets)
         let pusher = ImagePusher(pool: pool)
+        func identity(_ host: String) -> (DiskLocation) throws -> Void {
+            { disk in try HostIdentity(host: host, secrets: keys).inject(into: disk, emulate: emulate) }
+        }
 
         let first = try pusher.prepareCandidate(of: base, host: "node1", disk: "vm-1-disk-0",
-                                                identity: try HostIdentity(host: "node1", secrets: keys), emulate: emulate)
+                                                write: identity("node1"))
         #expect(first.name == "vm-1-disk-0_candidate" && first.parent == base.name && first.metadata[PoolMetadata.host] == "node1")
         try pool.rename(first.name, to: "vm-1-disk-0")  // as the swap does
         // The next deployment of node1, and node2's first.
         let second = try pusher.prepareCandidate(of: base, host: "node1", disk: "vm-1-disk-0",
-                                                 identity: try HostIdentity(host: "node1", secrets: keys), emulate: emulate)
+                                                 write: identity("node1"))
         let other = try pusher.prepareCandidate(of: base, host: "node2", disk: "vm-2-disk-0",
-                                                identity: try HostIdentity(host: "node2", secrets: keys), emulate: emulate)
+                                                write: identity("node2"))
 
         func read(_ image: String, _ path: String) throws -> (contents: String, stat: String) {
             let raw = scratch.appendingPathComponent("\(image).raw")
@@ -194,7 +197,7 @@ struct PoolTests {
         let before = try pool.images().map(\.name)
         #expect {
             _ = try pusher.prepareCandidate(of: noRoot, host: "node3", disk: "vm-3-disk-0",
-                                            identity: try HostIdentity(host: "node3", secrets: keys), emulate: emulate)
+                                            write: identity("node3"))
         } throws: { "\($0)".contains("no root file system") }
         #expect(try pool.images().map(\.name) == before && pool.leftovers().isEmpty)
         for name in [other.name, second.name, "vm-1-disk-0", base.name, noRoot.name] { try pool.remove(name) }
@@ -280,11 +283,11 @@ struct PoolTests {
 
         // A persistent volume's image, snapshotted before a swap: once, whatever the retries.
         try pool.connect().create("node1-data", size: 1 << 24)
-        try pool.snapshotVolume("node1-data", as: DiskSwap.snapshotName(of: 7))
-        try pool.snapshotVolume("node1-data", as: DiskSwap.snapshotName(of: 7))
+        try pool.snapshotVolume("node1-data", as: DiskNames.volumeSnapshot(before: 7))
+        try pool.snapshotVolume("node1-data", as: DiskNames.volumeSnapshot(before: 7))
         let snapshots = try Self.output("/usr/bin/rbd", ["-c", cluster.configuration, "snap", "ls", "rbd/node1-data"])
         #expect(snapshots.components(separatedBy: "imagec-swap-7").count == 2, "\(snapshots)")
-        #expect(throws: PoolError.self) { try pool.snapshotVolume("node1-nodata", as: DiskSwap.snapshotName(of: 7)) }
+        #expect(throws: PoolError.self) { try pool.snapshotVolume("node1-nodata", as: DiskNames.volumeSnapshot(before: 7)) }
     }
 
     func temporaryDirectory() throws -> URL {

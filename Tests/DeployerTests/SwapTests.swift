@@ -21,7 +21,8 @@ struct SwapTests {
         let path = folder.appendingPathComponent("ledger.sqlite")
         let target = Deployment(to: .local(folder.path), disk: "node1-root", machine: .libvirt("node1"))
         let record = try Ledger(path: path).begin(SwapRecord(
-            kind: .deploy, host: "node1", target: target, checks: [.bootCompleted()], ssh: "10.0.0.1", incoming: "node1-root_candidate",
+            kind: .deploy, host: "node1", target: target, machine: "libvirt:qemu:///system node1", pool: "local:\(folder.path)",
+            checks: [.bootCompleted()], ssh: "10.0.0.1", incoming: "node1-root_candidate",
             outgoing: "node1-root_original", digest: "sha256:one", previousDigest: nil, commit: "abc", forced: true))
         let ledger = try Ledger(path: path)
         try ledger.done(.prepare, of: record.id!)
@@ -85,33 +86,34 @@ struct SwapTests {
 
         let ledger = try Ledger(path: folder.appendingPathComponent("ledger.sqlite"))
         let current = try pool.images().first { $0.name == "node1-root" }
-        let outgoing = DiskSwap.outgoingName(disk: "node1-root", current: current)
+        let outgoing = DiskNames(disk: "node1-root").retired(installedBy: current?.metadata[PoolMetadata.swap].flatMap(Int64.init))
         #expect(outgoing == "node1-root_d1")
         // A persistent volume's disk, snapshotted while the machine is stopped.
         _ = try pool.clone(try #require(try pool.images().first { $0.isBase }), as: "node1-data", metadata: [:])
         let record = try ledger.begin(SwapRecord(
             kind: .deploy, host: "node1", target: Deployment(to: .local(pool.directory.path), disk: "node1-root", machine: .libvirt(domain)),
-            checks: [], ssh: "127.0.0.1", volumes: ["node1-data"], incoming: "node1-root_candidate", outgoing: outgoing, digest: "sha256:1",
+            machine: machine.description, pool: pool.description, checks: [], ssh: "127.0.0.1", volumes: ["node1-data"], incoming: "node1-root_candidate", outgoing: outgoing, digest: "sha256:1",
             previousDigest: "sha256:0", commit: "abc", forced: false))
         try ledger.done(.prepare, of: record.id!)
-        let swap = DiskSwap(pool: pool, machine: machine, ledger: ledger, stopTimeout: 1)
-        try swap.run(record)
+        let swap = DiskSwapTarget(pool: pool, machine: machine, disk: "node1-root", stopTimeout: 1, writeIdentity: { _, _ in })
+        let journal = StepJournal(ledger: ledger, swap: record.id!), system = FakeAccess(machines: [:])
+        try swap.install(record, journal: journal, system: system)
         func disk() throws -> String? { try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap] }
         #expect(try disk() == "2" && machine.isRunning())
         let snapshots = try PoolTests.output("/usr/bin/qemu-img", ["snapshot", "-l", "-U", pool.directory.appendingPathComponent("node1-data.qcow2").path])
-        #expect(snapshots.contains(DiskSwap.snapshotName(of: record.id!)), "\(snapshots)")
+        #expect(snapshots.contains(DiskNames.volumeSnapshot(before: record.id!)), "\(snapshots)")
         #expect(try Set(pool.images().map(\.name)).isSuperset(of: ["node1-root", "node1-root_d1"]))
         // Running it again (as --resume does) changes nothing.
-        try swap.run(record)
+        try swap.install(record, journal: journal, system: system)
         #expect(try disk() == "2")
         // Reverted: swap 1's disk is back, the candidate has its name again.
-        try swap.revert(record)
+        try swap.revert(record, journal: journal, system: system)
         #expect(try disk() == "1" && machine.isRunning())
         #expect(try pool.images().contains { $0.name == "node1-root_candidate" } && !pool.images().contains { $0.name == "node1-root_d1" })
         // Reverting a swap interrupted after the retire step (no root disk at all) restores it too.
         try machine.stop(timeout: 1)
         try pool.rename("node1-root", to: "node1-root_d1")
-        try swap.revert(record)
+        try swap.revert(record, journal: journal, system: system)
         #expect(try disk() == "1" && machine.isRunning())
         let steps = try ledger.steps(of: record.id!).map { "\($0.0) \($0.1)" }
         #expect(steps.prefix(4) == ["prepare intent", "prepare done", "stop intent", "stop done"], "\(steps)")
@@ -133,15 +135,18 @@ struct SwapTests {
         let ledger = try Ledger(path: folder.appendingPathComponent("ledger.sqlite"))
         let target = Deployment(to: .local(pool.directory.path), disk: "node1-root", machine: .libvirt(domain), ssh: "127.0.0.1:1")
         for (incoming, outgoing, digest) in [("node1-root_candidate", "node1-root_original", "sha256:1"), ("node1-root_candidate", "node1-root_d1", "sha256:2")] {
-            let record = try ledger.begin(SwapRecord(kind: .deploy, host: "node1", target: target, checks: [], ssh: "127.0.0.1:1",
+            let record = try ledger.begin(SwapRecord(kind: .deploy, host: "node1", target: target, machine: machine.description,
+                                                     pool: pool.description, checks: [], ssh: "127.0.0.1:1",
                                                      incoming: incoming, outgoing: outgoing, digest: digest, previousDigest: nil,
                                                      commit: "abc", forced: false))
             try ledger.finish(record.id!, result: .healthy)
         }
-        try DiskSwap(pool: pool, machine: machine, ledger: ledger, stopTimeout: 1).run(try ledger.swap(2)!)
+        try DiskSwapTarget(pool: pool, machine: machine, disk: "node1-root", stopTimeout: 1, writeIdentity: { _, _ in })
+            .install(try ledger.swap(2)!, journal: StepJournal(ledger: ledger, swap: 2), system: FakeAccess(machines: [:]))
         #expect(try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap] == "2")
 
-        for (index, step) in [SwapStep.stop, .snapshot, .retire, .promote, .start, .check].enumerated() {
+        for (index, step) in [DiskSwapTarget.stop, DiskSwapTarget.snapshot, DiskSwapTarget.retire, DiskSwapTarget.promote,
+                              DiskSwapTarget.start, SwapStep.check].enumerated() {
             let current = try #require(try pool.images().first { $0.name == "node1-root" }?.metadata[PoolMetadata.swap])
             let other = current == "2" ? "1" : "2"
             let (process, log) = try DeployTests.start(["rollback", "node1", "--to", other, "--boot-timeout", "1", "--stop-timeout", "1"], in: folder,

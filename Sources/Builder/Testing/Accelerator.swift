@@ -13,7 +13,7 @@ public enum Accelerator: String, Codable, Sendable {
     static func choose(kernel: URL?, store: Store, scratch: URL) throws -> (Accelerator, String) {
         if let forced = ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] {
             guard let accelerator = Accelerator(rawValue: forced) else {
-                throw BuildFailure("IMAGEC_ACCEL is '\(forced)': set it to kvm or tcg, or unset it to let imagec probe KVM")
+                throw UsageError("IMAGEC_ACCEL is '\(forced)': set it to kvm or tcg, or unset it to let imagec probe KVM")
             }
             return (accelerator, "IMAGEC_ACCEL=\(forced)")
         }

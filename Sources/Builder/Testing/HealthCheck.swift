@@ -32,6 +32,11 @@ public struct HealthCheck {
         /// SSH never answered with the right host key, or a check failed: what and why.
         public var failure: String?
         public var passed: Bool { failure == nil }
+
+        public init(checks: [CheckOutcome], failure: String?) {
+            self.checks = checks
+            self.failure = failure
+        }
     }
 
     /// Runs `body` with a shell on the machine (its host key pinned) and a scratch folder.

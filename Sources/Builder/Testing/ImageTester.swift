@@ -42,7 +42,7 @@ public struct ImageTester: Sendable {
         let firmwares = try options.firmwares.map { names in
             try names.map { name in
                 guard let firmware = GuestMachine.Firmware(rawValue: name), targeted.contains(firmware) else {
-                    throw BuildFailure("\(model.hostName) does not target firmware '\(name)' (it targets \(targeted.map(\.rawValue).joined(separator: " and ")))")
+                    throw UsageError("\(model.hostName) does not target firmware '\(name)' (it targets \(targeted.map(\.rawValue).joined(separator: " and ")))")
                 }
                 return firmware
             }
@@ -248,7 +248,7 @@ public struct ImageTester: Sendable {
     private func verify(_ image: URL, against recorded: String, when: String) throws {
         let actual = try SparseFile.sha256(of: image)
         guard actual == recorded else {
-            throw BuildFailure("the store image \(image.path) does not match its SHA-256 \(when) (\(actual), recorded \(recorded)): the store is damaged; remove the entry and build again")
+            throw BuildEnvironmentError("the store image \(image.path) does not match its SHA-256 \(when) (\(actual), recorded \(recorded)): the store is damaged; remove the entry and build again")
         }
     }
 }

@@ -1,26 +1,33 @@
-import Builder
-import Deployer
 import Foundation
 import ImageDSL
 
-/// What `build` and `test` share: a definition evaluated, its lock read (or written when
-/// missing) and its systems, ready to build into the store.
-struct DefinitionBuild {
-    let file: String
-    let systems: [Evaluation.System]
-    let lock: PackageLock
-    let lockFile: URL
-    let builder = ImageBuilder(store: Store(root: Store.defaultRoot))
+/// What every command that builds shares (`build`, `test`, `push`, `deploy`): a definition
+/// evaluated, its lock read (or written when missing) and its systems, ready to build into
+/// the store, with the shared stores they declare.
+public struct DefinitionBuild: Sendable {
+    public let file: String
+    public let systems: [Evaluation.System]
+    /// The evaluation's warnings, for the caller to print.
+    public let diagnostics: [Diagnostic]
+    public let lock: PackageLock
+    public let lockFile: URL
+    public let builder: ImageBuilder
+    /// Reaches the objects of a shared store (RADOS, given by the caller).
+    private let objectStore: @Sendable (SharedStore) throws -> any ObjectStore
     /// A client of each shared store the systems declare that could be reached.
     private var sharedStores: [SharedStore: SharedStoreClient] = [:]
 
     /// `system` keeps only the system with that host name. Unless `fetchingPackages` is false,
     /// the locked packages of every system to build are fetched first, so that one no source
     /// has stops the command before any image is built.
-    init(file: String, system: String?, fetchingPackages: Bool = true, progress: @escaping @Sendable (String) -> Void) throws {
+    public init(file: String, system: String?, store: Store = Store(root: Store.defaultRoot), fetchingPackages: Bool = true,
+                objectStore: @escaping @Sendable (SharedStore) throws -> any ObjectStore,
+                progress: @escaping @Sendable (String) -> Void) throws {
         self.file = file
+        self.objectStore = objectStore
+        builder = ImageBuilder(store: store)
         let evaluation = try Evaluator.standard().evaluate(file)
-        evaluation.diagnostics.forEach(Report.print)
+        diagnostics = evaluation.diagnostics
         var systems = evaluation.systems
         if let system {
             guard let match = evaluation.system(named: system) else {
@@ -33,13 +40,20 @@ struct DefinitionBuild {
         if let lock = try PackageLock.read(from: lockFile) {
             self.lock = lock
         } else {
-            progress("no lock file: writing \(Report.relative(lockFile.path)) (commit it)")
+            let here = FileManager.default.currentDirectoryPath + "/"
+            progress("no lock file: writing \(lockFile.path.hasPrefix(here) ? String(lockFile.path.dropFirst(here.count)) : lockFile.path) (commit it)")
             lock = try Locker().lock(evaluation, progress: progress).lock
         }
-        guard fetchingPackages else { return }
-        for declared in Set(systems.compactMap(\.model.sharedStore)) {
+        if fetchingPackages { try fetchPackages(progress: progress) }
+    }
+
+    /// Connects to the shared stores the systems declare (one that does not answer is
+    /// warned of and built without), then fetches the locked packages of every system, so
+    /// that one no source has stops the command before any image is built.
+    public mutating func fetchPackages(progress: @escaping @Sendable (String) -> Void) throws {
+        for declared in Set(systems.compactMap(\.model.sharedStore)) where sharedStores[declared] == nil {
             do {
-                sharedStores[declared] = SharedStoreClient(objects: try RADOSObjectStore(declared), trustedKeys: declared.trustedKeys)
+                sharedStores[declared] = SharedStoreClient(objects: try objectStore(declared), trustedKeys: declared.trustedKeys)
             } catch {
                 progress("warning: the shared store (RADOS pool \(declared.pool) of \(declared.configuration)) cannot be reached, "
                     + "building without it: \(error)")
@@ -51,18 +65,18 @@ struct DefinitionBuild {
     }
 
     /// The builder of `system`: with its shared store, if it declares one that answered.
-    func builder(for system: Evaluation.System) -> ImageBuilder {
+    public func builder(for system: Evaluation.System) -> ImageBuilder {
         var builder = self.builder
         builder.sharedStore = system.model.sharedStore.flatMap { sharedStores[$0] }
         return builder
     }
 
-    func build(_ system: Evaluation.System, progress: @escaping @Sendable (String) -> Void) throws -> ImageBuilder.Result {
+    public func build(_ system: Evaluation.System, progress: @escaping @Sendable (String) -> Void) throws -> ImageBuilder.Result {
         try builder(for: system).build(system, lock: lock, lockFile: lockFile, progress: progress)
     }
 
     /// Pushes a build of `system` to its shared store (which must have answered).
-    func pushToSharedStore(_ result: ImageBuilder.Result, of system: Evaluation.System, key: StoreSigningKey,
+    public func pushToSharedStore(_ result: ImageBuilder.Result, of system: Evaluation.System, key: StoreSigningKey,
                            progress: @escaping @Sendable (String) -> Void) throws {
         guard let declared = system.model.sharedStore else {
             throw DefinitionError(.invalid, [Diagnostic(
@@ -71,7 +85,7 @@ struct DefinitionBuild {
         }
         var builder = builder(for: system)
         if builder.sharedStore == nil {
-            builder.sharedStore = SharedStoreClient(objects: try RADOSObjectStore(declared), trustedKeys: declared.trustedKeys)
+            builder.sharedStore = SharedStoreClient(objects: try objectStore(declared), trustedKeys: declared.trustedKeys)
         }
         try builder.push(result, set: try lock.set(for: system.model, lockFile: lockFile), key: key, progress: progress)
     }

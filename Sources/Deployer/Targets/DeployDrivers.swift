@@ -1,0 +1,57 @@
+import Foundation
+import ImageDSL
+
+/// The drivers deploying talks to, injected: the pool a deployment names, the machine's
+/// hypervisor, the tool that writes a host's identity into a disk, and how the running system
+/// is reached. ``standard(secrets:emulate:)`` holds the real ones; tests give fakes.
+public struct DeployDrivers: Sendable {
+    public var pool: @Sendable (Deployment.Pool) throws -> any ImagePool
+    public var hypervisor: @Sendable (Deployment.Machine) throws -> any Hypervisor
+    public var writeIdentity: @Sendable (HostIdentity, DiskLocation) throws -> Void
+    public var access: any HostAccess
+
+    public init(pool: @escaping @Sendable (Deployment.Pool) throws -> any ImagePool,
+                hypervisor: @escaping @Sendable (Deployment.Machine) throws -> any Hypervisor,
+                writeIdentity: @escaping @Sendable (HostIdentity, DiskLocation) throws -> Void,
+                access: any HostAccess) {
+        self.pool = pool
+        self.hypervisor = hypervisor
+        self.writeIdentity = writeIdentity
+        self.access = access
+    }
+
+    /// RBD or local pools, libvirt or Proxmox machines, libguestfs (under TCG when `emulate`)
+    /// for identities, SSH with the keys of `secrets`.
+    public static func standard(secrets: HostKeys = HostKeys(), emulate: Bool) -> DeployDrivers {
+        DeployDrivers(
+            pool: { pool in
+                switch pool {
+                case .rbd(let pool, let namespace, let client, let configuration):
+                    RBDPool(configuration: configuration, client: client, pool: pool, namespace: namespace)
+                case .local(let directory):
+                    LocalPool(directory: URL(fileURLWithPath: directory))
+                }
+            },
+            hypervisor: { machine in
+                switch machine {
+                case .libvirt(let domain, let uri):
+                    LibvirtHypervisor(uri: uri, domain: domain)
+                case .proxmoxVM(let vmid, let node, let api, let tokenFile):
+                    try ProxmoxHypervisor(api: api, node: node, vmid: vmid, tokenFile: tokenFile)
+                }
+            },
+            writeIdentity: { identity, disk in try identity.inject(into: disk, emulate: emulate) },
+            access: SSHHostAccess(secrets: secrets))
+    }
+
+    /// The target `deployment` names for `host`: today always a disk swap of its machine.
+    public func target(for deployment: Deployment, host: String, stopTimeout: Double = 120,
+                       progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> any DeployTarget {
+        guard let machine = deployment.machine else {
+            throw PoolError("\(host)'s Deployment names no machine (machine: .libvirt(…) or .proxmox(…))")
+        }
+        return DiskSwapTarget(pool: try pool(deployment.pool), machine: try hypervisor(machine), disk: deployment.disk,
+                              prefix: deployment.prefix, shutdown: deployment.shutdown, stopTimeout: stopTimeout,
+                              writeIdentity: writeIdentity, progress: progress)
+    }
+}

@@ -1,0 +1,47 @@
+import Builder
+import Foundation
+import ImageDSL
+
+/// The system running on a host, as a swap reaches it: asked to stop before its machine is
+/// stopped, and checked once the machine runs its new image. ``SSHHostAccess`` reaches it
+/// over SSH as root with imagec's deploy key, the host's stable keys pinned.
+public protocol HostAccess: Sendable {
+    /// Asks the system to power itself off; whether it accepted.
+    func requestPowerOff(_ record: SwapRecord) -> Bool
+    /// Asks the system to write its file systems' dirty data out; whether it did.
+    func requestSync(_ record: SwapRecord) -> Bool
+    /// Waits up to `bootTimeout` seconds for the system to answer, then runs `checks`.
+    func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double,
+               progress: @escaping (String) -> Void) throws -> HealthCheck.Outcome
+}
+
+/// ``HostAccess`` over SSH at the record's `ssh` address.
+public struct SSHHostAccess: HostAccess {
+    public var secrets: HostKeys
+
+    public init(secrets: HostKeys = HostKeys()) {
+        self.secrets = secrets
+    }
+
+    public func requestPowerOff(_ record: SwapRecord) -> Bool {
+        (try? healthCheck(record, checks: [], bootTimeout: 0).requestPowerOff()) ?? false
+    }
+
+    public func requestSync(_ record: SwapRecord) -> Bool {
+        (try? healthCheck(record, checks: [], bootTimeout: 0).requestSync()) ?? false
+    }
+
+    public func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double,
+                      progress: @escaping (String) -> Void) throws -> HealthCheck.Outcome {
+        try healthCheck(record, checks: checks, bootTimeout: bootTimeout).run(progress: progress)
+    }
+
+    private func healthCheck(_ record: SwapRecord, checks: [Check], bootTimeout: Double) throws -> HealthCheck {
+        let (key, _) = try secrets.deployKey()
+        let parts = record.ssh.split(separator: ":")
+        let knownHosts = try secrets.knownHostsLines(for: record.host, names: [String(parts[0])],
+                                                     types: HostIdentity.keyTypes(of: record.host, in: secrets))
+        return HealthCheck(hostName: record.host, checks: checks, host: String(parts[0]),
+                           port: parts.count > 1 ? Int(parts[1]) ?? 22 : 22, key: key, knownHosts: knownHosts, bootTimeout: bootTimeout)
+    }
+}
