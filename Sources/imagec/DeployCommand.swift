@@ -65,7 +65,7 @@ struct DeployCommand: AsyncParsableCommand {
         var definitions = try files.map { try context.definition($0, system: system, fetchingPackages: false) }
         if dryRun {
             let rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
-            let plans = try rollout.plan(try Rollout.hosts(of: definitions))
+            let plans = try rollout.plan(try Rollout.hosts(of: definitions).map(\.model))
             if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: plans)) }
             else { plans.forEach { Swift.print($0.text) } }
             return

@@ -40,6 +40,9 @@ struct TestCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        for name in firmware where name != "bios" && name != "uefi" {
+            throw ValidationError("--firmware must be bios or uefi, not '\(name)'")
+        }
         if let bootTimeout, bootTimeout <= 0 { throw ValidationError("--boot-timeout must be positive") }
     }
 

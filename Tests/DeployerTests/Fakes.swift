@@ -129,6 +129,10 @@ final class FakeAccess: HostAccess, @unchecked Sendable {
     let machines: [String: FakeMachine]
     var broken: Set<String> = []
     private(set) var checked: [(host: String, checks: [String])] = []
+    /// Seconds each check takes, and the most checks that ran at once.
+    var checkSeconds = 0.0
+    private(set) var mostAtOnce = 0
+    private var running = 0
     private let lock = NSLock()
 
     init(machines: [String: FakeMachine]) {
@@ -144,7 +148,13 @@ final class FakeAccess: HostAccess, @unchecked Sendable {
     func requestSync(_ record: SwapRecord) -> Bool { machines[record.host]?.state.running == true }
 
     func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double, progress: @escaping (String) -> Void) throws -> HealthCheck.Outcome {
-        lock.withLock { checked.append((record.host, checks.map(\.name))) }
+        lock.withLock {
+            checked.append((record.host, checks.map(\.name)))
+            running += 1
+            mostAtOnce = max(mostAtOnce, running)
+        }
+        Thread.sleep(forTimeInterval: checkSeconds)
+        lock.withLock { running -= 1 }
         guard let machine = machines[record.host], machine.state.running, let runs = machine.state.runs else {
             return HealthCheck.Outcome(checks: [], failure: "SSH at \(record.ssh) did not answer within \(Int(bootTimeout)) s")
         }

@@ -73,12 +73,13 @@ public struct Rollout: Sendable {
         return deployer
     }
 
-    /// What deploying `hosts` would do; reads the pools, changes nothing.
-    public func plan(_ hosts: [Host]) throws -> [Plan] {
-        try hosts.map { host in
-            let target = try deployer(progress: { _ in }).target(for: host.model.deployment!, host: host.model.hostName)
-            return Plan(host: host.model.hostName, machine: target.description, steps: target.plan(replacing: try target.installed()),
-                        ssh: HostDeployer.sshAddress(of: host.model), checks: (host.model.checks ?? []).map(\.name))
+    /// What deploying the systems `models` would do; reads the pools, changes nothing.
+    public func plan(_ models: [SystemModel]) throws -> [Plan] {
+        try models.map { model in
+            guard let deployment = model.deployment else { throw PoolError("\(model.hostName) has no Deployment") }
+            let target = try deployer(progress: { _ in }).target(for: deployment, host: model.hostName)
+            return Plan(host: model.hostName, machine: target.description, steps: target.plan(replacing: try target.installed()),
+                        ssh: HostDeployer.sshAddress(of: model), checks: (model.checks ?? []).map(\.name))
         }
     }
 
