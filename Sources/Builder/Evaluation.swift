@@ -8,8 +8,8 @@ public struct Evaluation: Sendable {
         public var model: SystemModel
         /// The canonical JSON of the model (see ``CanonicalJSON``).
         public var canonicalJSON: Data
-        /// `sha256:` and the SHA-256 of the canonical JSON.
-        public var digest: String
+        /// The SHA-256 of the canonical JSON.
+        public var digest: ModelDigest
     }
 
     public var file: URL
@@ -31,7 +31,7 @@ public struct Evaluation: Sendable {
         let known = canonical?.count == result.systems.count ? canonical : nil
         self.systems = try result.systems.enumerated().map { index, model in
             let json = try known.map { Data($0[index].utf8) } ?? CanonicalJSON.encode(model)
-            return System(model: model, canonicalJSON: json, digest: "sha256:" + CanonicalJSON.sha256(json))
+            return System(model: model, canonicalJSON: json, digest: ModelDigest(hex: CanonicalJSON.sha256(json)))
         }
     }
 

@@ -29,15 +29,15 @@ public struct HostDeployer: Sendable {
     /// What to deploy.
     public struct Request: Sendable {
         public var model: SystemModel
-        /// The built raw image and its digest (`sha256:…`).
+        /// The built raw image and its digest.
         public var image: URL
-        public var digest: String
+        public var digest: ImageDigest
         /// The definitions and tools it came from, stored with the image.
         public var provenance: Provenance
         /// Deployed without a passed `imagec test`.
         public var forced: Bool
 
-        public init(model: SystemModel, image: URL, digest: String, provenance: Provenance, forced: Bool) {
+        public init(model: SystemModel, image: URL, digest: ImageDigest, provenance: Provenance, forced: Bool) {
             self.model = model
             self.image = image
             self.digest = digest
@@ -103,7 +103,7 @@ public struct HostDeployer: Sendable {
             kind: .deploy, host: model.hostName, target: deployment, machine: target.description, pool: target.store,
             checks: model.checks ?? [], ssh: Self.sshAddress(of: model),
             volumes: model.disk.persistentVolumes.filter(\.snapshotBeforeDeploy).compactMap { deployment.volumes[$0.name] },
-            incoming: incoming, outgoing: outgoing, digest: request.digest, previousDigest: installed?.digest,
+            incoming: incoming, outgoing: outgoing, digest: request.digest.description, previousDigest: installed?.digest,
             commit: request.provenance.commit, forced: request.forced))
         let id = record.id!
         progress("swap \(id): \(model.hostName) on \(target.description), "

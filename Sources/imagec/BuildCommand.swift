@@ -59,13 +59,13 @@ struct BuildCommand: ParsableCommand {
             let output = format == .qcow2 ? try builder.qcow2(of: result, hostName: system.model.hostName) : result.image
             let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.int64Value ?? 0
             results.append([
-                "hostName": .string(system.model.hostName), "digest": .string("sha256:" + result.digest),
+                "hostName": .string(system.model.hostName), "digest": .string(result.digest.description),
                 "path": .string(output.path), "size": .integer(size),
                 "seconds": .number((Date().timeIntervalSince(started) * 10).rounded() / 10),
                 "cacheHits": .object(["image": .bool(result.reused), "packageLayer": .bool(result.packageLayerReused),
                                         "rootBase": .bool(result.rootBaseReused), "substituted": .bool(result.substituted)]),
             ])
-            if !json { Swift.print(format == .raw ? result.entry.path : output.path) }
+            if !json { Swift.print(format == .raw ? result.entry.folder.path : output.path) }
         }
         if json {
             FileHandle.standardOutput.write(try CanonicalJSON.encode(value: results.count == 1 ? JSONValue.object(results[0]) : .array(results.map(JSONValue.object))))

@@ -156,20 +156,20 @@ struct StatusCommand: ParsableCommand {
             if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: swaps)); return }
             let time = ISO8601DateFormatter()
             Swift.print(Table.render([["swap", "host", "kind", "result", "digest", "forced", "user", "started", "step"]] + swaps.map { swap in
-                [String(swap.id!), swap.host, swap.kind.rawValue, swap.result.rawValue, String(swap.digest.dropFirst(7).prefix(12)),
+                [String(swap.id!), swap.host, swap.kind.rawValue, swap.result.rawValue, shortDigest(swap.digest),
                  swap.forced ? "yes" : "", swap.user, time.string(from: swap.started), swap.step.rawValue + (swap.stepDone ? "" : "…")]
             }))
             return
         }
         let context = CommandContext()
-        var wanted: [String: String] = [:]
+        var wanted: [String: ImageDigest] = [:]
         for file in files {
             wanted.merge(try FleetStatus.wanted(by: try context.definition(file, fetchingPackages: false))) { $1 }
         }
         let statuses = try FleetStatus.hosts(in: ledger, drivers: try context.drivers(), wanted: wanted)
         if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: statuses)); return }
         Swift.print(Table.render([["host", "runs", "since", "last swap", "matches definition", "can roll back to"]] + statuses.map { status in
-            [status.host, status.runs.map { String($0.dropFirst(7).prefix(12)) } ?? "-", status.since ?? "-", status.lastSwap,
+            [status.host, status.runs.map(shortDigest) ?? "-", status.since ?? "-", status.lastSwap,
              status.drift.map { $0 ? "no (drift)" : "yes" } ?? "-", status.rollbackTargets.joined(separator: ", ")]
         }))
     }

@@ -76,7 +76,7 @@ struct PushCommand: ParsableCommand {
             progress("pushing \(model.hostName) to \(pool.description)")
             let started = Date()
             let result = try ImagePusher(pool: pool).push(
-                built.image, digest: "sha256:" + built.digest, host: model.hostName, prefix: deployment.prefix,
+                built.image, digest: built.digest.description, host: model.hostName, prefix: deployment.prefix,
                 metadata: provenance.metadata) { step in
                 let seconds = max(Date().timeIntervalSince(started), 0.001)
                 progress("  \(ByteCount(bytes: step.done).rounded) of \(ByteCount(bytes: step.total).rounded) examined, "
@@ -98,7 +98,7 @@ struct PushCommand: ParsableCommand {
                 candidateSeconds = (Date().timeIntervalSince(started) * 10).rounded() / 10
                 progress("\(candidateName!): ready in \(String(format: "%.1f", candidateSeconds!)) s")
             }
-            results.append(Pushed(hostName: model.hostName, pool: pool.description, image: result.image.name, digest: "sha256:" + built.digest,
+            results.append(Pushed(hostName: model.hostName, pool: pool.description, image: result.image.name, digest: built.digest.description,
                                   parent: result.image.parent, reused: result.reused, bytesWritten: result.bytesWritten,
                                   seconds: (result.seconds * 10).rounded() / 10, candidate: candidateName,
                                   candidateSeconds: candidateSeconds))
@@ -196,7 +196,7 @@ struct PoolCommand: ParsableCommand {
                 Swift.print(name)
                 for image in images {
                     let users = images.filter { $0.parent == image.name && !$0.isBase }.compactMap { $0.metadata[PoolMetadata.host] }
-                    let digest = image.digest.map { String($0.dropFirst(7).prefix(12)) } ?? "-"
+                    let digest = image.digest.map(shortDigest) ?? "-"
                     Swift.print("  " + [image.name, digest, image.system ?? image.metadata[PoolMetadata.host] ?? "-",
                                         ByteCount(bytes: image.size).rounded, ByteCount(bytes: image.used).rounded + " used",
                                         image.parent.map { "clone of \($0)" } ?? "",

@@ -123,8 +123,7 @@ struct ReviewReport {
 
     private func short(_ digest: String?) -> String {
         guard let digest else { return "none" }
-        let hex = digest.hasPrefix("sha256:") ? String(digest.dropFirst(7)) : digest
-        return "sha256:" + hex.prefix(12)
+        return "sha256:" + shortDigest(digest)
     }
 
     private func paint(_ text: String, _ code: Int) -> String { color && code != 0 ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }

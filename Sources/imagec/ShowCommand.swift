@@ -94,7 +94,7 @@ struct Summary {
         let model = system.model
         let location = model.location(of: "system").map { "  (\(Report.relative($0.file)):\($0.line))" } ?? ""
         text = "\(model.hostName)\(location)\n"
-        row("digest", system.digest)
+        row("digest", system.digest.description)
         row("distribution", "\(model.distribution), \(model.architecture.rawValue), firmware \(model.firmware.rawValue)")
         row("kernel", ([model.kernelPackage] + model.kernelArguments).joined(separator: " "))
         row("disk", disk(model.disk))

@@ -49,7 +49,7 @@ struct StoreCommand: ParsableCommand {
             for system in definition.systems {
                 let result = try definition.build(system, progress: progress)
                 try definition.pushToSharedStore(result, of: system, key: key, progress: progress)
-                Swift.print("\(system.model.hostName) \(result.entry.lastPathComponent)")
+                Swift.print("\(system.model.hostName) \(result.entry.name)")
             }
         }
     }

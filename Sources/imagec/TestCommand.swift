@@ -54,7 +54,7 @@ struct TestCommand: ParsableCommand {
         var records: [TestRecord] = []
         for system in definition.systems {
             let result = try definition.build(system, progress: progress)
-            progress("testing \(system.model.hostName) (\(result.entry.lastPathComponent))")
+            progress("testing \(system.model.hostName) (\(result.entry.name))")
             records += try tester.test(result, model: system.model, options: options, progress: progress)
         }
         if json {

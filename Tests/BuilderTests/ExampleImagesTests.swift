@@ -36,7 +36,7 @@ struct ExampleImagesTests {
             let one = try ImageBuilder(store: first).build(system, lock: lock, lockFile: lockFile)
             let two = try ImageBuilder(store: second).build(system, lock: lock, lockFile: lockFile)
             #expect(!two.reused && one.digest == two.digest)
-            let sums = try [one, two].map { try String(contentsOf: $0.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8) }
+            let sums = try [one, two].map { try String(contentsOf: $0.entry.checksumFile, encoding: .utf8) }
             #expect(sums[0] == sums[1], "\(system.model.hostName): two builds gave different images")
             if system.model.hostName == "bigmem2" {
                 try Self.empty(second)  // not needed any more: only one store's gigabytes while booting

@@ -227,7 +227,8 @@ struct FakeFleet {
     }
 
     func request(_ host: String, digest: String, model: SystemModel? = nil, forced: Bool = false) -> HostDeployer.Request {
-        HostDeployer.Request(model: model ?? Self.model(host), image: folder.appendingPathComponent("\(digest).raw"), digest: digest,
+        HostDeployer.Request(model: model ?? Self.model(host), image: folder.appendingPathComponent("\(digest).raw"),
+                             digest: ImageDigest(hex: String(digest.dropFirst("sha256:".count))),
                              provenance: Provenance(commit: "abc", version: "test", packages: "p-\(host)"), forced: forced)
     }
 

@@ -46,7 +46,7 @@ struct RolloutTests {
         for (host, digest) in [("node1", "sha256:a"), ("node1", "sha256:b"), ("node2", "sha256:c")] {
             _ = try fleet.deployer().deploy(fleet.request(host, digest: digest, model: FakeFleet.model(host, shutdown: .powerOff)))
         }
-        let statuses = try FleetStatus.hosts(in: fleet.ledger, drivers: fleet.drivers, wanted: ["node1": "sha256:b", "node2": "sha256:d"])
+        let statuses = try FleetStatus.hosts(in: fleet.ledger, drivers: fleet.drivers, wanted: ["node1": ImageDigest(hex: "b"), "node2": ImageDigest(hex: "d")])
         #expect(statuses.map(\.host) == ["node1", "node2"])
         #expect(statuses[0].runs == "sha256:b" && statuses[0].swap == 2 && statuses[0].drift == false && statuses[0].lastSwap == "2 deploy healthy")
         #expect(statuses[0].rollbackTargets == ["node1-root_d1"] && statuses[0].since != nil)

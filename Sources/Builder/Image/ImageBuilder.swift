@@ -18,9 +18,9 @@ public struct ImageBuilder: Sendable {
 
     /// What a build made.
     public struct Result: Sendable {
-        public var digest: String
-        public var entry: URL
-        public var image: URL { entry.appendingPathComponent("disk.raw") }
+        public var digest: ImageDigest
+        public var entry: ImageEntry
+        public var image: URL { entry.disk }
         /// Whether the entry was already in the store.
         public var reused: Bool
         public var packageLayerReused: Bool
@@ -30,17 +30,17 @@ public struct ImageBuilder: Sendable {
     }
 
     /// The digest of a build: canonical system, lock set, imagec's and the recipe's versions.
-    public static func digest(of system: Evaluation.System, set: PackageLock.PackageSet) throws -> String {
+    public static func digest(of system: Evaluation.System, set: PackageLock.PackageSet) throws -> ImageDigest {
         var data = system.canonicalJSON
         data.append(try CanonicalJSON.encode(value: set))
         data.append(Data("imagec \(Imagec.version) image \(recipeVersion) layer \(PackageLayer.recipeVersion) base \(RootBase.recipeVersion)\n".utf8))
-        return CanonicalJSON.sha256(data)
+        return ImageDigest(hex: CanonicalJSON.sha256(data))
     }
 
     /// The store entry name a build of `system` has (or will have): `<digest>-<host>`.
     public static func entryName(of system: Evaluation.System, lock: PackageLock, lockFile: URL) throws -> String {
         let set = try lock.set(for: system.model, lockFile: lockFile)
-        return "\(try digest(of: system, set: set))-\(system.model.hostName)"
+        return ImageEntry.name(digest: try digest(of: system, set: set), host: system.model.hostName)
     }
 
     public func build(
@@ -49,14 +49,15 @@ public struct ImageBuilder: Sendable {
         let model = system.model
         let set = try lock.set(for: model, lockFile: lockFile)
         let digest = try Self.digest(of: system, set: set)
-        let name = "\(digest)-\(model.hostName)"
+        let name = ImageEntry.name(digest: digest, host: model.hostName)
         if let entry = store.entry(name) {
             try store.recordRoot(entry, for: model.hostName)
-            return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true, rootBaseReused: true)
+            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: true, packageLayerReused: true, rootBaseReused: true)
         }
         if let entry = try substitute(name, progress: progress) {
             try store.recordRoot(entry, for: model.hostName)
-            return Result(digest: digest, entry: entry, reused: true, packageLayerReused: true, rootBaseReused: true, substituted: true)
+            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: true, packageLayerReused: true, rootBaseReused: true,
+                          substituted: true)
         }
 
         let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(model.hostName)")
@@ -114,7 +115,7 @@ public struct ImageBuilder: Sendable {
         // Configuration replaces files, never edits them: the layer's files stay as they are.
         let root = scratch.appendingPathComponent("root")
         try steps.step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
-        let ids = ImageIdentifiers(digest: digest)
+        let ids = ImageIdentifiers(digest: digest.hex)
         try steps.step("configure") {
             try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
                                    store: store, rootBase: base.entryName).apply()
@@ -124,22 +125,23 @@ public struct ImageBuilder: Sendable {
         let entry = try store.entry(name) { folder in
             let assembler = DiskAssembler(model: model, rootDisk: { try preparing.wait(); return rootDisk }, delta: delta, ids: ids,
                                           sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
-            try assembler.assemble(into: folder.appendingPathComponent("disk.raw")) { title, work in try steps.step(title, work) }
+            let built = ImageEntry(folder: folder)
+            try assembler.assemble(into: built.disk) { title, work in try steps.step(title, work) }
             // The configured tree is no longer needed: it is removed while the image is hashed.
             let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
             defer { _ = try? removing.wait() }
-            let sha = try steps.step("checksum") { try SparseFile.sha256(of: folder.appendingPathComponent("disk.raw")) }
+            let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.disk) }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
-            try "\(sha)  disk.raw\n".write(to: folder.appendingPathComponent("disk.raw.sha256"), atomically: true, encoding: .utf8)
             try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
             // The entries it was made from, which garbage collection keeps with it.
             let inputs = [layerEntry.lastPathComponent, base.entryName]
                 + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
-            try inputs.map { $0 + "\n" }.joined().write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
+            try built.record(checksum: sha, inputs: inputs)
         }
         try store.recordRoot(entry, for: model.hostName)
-        return Result(digest: digest, entry: entry, reused: false, packageLayerReused: layerReused, rootBaseReused: try preparing.wait())
+        return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused,
+                      rootBaseReused: try preparing.wait())
     }
 
     /// Brings the locked packages of each system whose image and package layer the store lacks
@@ -150,7 +152,7 @@ public struct ImageBuilder: Sendable {
     ) throws {
         for system in systems {
             let set = try lock.set(for: system.model, lockFile: lockFile)
-            let image = "\(try Self.digest(of: system, set: set))-\(system.model.hostName)"
+            let image = ImageEntry.name(digest: try Self.digest(of: system, set: set), host: system.model.hostName)
             let layer = PackageLayer(set: set, debs: DebCache(store: store)).entryName
             guard store.entry(image) == nil, store.entry(layer) == nil,
                   (try? sharedStore?.holds(image)) != true, (try? sharedStore?.holds(layer)) != true
@@ -250,13 +252,12 @@ public struct ImageBuilder: Sendable {
             try FileManager.default.copyItem(at: debs.file(for: package).resolvingSymlinksInPath(), to: folder.appendingPathComponent("deb"))
             bytes += try sharedStore.push(folder, key: key)
         }
-        let inputs = (try? String(contentsOf: result.entry.appendingPathComponent("inputs"), encoding: .utf8))?.split(separator: "\n") ?? []
-        for input in inputs {
-            guard let entry = store.entry(String(input)) else { continue }
+        for input in result.entry.inputs() {
+            guard let entry = store.entry(input) else { continue }
             bytes += try sharedStore.push(entry, key: key, scratch: staging)
         }
-        bytes += try sharedStore.push(result.entry, key: key)
-        progress("pushed \(result.entry.lastPathComponent) to \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) written "
+        bytes += try sharedStore.push(result.entry.folder, key: key)
+        progress("pushed \(result.entry.name) to \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) written "
             + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         return bytes
     }
@@ -281,7 +282,7 @@ public struct ImageBuilder: Sendable {
 
     /// The image as qcow2, in a store entry of its own beside the raw one.
     public func qcow2(of result: Result, hostName: String) throws -> URL {
-        let entry = try store.entry("\(result.digest)-\(hostName)-qcow2") { folder in
+        let entry = try store.entry("\(result.digest.hex)-\(hostName)-qcow2") { folder in
             try Tools(environment: ["LC_ALL": "C"], scratch: folder).run(
                 "/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", "qcow2", result.image.path, folder.appendingPathComponent("disk.qcow2").path])
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("tool-output.txt"))

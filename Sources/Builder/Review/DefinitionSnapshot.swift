@@ -53,10 +53,10 @@ public struct DefinitionSnapshot: Sendable {
                 let lockFile = PackageLock.url(for: evaluation.file)
                 let lock = try? PackageLock.read(from: lockFile)
                 for system in evaluation.systems {
-                    var entry = System(hostName: system.model.hostName, file: file, model: system.model, digest: system.digest,
+                    var entry = System(hostName: system.model.hostName, file: file, model: system.model, digest: system.digest.description,
                                        lockNote: nil, packages: [:])
                     if let lock, let set = try? lock.set(for: system.model, lockFile: lockFile) {
-                        entry.digest = "sha256:" + (try ImageBuilder.digest(of: system, set: set))
+                        entry.digest = (try ImageBuilder.digest(of: system, set: set)).description
                         entry.packages = Dictionary(set.packages.map { ($0.name, $0.version) }, uniquingKeysWith: { a, _ in a })
                     } else {
                         entry.lockNote = lock == nil ? "not locked" : "lock out of date"

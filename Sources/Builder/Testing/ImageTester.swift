@@ -60,8 +60,8 @@ public struct ImageTester: Sendable {
             }
         }
 
-        let recorded = try String(contentsOf: build.entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8).prefix(64)
-        try verify(build.image, against: String(recorded), when: "before the test")
+        let recorded = try build.entry.recordedChecksum()
+        try verify(build.image, against: recorded, when: "before the test")
         let kernel = layerKernel(of: build.entry)
         let (accelerator, reason) = try Accelerator.choose(kernel: kernel, store: store, scratch: scratch)
         progress("accelerator: \(accelerator.rawValue) (\(reason))")
@@ -97,7 +97,7 @@ public struct ImageTester: Sendable {
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
 
         var record = TestRecord(
-            entry: build.entry.lastPathComponent, hostName: model.hostName, firmware: firmware.rawValue,
+            entry: build.entry.name, hostName: model.hostName, firmware: firmware.rawValue,
             accelerator: accelerator.rawValue, passed: false, failure: nil,
             started: ISO8601DateFormatter().string(from: started), bootSeconds: nil, seconds: 0, checks: [],
             imagecVersion: Imagec.version)
@@ -237,9 +237,8 @@ public struct ImageTester: Sendable {
     }
 
     /// A kernel from the image's package layer, for the KVM probe.
-    private func layerKernel(of entry: URL) -> URL? {
-        let inputs = (try? String(contentsOf: entry.appendingPathComponent("inputs"), encoding: .utf8)) ?? ""
-        guard let layer = inputs.split(separator: "\n").first(where: { $0.contains("-rootfs-") }) else { return nil }
+    private func layerKernel(of entry: ImageEntry) -> URL? {
+        guard let layer = entry.inputs().first(where: { $0.contains("-rootfs-") }) else { return nil }
         let boot = store.root.appendingPathComponent("\(layer)/tree/boot")
         let kernel = ((try? FileManager.default.contentsOfDirectory(atPath: boot.path)) ?? []).sorted().last { $0.hasPrefix("vmlinuz-") }
         return kernel.map { boot.appendingPathComponent($0) }

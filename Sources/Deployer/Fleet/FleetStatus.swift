@@ -22,7 +22,7 @@ public struct FleetStatus: Codable, Sendable {
 
     /// Every host of `ledger`, by name; `wanted` maps host names to the digests their
     /// definitions build now. A target that cannot be read shows nothing running.
-    public static func hosts(in ledger: Ledger, drivers: DeployDrivers, wanted: [String: String] = [:]) throws -> [FleetStatus] {
+    public static func hosts(in ledger: Ledger, drivers: DeployDrivers, wanted: [String: ImageDigest] = [:]) throws -> [FleetStatus] {
         let swaps = try ledger.swaps()
         return Array(Set(swaps.map(\.host))).sorted().map { host in
             let latest = swaps.first { $0.host == host }!
@@ -31,18 +31,18 @@ public struct FleetStatus: Codable, Sendable {
             let since = installed?.swap.flatMap { id in swaps.first { $0.id == id } }?.finished
             return FleetStatus(
                 host: host, runs: installed?.digest, since: since.map { ISO8601DateFormatter().string(from: $0) }, swap: installed?.swap,
-                lastSwap: "\(latest.id!) \(latest.kind.rawValue) \(latest.result.rawValue)", definition: wanted[host],
-                drift: wanted[host].map { $0 != installed?.digest },
+                lastSwap: "\(latest.id!) \(latest.kind.rawValue) \(latest.result.rawValue)", definition: wanted[host]?.description,
+                drift: wanted[host].map { $0.description != installed?.digest },
                 rollbackTargets: ((try? target?.generations()) ?? nil)?.map(\.name) ?? [])
         }
     }
 
     /// The digest (`sha256:…`) each system of `definition` builds now, by host name.
-    public static func wanted(by definition: DefinitionBuild) throws -> [String: String] {
-        var wanted: [String: String] = [:]
+    public static func wanted(by definition: DefinitionBuild) throws -> [String: ImageDigest] {
+        var wanted: [String: ImageDigest] = [:]
         for system in definition.systems {
             let set = try definition.lock.set(for: system.model, lockFile: definition.lockFile)
-            wanted[system.model.hostName] = "sha256:" + (try ImageBuilder.digest(of: system, set: set))
+            wanted[system.model.hostName] = try ImageBuilder.digest(of: system, set: set)
         }
         return wanted
     }

@@ -109,10 +109,10 @@ public struct Rollout: Sendable {
         var requests: [HostDeployer.Request] = []
         for host in hosts {
             let built = try host.definition.build(host.system, progress: progress)
-            let forced = try gate(entry: built.entry.lastPathComponent, of: host.model.hostName, in: host.definition.builder.store)
+            let forced = try gate(entry: built.entry.name, of: host.model.hostName, in: host.definition.builder.store)
             let set = try host.definition.lock.set(for: host.model, lockFile: host.definition.lockFile)
             requests.append(HostDeployer.Request(
-                model: host.model, image: built.image, digest: "sha256:" + built.digest,
+                model: host.model, image: built.image, digest: built.digest,
                 provenance: try Provenance(definitions: host.definition.file, version: Imagec.version, set: set), forced: forced))
         }
         return await deploy(requests)

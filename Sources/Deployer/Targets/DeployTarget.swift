@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 import ImageDSL
 
@@ -65,15 +66,15 @@ public struct InstalledImage: Hashable, Sendable {
 /// A built image to deploy, with what the target stores beside it.
 public struct ReadyImage: Sendable {
     public var host: String
-    /// The raw image file and its digest (`sha256:…`).
+    /// The raw image file and its digest.
     public var file: URL
-    public var digest: String
+    public var digest: ImageDigest
     /// Stored with the image (``PoolMetadata`` keys: commit, version, packages).
     public var metadata: [String: String]
     /// The host's SSH host keys and machine ID, written into the image once it is in place.
     public var identity: HostIdentity
 
-    public init(host: String, file: URL, digest: String, metadata: [String: String], identity: HostIdentity) {
+    public init(host: String, file: URL, digest: ImageDigest, metadata: [String: String], identity: HostIdentity) {
         self.host = host
         self.file = file
         self.digest = digest

@@ -90,7 +90,7 @@ public struct DiskSwapTarget: DeployTarget {
     public func prepare(_ image: ReadyImage, swap: Int64) throws {
         progress("pushing to \(pool.description)")
         let pusher = ImagePusher(pool: pool)
-        let pushed = try pusher.push(image.file, digest: image.digest, host: image.host, prefix: prefix, metadata: image.metadata) { _ in }
+        let pushed = try pusher.push(image.file, digest: image.digest.description, host: image.host, prefix: prefix, metadata: image.metadata) { _ in }
         progress(pushed.reused ? "\(pushed.image.name) already holds this digest" : "\(pushed.image.name): \(ByteCount(bytes: pushed.bytesWritten).rounded) written")
         progress("writing \(image.host)'s identity into \(names.candidate)")
         _ = try pusher.prepareCandidate(of: pushed.image, host: image.host, disk: disk,
