@@ -3,8 +3,8 @@ import Foundation
 import ImageDSL
 import Testing
 
-/// Every example system builds, twice from scratch (two stores that share only the .deb
-/// files) to the same bytes; bigmem2's image boots under SeaBIOS and OVMF and holds what its
+/// Every example system builds; bigmem2, the main job, twice from scratch (two stores that
+/// share only the .deb files) to the same bytes, and its image boots under SeaBIOS and OVMF and holds what its
 /// definition says. One example per test case, so that cases run side by side.
 struct ExampleImagesTests {
     static let examples = ["bigmem2", "data001", "test001", "workers"]
@@ -16,7 +16,7 @@ struct ExampleImagesTests {
     }
 
     @Test(arguments: examples)
-    func buildsTwiceToTheSameBytes(example: String) throws {
+    func builds(example: String) throws {
         let root = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }  // gigabytes of layers and images
         // A copy of the definitions, locked afresh against the host's apt sources.
@@ -34,14 +34,16 @@ struct ExampleImagesTests {
         let systems = evaluation.systems.count > 2 ? [evaluation.systems.first!, evaluation.systems.last!] : evaluation.systems
         for system in systems {
             let one = try ImageBuilder(store: first).build(system, lock: lock, lockFile: lockFile)
+            #expect(!one.reused && FileManager.default.fileExists(atPath: one.image.path))
+            // The main job is built twice from scratch: the recipe is the same for every example,
+            // and each cold build costs a minute or more of the suite's two cores.
+            guard system.model.hostName == "bigmem2" else { continue }
             let two = try ImageBuilder(store: second).build(system, lock: lock, lockFile: lockFile)
             #expect(!two.reused && one.digest == two.digest)
             let sums = try [one, two].map { try String(contentsOf: $0.entry.checksumFile, encoding: .utf8) }
             #expect(sums[0] == sums[1], "\(system.model.hostName): two builds gave different images")
-            if system.model.hostName == "bigmem2" {
-                try Self.empty(second)  // not needed any more: only one store's gigabytes while booting
-                try checkAndBoot(system.model, image: one.image, scratch: root)
-            }
+            try Self.empty(second)  // not needed any more: only one store's gigabytes while booting
+            try checkAndBoot(system.model, image: one.image, scratch: root)
         }
     }
 
