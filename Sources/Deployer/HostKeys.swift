@@ -95,15 +95,11 @@ public struct HostKeys: Sendable {
     public func certify(host: String, names: [String], authority: URL, types: [String] = ["ed25519"]) throws -> [URL] {
         guard FileManager.default.isReadableFile(atPath: authority.path) else { throw PoolError("cannot read the CA key \(authority.path)") }
         return try keys(for: host, types: types).map { pair in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-            process.arguments = ["-q", "-s", authority.path, "-I", host, "-h", "-n", names.joined(separator: ","),
-                                 pair.privateKey.appendingPathExtension("pub").path]
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.start()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw PoolError("ssh-keygen could not sign \(host)'s \(pair.type) key with \(authority.path)") }
+            _ = try Command(executable: "/usr/bin/ssh-keygen", arguments: [
+                "-q", "-s", authority.path, "-I", host, "-h", "-n", names.joined(separator: ","), pair.privateKey.appendingPathExtension("pub").path,
+            ], package: "openssh-client").output(timeout: 60) { result in
+                PoolError("ssh-keygen could not sign \(host)'s \(pair.type) key with \(authority.path): \(result.output)")
+            }
             return pair.privateKey.deletingLastPathComponent().appendingPathComponent("ssh_host_\(pair.type)_key-cert.pub")
         }
     }
@@ -141,14 +137,11 @@ public struct HostKeys: Sendable {
             try? FileManager.default.removeItem(at: temporary)
             try? FileManager.default.removeItem(at: temporary.appendingPathExtension("pub"))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-        process.arguments = ["-q", "-t", type, "-N", "", "-C", host.hasPrefix("imagec-") ? host : "root@\(host)", "-f", temporary.path] + (type == "rsa" ? ["-b", "3072"] : [])
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.start() } catch { throw PoolError("cannot run ssh-keygen (install openssh-client): \(error.localizedDescription)") }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PoolError("ssh-keygen could not make a \(type) key for \(host)") }
+        _ = try Command(executable: "/usr/bin/ssh-keygen", arguments: [
+            "-q", "-t", type, "-N", "", "-C", host.hasPrefix("imagec-") ? host : "root@\(host)", "-f", temporary.path,
+        ] + (type == "rsa" ? ["-b", "3072"] : []), package: "openssh-client").output(timeout: 60) { result in
+            PoolError("ssh-keygen could not make a \(type) key for \(host): \(result.output)")
+        }
         chmod(temporary.path, 0o600)
         guard rename(temporary.appendingPathExtension("pub").path, key.appendingPathExtension("pub").path) == 0,
               rename(temporary.path, key.path) == 0 else {

@@ -73,26 +73,6 @@ public struct GitRepository: Sendable {
 
     /// Standard output of a program, or `failure(its standard error)` when it fails.
     static func run(_ executable: String, _ arguments: [String], in folder: URL, failure: (String) -> any Error) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.standardInput = FileHandle.nullDevice
-        // Standard error goes to a file: reading two pipes in turn could block the program.
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-\(getpid())-\(UUID().uuidString).stderr")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errors)
-        do { try process.start() } catch {
-            throw BuildEnvironmentError("cannot run \(executable): \(error.localizedDescription)")
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw failure(Command.read(errors).trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return String(decoding: data, as: UTF8.self)
+        try Command(executable: executable, arguments: arguments, workingDirectory: folder).output { failure($0.output) }
     }
 }

@@ -209,23 +209,8 @@ public struct LocalPool: ImagePool {
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-pool-\(getpid())-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errors)
-        process.standardInput = FileHandle.nullDevice
-        do { try process.start() } catch { throw PoolError("cannot run \(executable): \(error.localizedDescription) (install qemu-utils)") }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: (try? Data(contentsOf: errors)) ?? Data(), as: UTF8.self)
-            throw PoolError("\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        try Command(executable: executable, arguments: arguments, package: "qemu-utils").output { result in
+            PoolError("\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(result.output)")
         }
-        return String(decoding: data, as: UTF8.self)
     }
 }
