@@ -52,33 +52,27 @@ extension OperatingSystem {
         for group in self.groups { groups[group.name] = group }
         for unit in self.units { units[unit.name] = unit }
         for mount in self.mounts { mounts[mount.mountPoint] = mount }
-        let sudoers = users.values.filter { $0.sudo != .none }
-        if !sudoers.isEmpty {
-            // Users with sudo rights need the package and a sudoers rule.
-            let rules = sudoers.sorted { $0.name < $1.name }.map { user in
-                "\(user.name) ALL=(ALL:ALL) \(user.sudo == .withoutPassword ? "NOPASSWD: " : "")ALL\n"
+        // What every system contributes from its own fields, where nothing else set it.
+        let context = EssentialContribution.Context(system: self, users: users.values, sources: sources)
+        for essential in EssentialContribution.all {
+            for (value, location) in essential.contribute(context) {
+                switch value {
+                case .packages(let names):
+                    for name in names where packages.insert(name).inserted { sources["package:\(name)"] = location }
+                case .file(let file) where files[file.path] == nil && !self.files.contains(where: { $0.path == file.path }):
+                    files[file.path] = file
+                    sources["file:\(file.path)"] = location
+                case .check(let check) where checks[check.name] == nil:
+                    checks[check.name] = check
+                    sources["check:\(check.name)"] = sources["check:\(check.name)"] ?? location
+                case .unit, .user, .group, .kernelArguments, .mount, .file, .check:
+                    break
+                }
             }
-            files["/etc/sudoers.d/50-imagec"] = File(
-                "/etc/sudoers.d/50-imagec", mode: 0o440, contents: "# Written by imagec from the system definition.\n" + rules.joined())
-            sources["file:/etc/sudoers.d/50-imagec"] = sources["user:\(sudoers[0].name)"]
-            if packages.insert("sudo").inserted { sources["package:sudo"] = sources["user:\(sudoers[0].name)"] }
         }
         for file in self.files { files[file.path] = file }
 
-        // Every system's own checks, then the declared ones (which may replace them), less
-        // those turned off.
-        var own = [Check.bootCompleted(), Check("host name", .hostName(hostName ?? "")),
-                   Check("users", .users(users.values.map { Check.UserExpectation(name: $0.name, uid: $0.uid) }.sorted { $0.name < $1.name }))]
-        // Declared file systems are mounted, at 90 % of their size or more (file system
-        // overhead), persistent volumes included.
-        let mounted = disk.partitions.compactMap { partition in partition.mountPoint.map { ($0, partition.size, partition.fileSystem) } }
-            + disk.persistentVolumes.map { ($0.mountPoint, $0.size, $0.fileSystem) }
-        own += mounted.filter { $0.2 != .swap }.map { Check.mounted($0.0, atLeast: ByteCount(bytes: $0.1.bytes / 10 * 9)) }
-        for check in own where checks[check.name] == nil
-        {
-            checks[check.name] = check
-            sources["check:\(check.name)"] = sources["check:\(check.name)"] ?? location
-        }
+        // The declared checks (which may replace the essential ones), less those turned off.
         for check in self.checks { checks[check.name] = check }
         for (name, removal) in self.removedChecks.sorted(by: { $0.key < $1.key }) {
             if checks[name] == nil, self.sources["check:\(name)"] == nil {
@@ -130,22 +124,8 @@ extension OperatingSystem {
             deployment: deployment,
             sources: sources)
         problems += SystemValidator(model, users: users.values, groups: groups.values).problems
-        for message in deployment?.validate() ?? [] { problems.append(Diagnostic(message, at: sources["deployment"] ?? location)) }
-        if let deployment, deployment.shutdown == .powerOff, let volume = model.disk.persistentVolumes.first {
-            problems.append(Diagnostic(
-                "shutdown: .powerOff would cut persistent volume '\(volume.name)' off without a clean shutdown; "
-                    + "a machine with persistent volumes shuts down cleanly (shutdown: .clean)", at: sources["deployment"] ?? location))
-        }
-        if let deployment, deployment.machine != nil {
-            for volume in model.disk.persistentVolumes where volume.snapshotBeforeDeploy && deployment.volumes[volume.name] == nil {
-                problems.append(Diagnostic(
-                    "volume '\(volume.name)' is snapshotted before each deployment, but the Deployment names no pool image for it "
-                        + "(volumes: [\"\(volume.name)\": \"<image>\"])", at: sources["deployment"] ?? location))
-            }
-            for name in deployment.volumes.keys.sorted() where !model.disk.persistentVolumes.contains(where: { $0.name == name }) {
-                problems.append(Diagnostic("the Deployment names a disk for volume '\(name)', which the system does not declare",
-                                           at: sources["deployment"] ?? location))
-            }
+        for message in (deployment?.validate() ?? []) + (deployment?.problems(with: model.disk) ?? []) {
+            problems.append(Diagnostic(message, at: sources["deployment"] ?? location))
         }
         return (hostName == nil ? nil : model, problems)
     }
