@@ -22,7 +22,7 @@ public struct DefinitionBuild: Sendable {
     /// has stops the command before any image is built.
     public init(file: String, system: String?, store: Store = Store(root: Store.defaultRoot), fetchingPackages: Bool = true,
                 objectStore: @escaping @Sendable (SharedStore) throws -> any ObjectStore,
-                progress: @escaping @Sendable (String) -> Void) throws {
+                progress: ProgressReporter) throws {
         self.file = file
         self.objectStore = objectStore
         builder = ImageBuilder(store: store)
@@ -50,7 +50,7 @@ public struct DefinitionBuild: Sendable {
     /// Connects to the shared stores the systems declare (one that does not answer is
     /// warned of and built without), then fetches the locked packages of every system, so
     /// that one no source has stops the command before any image is built.
-    public mutating func fetchPackages(progress: @escaping @Sendable (String) -> Void) throws {
+    public mutating func fetchPackages(progress: ProgressReporter) throws {
         for declared in Set(systems.compactMap(\.model.sharedStore)) where sharedStores[declared] == nil {
             do {
                 sharedStores[declared] = SharedStoreClient(objects: try objectStore(declared), trustedKeys: declared.trustedKeys)
@@ -71,13 +71,13 @@ public struct DefinitionBuild: Sendable {
         return builder
     }
 
-    public func build(_ system: Evaluation.System, progress: @escaping @Sendable (String) -> Void) throws -> ImageBuilder.Result {
+    public func build(_ system: Evaluation.System, progress: ProgressReporter) throws -> ImageBuilder.Result {
         try builder(for: system).build(system, lock: lock, lockFile: lockFile, progress: progress)
     }
 
     /// Pushes a build of `system` to its shared store (which must have answered).
     public func pushToSharedStore(_ result: ImageBuilder.Result, of system: Evaluation.System, key: StoreSigningKey,
-                           progress: @escaping @Sendable (String) -> Void) throws {
+                           progress: ProgressReporter) throws {
         guard let declared = system.model.sharedStore else {
             throw DefinitionError(.invalid, [Diagnostic(
                 "system '\(system.model.hostName)' declares no SharedStore(pool:…): there is nowhere to push it",

@@ -15,11 +15,11 @@ public struct HostDeployer: Sendable {
     public var stopTimeout: Double = 120
     /// Seconds for SSH to answer after the machine starts.
     public var bootTimeout: Double = 300
-    public var progress: @Sendable (String) -> Void
+    public var progress: ProgressReporter
     /// Runs once a step's intent is recorded, before the step is taken.
     public var beforeStep: @Sendable (SwapStep) -> Void = FaultInjection.pause
 
-    public init(ledger: Ledger, drivers: DeployDrivers, secrets: HostKeys = HostKeys(), progress: @escaping @Sendable (String) -> Void) {
+    public init(ledger: Ledger, drivers: DeployDrivers, secrets: HostKeys = HostKeys(), progress: ProgressReporter) {
         self.ledger = ledger
         self.drivers = drivers
         self.secrets = secrets
@@ -180,7 +180,7 @@ public struct HostDeployer: Sendable {
 
     /// `checks` against the record's machine.
     func check(_ record: SwapRecord, checks: [Check]) throws -> HealthCheck.Outcome {
-        try drivers.access.check(record, checks: checks, bootTimeout: bootTimeout, progress: { progress("  " + $0) })
+        try drivers.access.check(record, checks: checks, bootTimeout: bootTimeout, progress: progress)
     }
 
     /// Finishes an interrupted swap: from its recorded step, then the checks (a deploy that

@@ -130,9 +130,16 @@ public struct HostKeys: Sendable {
         }
     }
 
-    /// `ssh-keygen` into a temporary name, then renamed: a key is never half-written.
+    /// Keys are made one at a time: hosts deployed side by side all need the deploy key.
+    private static let generating = NSLock()
+
+    /// `ssh-keygen` into a temporary name, then renamed: a key is never half-written, and one
+    /// another thread made meanwhile is kept.
     private func generate(_ type: String, at key: URL, host: String) throws {
-        let temporary = key.deletingLastPathComponent().appendingPathComponent(".tmp-\(getpid())-\(key.lastPathComponent)")
+        Self.generating.lock()
+        defer { Self.generating.unlock() }
+        if FileManager.default.fileExists(atPath: key.path) { return }
+        let temporary = key.deletingLastPathComponent().appendingPathComponent(".tmp-\(getpid())-\(UUID().uuidString.prefix(8))-\(key.lastPathComponent)")
         defer {
             try? FileManager.default.removeItem(at: temporary)
             try? FileManager.default.removeItem(at: temporary.appendingPathExtension("pub"))

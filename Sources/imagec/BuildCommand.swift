@@ -22,8 +22,7 @@ struct BuildCommand: ParsableCommand {
     @Option(name: .long, help: "Build only the system with this host name.")
     var system: String?
 
-    @Flag(name: .shortAndLong, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var output: ProgressOptions
 
     @Flag(name: .long, help: "Print the result as JSON.")
     var json = false
@@ -41,8 +40,8 @@ struct BuildCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let progress = CommandContext(quiet: quiet).progress
-        let definition = try CommandContext(quiet: quiet).definition(file, system: system)
+        let progress = output.context.progress
+        let definition = try output.context.definition(file, system: system)
         let builder = definition.builder, lock = definition.lock, lockFile = definition.lockFile
         let key = pushStore ? try StoreSigningKey() : nil
         var results: [[String: JSONValue]] = []

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Builder
 import Deployer
 import Foundation
@@ -7,16 +8,29 @@ import Foundation
 struct CommandContext: Sendable {
     /// Prints no progress.
     var quiet = false
+    var format = ProgressOptions.Format.text
 
-    /// Progress lines on standard error, whole lines even from several threads.
-    var progress: @Sendable (String) -> Void {
-        let quiet = quiet
-        return { message in
-            if !quiet { Self.standardError.withLock { FileHandle.standardError.write(Data("\(message)\n".utf8)) } }
+    /// ProgressReporter on standard error, as text or JSON lines, whole lines even from several threads.
+    var progress: ProgressReporter {
+        if quiet { return .silent }
+        switch format {
+        case .text:
+            return .lines { Self.write($0) }
+        case .json:
+            return ProgressReporter { event in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                encoder.dateEncodingStrategy = .iso8601
+                Self.write((try? String(decoding: encoder.encode(event), as: UTF8.self)) ?? "{}")
+            }
         }
     }
 
     private static let standardError = NSLock()
+
+    private static func write(_ line: String) {
+        standardError.withLock { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+    }
 
     /// A definition evaluated (its warnings printed), its lock read or written, its packages
     /// fetched unless `fetchingPackages` is false.
@@ -41,4 +55,17 @@ struct CommandContext: Sendable {
         rollout.stopTimeout = stopTimeout
         return rollout
     }
+}
+
+/// How long work shows its progress: `-q`, `--progress text|json`.
+struct ProgressOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, Sendable { case text, json }
+
+    @Flag(name: .shortAndLong, help: "Print no progress.")
+    var quiet = false
+
+    @Option(name: .long, help: "ProgressReporter as lines of text, or as JSON lines (one event each) for scripts.")
+    var progress = Format.text
+
+    var context: CommandContext { CommandContext(quiet: quiet, format: progress) }
 }

@@ -44,8 +44,7 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Hosts deployed at once.")
     var jobs = 4
 
-    @Flag(name: .shortAndLong, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var output: ProgressOptions
 
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
@@ -56,7 +55,7 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = CommandContext(quiet: quiet)
+        let context = output.context
         if resume {
             // Finishing a swap writes no identity: no appliance, no KVM probe.
             let rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)

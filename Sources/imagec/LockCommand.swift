@@ -24,19 +24,15 @@ struct LockCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep every locked version the sources still serve; move only what must move.")
     var update = false
 
-    @Flag(name: .shortAndLong, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var output: ProgressOptions
 
     func run() throws {
         let evaluation = try Evaluator.standard().evaluate(file)
         let lockFile = PackageLock.url(for: evaluation.file)
         let previous = update ? try PackageLock.read(from: lockFile) : nil
-        if update, previous == nil, !quiet {
-            FileHandle.standardError.write(Data("no lock file yet: locking every package afresh\n".utf8))
-        }
-        let (lock, url, changes) = try Locker().lock(evaluation, keeping: previous) { message in
-            if !quiet { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
-        }
+        let progress = output.context.progress
+        if update, previous == nil { progress("no lock file yet: locking every package afresh") }
+        let (lock, url, changes) = try Locker().lock(evaluation, keeping: previous, progress: progress)
         for (set, change) in zip(lock.sets, changes) {
             var line = "\(set.systems.joined(separator: ", ")): \(set.packages.count) packages "
                 + "(\(set.requested.count) requested), \(set.distribution) \(set.architecture.rawValue)"

@@ -33,8 +33,7 @@ struct PushCommand: ParsableCommand {
     @Flag(name: .long, help: "Also make each host's candidate root disk, with its identity written in.")
     var candidate = false
 
-    @Flag(name: .shortAndLong, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var output: ProgressOptions
 
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
@@ -54,7 +53,7 @@ struct PushCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = CommandContext(quiet: quiet)
+        let context = output.context
         let progress = context.progress
         let definition = try context.definition(file, system: system)
         // Every system says where it goes before anything is built or written.
@@ -79,8 +78,8 @@ struct PushCommand: ParsableCommand {
                 built.image, digest: built.digest.description, host: model.hostName, prefix: deployment.prefix,
                 metadata: provenance.metadata) { step in
                 let seconds = max(Date().timeIntervalSince(started), 0.001)
-                progress("  \(ByteCount(bytes: step.done).rounded) of \(ByteCount(bytes: step.total).rounded) examined, "
-                    + "\(ByteCount(bytes: step.written).rounded) written (\(ByteCount(bytes: UInt64(Double(step.written) / seconds)).rounded)/s)")
+                progress(.transfer("push", done: step.done, total: step.total, written: step.written,
+                                   bytesPerSecond: UInt64(Double(step.written) / seconds)))
             }
             let throughput = ByteCount(bytes: UInt64(Double(result.bytesWritten) / max(result.seconds, 0.001))).rounded
             progress(result.reused ? "\(result.image.name) already holds this digest: nothing written"

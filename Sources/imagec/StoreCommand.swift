@@ -39,13 +39,12 @@ struct StoreCommand: ParsableCommand {
         @Option(name: .long, help: "Push only the system with this host name.")
         var system: String?
 
-        @Flag(name: .shortAndLong, help: "Print no progress.")
-        var quiet = false
+        @OptionGroup var output: ProgressOptions
 
         func run() throws {
-            let progress = CommandContext(quiet: quiet).progress
+            let progress = output.context.progress
             let key = try StoreSigningKey()
-            let definition = try CommandContext(quiet: quiet).definition(file, system: system)
+            let definition = try output.context.definition(file, system: system)
             for system in definition.systems {
                 let result = try definition.build(system, progress: progress)
                 try definition.pushToSharedStore(result, of: system, key: key, progress: progress)

@@ -33,8 +33,7 @@ struct TestCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave the (last) virtual machine running and print how to reach it.")
     var keepRunning = false
 
-    @Flag(name: .shortAndLong, help: "Print no progress.")
-    var quiet = false
+    @OptionGroup var output: ProgressOptions
 
     @Flag(name: .long, help: "Print the test records as JSON.")
     var json = false
@@ -47,8 +46,8 @@ struct TestCommand: ParsableCommand {
     }
 
     func run() throws {
-        let progress = CommandContext(quiet: quiet).progress
-        let definition = try CommandContext(quiet: quiet).definition(file, system: system)
+        let progress = output.context.progress
+        let definition = try output.context.definition(file, system: system)
         let tester = ImageTester(store: definition.builder.store)
         let options = ImageTester.Options(firmwares: firmware.isEmpty ? nil : firmware, keepRunning: keepRunning, bootTimeout: bootTimeout)
         var records: [TestRecord] = []

@@ -66,8 +66,14 @@ struct ExitStatusTests {
         let refused = try DeployTests.imagec(["deploy", file], in: folder)
         #expect(refused.status == 5 && refused.output.contains("error: swap 1 of test001 never finished (at step check)"), "\(refused.output)")
         // 4: that rollback, resumed at its checks: the host never answers.
-        let resumed = try DeployTests.imagec(["deploy", "--resume", "--boot-timeout", "1"], in: folder)
+        // Its progress as JSON lines, one event each.
+        let resumed = try DeployTests.imagec(["deploy", "--resume", "--boot-timeout", "1", "--progress", "json"], in: folder)
         #expect(resumed.status == 4 && resumed.output.contains("SSH at 127.0.0.1:1 did not answer within 1 s"), "\(resumed.output)")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let events = try resumed.output.split(separator: "\n").filter { $0.hasPrefix("{") }
+            .map { try decoder.decode(ProgressEvent.self, from: Data($0.utf8)) }
+        #expect(events.contains { $0.kind == .message("resuming swap 1 of test001 at step check") }, "\(resumed.output)")
         #expect(try Ledger(path: folder.appendingPathComponent("ledger.sqlite")).unfinished().isEmpty)
         // And the help says so.
         let help = try DeployTests.imagec(["--help"], in: folder)

@@ -147,7 +147,7 @@ final class FakeAccess: HostAccess, @unchecked Sendable {
 
     func requestSync(_ record: SwapRecord) -> Bool { machines[record.host]?.state.running == true }
 
-    func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double, progress: @escaping (String) -> Void) throws -> HealthCheck.Outcome {
+    func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double, progress: ProgressReporter) throws -> HealthCheck.Outcome {
         lock.withLock {
             checked.append((record.host, checks.map(\.name)))
             running += 1
@@ -197,7 +197,7 @@ struct FakeFleet {
     var secrets: HostKeys { HostKeys(directory: folder.appendingPathComponent("secrets")) }
 
     func deployer(beforeStep: @escaping @Sendable (SwapStep) -> Void = { _ in }) -> HostDeployer {
-        var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: secrets, progress: { _ in })
+        var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: secrets, progress: .silent)
         deployer.beforeStep = beforeStep
         deployer.bootTimeout = 1
         return deployer

@@ -9,7 +9,7 @@ struct RolloutTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-rollout-\(UUID().uuidString.prefix(8))")
 
     func rollout(_ fleet: FakeFleet, jobs: Int) -> Rollout {
-        var rollout = Rollout(ledger: fleet.ledger, drivers: fleet.drivers, secrets: fleet.secrets, progress: { _ in })
+        var rollout = Rollout(ledger: fleet.ledger, drivers: fleet.drivers, secrets: fleet.secrets, progress: .silent)
         rollout.jobs = jobs
         rollout.bootTimeout = 1
         return rollout

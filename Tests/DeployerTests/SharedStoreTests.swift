@@ -79,10 +79,10 @@ struct SharedStoreTests {
         }
         var builder = ImageBuilder(store: Store(root: folder.appendingPathComponent("store-d")))
         builder.sharedStore = trusting
-        var said: [String] = []
-        let taken = try builder.substitute(name, progress: { said.append($0) })
+        let said = ProgressLines()
+        let taken = try builder.substitute(name, progress: .lines(said.append))
         #expect(taken == nil && builder.store.entry(name) == nil)
-        #expect(said.contains { $0.contains("is corrupted") }, "\(said)")
+        #expect(said.all.contains { $0.contains("is corrupted") }, "\(said.all)")
         try objects.write(SharedStoreClient.chunkObject(chunk), good)
 
         // Signed by a key the site does not trust: refused, naming the key.

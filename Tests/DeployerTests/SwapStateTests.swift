@@ -130,7 +130,7 @@ import Testing
         let model = FakeFleet.model("node1", shutdown: .powerOff)
         let lines = ProgressLines()
         var deployer = fleet.deployer()
-        deployer.progress = lines.append
+        deployer.progress = .lines(lines.append)
         for (digest, agent) in [("sha256:a", true), ("sha256:b", true), ("sha256:c", false)] {
             fleet.machines["node1"]!.agent = agent
             let outcome = try deployer.deploy(fleet.request("node1", digest: digest, model: model))

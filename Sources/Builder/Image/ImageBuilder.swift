@@ -44,7 +44,7 @@ public struct ImageBuilder: Sendable {
     }
 
     public func build(
-        _ system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
+        _ system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
     ) throws -> Result {
         let model = system.model
         let set = try lock.set(for: model, lockFile: lockFile)
@@ -148,7 +148,7 @@ public struct ImageBuilder: Sendable {
     /// (and whose image the shared store does not hold) into its .deb cache, so that a package
     /// no origin has stops the build before any work.
     public func fetchPackages(
-        _ systems: [Evaluation.System], lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
+        _ systems: [Evaluation.System], lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
     ) throws {
         for system in systems {
             let set = try lock.set(for: system.model, lockFile: lockFile)
@@ -173,7 +173,7 @@ public struct ImageBuilder: Sendable {
             + ArchiveOrigin.aptSources(sources) + ArchiveOrigin.snapshots(model.snapshotArchives ?? [], releases: releases)
     }
 
-    private func fetchPackages(_ model: SystemModel, set: PackageLock.PackageSet, lockFile: URL, progress: (String) -> Void) throws {
+    private func fetchPackages(_ model: SystemModel, set: PackageLock.PackageSet, lockFile: URL, progress: ProgressReporter) throws {
         let debs = DebCache(store: store)
         do {
             try debs.fetch(set, origins: packageOrigins(model, set: set), progress: progress)
@@ -197,7 +197,7 @@ public struct ImageBuilder: Sendable {
 
     /// The entry `name` taken from the shared store into the store, or `nil` when the shared
     /// store does not hold it or it cannot be had (said in `progress`: the build goes on).
-    func substitute(_ name: String, progress: (String) -> Void) throws -> URL? {
+    func substitute(_ name: String, progress: ProgressReporter) throws -> URL? {
         guard sharedStore != nil else { return nil }
         struct NotShared: Error {}
         do {
@@ -211,7 +211,7 @@ public struct ImageBuilder: Sendable {
 
     /// Fills `folder` with the entry `name` of the shared store; false, with `folder` left
     /// empty, when it does not hold it or it cannot be had (said in `progress`).
-    func substitute(_ name: String, into folder: URL, progress: (String) -> Void) -> Bool {
+    func substitute(_ name: String, into folder: URL, progress: ProgressReporter) -> Bool {
         guard let sharedStore else { return false }
         let started = Date()
         do {
@@ -233,7 +233,7 @@ public struct ImageBuilder: Sendable {
     /// image entry itself, last.
     /// - Returns: the bytes written.
     @discardableResult
-    public func push(_ result: Result, set: PackageLock.PackageSet, key: StoreSigningKey, progress: (String) -> Void = { _ in }) throws -> Int {
+    public func push(_ result: Result, set: PackageLock.PackageSet, key: StoreSigningKey, progress: ProgressReporter = .silent) throws -> Int {
         guard let sharedStore else { throw BuildEnvironmentError("the system declares no SharedStore") }
         let started = Date()
         var bytes = 0
@@ -265,7 +265,7 @@ public struct ImageBuilder: Sendable {
     /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)
     /// and compares the images. Returns `nil` when every byte is the same, else what differs.
     public func check(
-        _ result: Result, system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: @escaping (String) -> Void = { _ in }
+        _ result: Result, system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
     ) throws -> String? {
         let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-check-\(system.model.hostName)")
         Interruption.removeOnInterrupt(scratch)
@@ -296,9 +296,9 @@ public struct ImageBuilder: Sendable {
 private final class StepLog: @unchecked Sendable {
     private let lock = NSLock()
     private var lines = ""
-    private let progress: (String) -> Void
+    private let progress: ProgressReporter
 
-    init(progress: @escaping (String) -> Void) { self.progress = progress }
+    init(progress: ProgressReporter) { self.progress = progress }
 
     /// The log: a line per finished step.
     var text: String { lock.withLock { lines } }
@@ -306,11 +306,11 @@ private final class StepLog: @unchecked Sendable {
     @discardableResult
     func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
         let started = Date()
-        progress("\(title)…")
+        progress(.stepStarted(title))
         let value = try work()
-        let line = "\(title): \(String(format: "%.1f", Date().timeIntervalSince(started))) s"
-        lock.withLock { lines += line + "\n" }
-        progress(line)
+        let finished = ProgressEvent(.stepFinished(title, seconds: Date().timeIntervalSince(started)))
+        lock.withLock { lines += finished.text + "\n" }
+        progress.report(finished)
         return value
     }
 }

@@ -26,7 +26,7 @@ struct PackageLayer {
     }
 
     /// Makes the layer's files in `folder`: `tree/` and `build.log`.
-    func make(in folder: URL, scratch: URL, progress: (String) -> Void) throws {
+    func make(in folder: URL, scratch: URL, progress: ProgressReporter) throws {
         let repository = scratch.appendingPathComponent("repository")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
         for package in set.packages {

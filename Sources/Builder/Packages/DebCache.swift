@@ -23,7 +23,7 @@ public struct DebCache: Sendable {
     /// stays in the cache): the build calls it before doing any other work.
     /// - Returns: the bytes downloaded.
     @discardableResult
-    public func fetch(_ set: PackageLock.PackageSet, origins: [PackageOrigin], progress: (String) -> Void = { _ in }) throws -> Int {
+    public func fetch(_ set: PackageLock.PackageSet, origins: [PackageOrigin], progress: ProgressReporter = .silent) throws -> Int {
         var missing = missing(from: set)
         guard !missing.isEmpty else { return 0 }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -25,7 +25,7 @@ public struct Locker: Sendable {
     /// dependencies force change.
     @discardableResult
     public func lock(
-        _ evaluation: Evaluation, keeping previous: PackageLock? = nil, progress: (String) -> Void = { _ in }
+        _ evaluation: Evaluation, keeping previous: PackageLock? = nil, progress: ProgressReporter = .silent
     ) throws -> (lock: PackageLock, url: URL, changes: [Change]) {
         struct Key: Hashable {
             var distribution: Distribution, architecture: Architecture, sources: [AptSource], requested: [String]
@@ -114,7 +114,7 @@ public struct Locker: Sendable {
     /// unresolvable (a new version needs a newer library, say) is dropped and the resolution
     /// tried again, until apt finds a set or no pin is left to drop.
     private func resolve(
-        _ names: [String], keeping kept: [LockedPackage], with apt: PrivateApt, progress: (String) -> Void
+        _ names: [String], keeping kept: [LockedPackage], with apt: PrivateApt, progress: ProgressReporter
     ) throws -> [LockedPackage] {
         var pins = Dictionary(kept.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         while true {

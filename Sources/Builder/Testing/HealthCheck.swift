@@ -63,11 +63,11 @@ public struct HealthCheck {
     }
 
     /// Waits for SSH, then runs every check; `progress` gets a line per check.
-    public func run(progress: (String) -> Void) throws -> Outcome {
+    public func run(progress: ProgressReporter) throws -> Outcome {
         try withShell { shell in try run(shell, progress: progress) }
     }
 
-    private func run(_ shell: GuestShell, progress: (String) -> Void) throws -> Outcome {
+    private func run(_ shell: GuestShell, progress: ProgressReporter) throws -> Outcome {
         let started = Date()
         var last = ""
         while true {
@@ -90,7 +90,7 @@ public struct HealthCheck {
         for check in checks.sorted(by: { ($0.name == "boot" ? 0 : 1, $0.name) < ($1.name == "boot" ? 0 : 1, $1.name) }) {
             let outcome = runner.run(check)
             outcomes.append(outcome)
-            progress("\(outcome.passed ? "pass" : "FAIL") \(check.name) (\(outcome.seconds) s)")
+            progress(.check(check.name, passed: outcome.passed, seconds: outcome.seconds))
         }
         let failed = outcomes.filter { !$0.passed }
         guard !failed.isEmpty else { return Outcome(checks: outcomes, failure: nil) }

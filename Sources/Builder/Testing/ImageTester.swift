@@ -31,7 +31,7 @@ public struct ImageTester: Sendable {
 
     /// Tests `build`'s image of `model`; one record per firmware, saved in the store.
     public func test(
-        _ build: ImageBuilder.Result, model: SystemModel, options: Options = Options(), progress: @escaping (String) -> Void
+        _ build: ImageBuilder.Result, model: SystemModel, options: Options = Options(), progress: ProgressReporter
     ) throws -> [TestRecord] {
         guard model.services.contains(where: { $0.type == OpenSSH.name }), !model.network.interfaces.isEmpty else {
             throw DefinitionError(.invalid, [Diagnostic(
@@ -82,7 +82,7 @@ public struct ImageTester: Sendable {
 
     private func boot(
         _ build: ImageBuilder.Result, model: SystemModel, firmware: GuestMachine.Firmware, accelerator: Accelerator, folder: URL,
-        bootTimeout: Double, keepRunning: Bool, progress: (String) -> Void
+        bootTimeout: Double, keepRunning: Bool, progress: ProgressReporter
     ) throws -> TestRecord {
         let started = Date()
         let (key, publicKey) = try GuestShell.makeKey(in: folder)
@@ -183,7 +183,7 @@ public struct ImageTester: Sendable {
     /// it will on the machine: those found by label as further virtio disks, those named by a
     /// device (`/dev/sdb`, `/dev/vdb`, `/dev/nvme1n1`) on the bus that gives them that name, with
     /// the image on the same bus ahead of them. A device name no bus gives is reported.
-    private func disks(of model: SystemModel, in folder: URL, progress: (String) -> Void) throws -> (imageBus: GuestMachine.Bus, disks: [GuestMachine.Disk]) {
+    private func disks(of model: SystemModel, in folder: URL, progress: ProgressReporter) throws -> (imageBus: GuestMachine.Bus, disks: [GuestMachine.Disk]) {
         var placed: [(volume: PersistentVolume, disk: GuestMachine.Disk, order: Int)] = []
         for volume in model.disk.persistentVolumes {
             let file = folder.appendingPathComponent("volume-\(volume.name).raw")

@@ -16,11 +16,11 @@ public struct Rollout: Sendable {
     public var force = false
     public var bootTimeout: Double = 300
     public var stopTimeout: Double = 120
-    /// Progress lines, each prefixed with its host once hosts are deployed side by side.
-    public var progress: @Sendable (String) -> Void
+    /// ProgressReporter lines, each prefixed with its host once hosts are deployed side by side.
+    public var progress: ProgressReporter
     public var beforeStep: @Sendable (SwapStep) -> Void = FaultInjection.pause
 
-    public init(ledger: Ledger, drivers: DeployDrivers, secrets: HostKeys = HostKeys(), progress: @escaping @Sendable (String) -> Void) {
+    public init(ledger: Ledger, drivers: DeployDrivers, secrets: HostKeys = HostKeys(), progress: ProgressReporter) {
         self.ledger = ledger
         self.drivers = drivers
         self.secrets = secrets
@@ -65,7 +65,7 @@ public struct Rollout: Sendable {
         }
     }
 
-    private func deployer(progress: @escaping @Sendable (String) -> Void) -> HostDeployer {
+    private func deployer(progress: ProgressReporter) -> HostDeployer {
         var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: secrets, progress: progress)
         deployer.bootTimeout = bootTimeout
         deployer.stopTimeout = stopTimeout
@@ -77,7 +77,7 @@ public struct Rollout: Sendable {
     public func plan(_ models: [SystemModel]) throws -> [Plan] {
         try models.map { model in
             guard let deployment = model.deployment else { throw PoolError("\(model.hostName) has no Deployment") }
-            let target = try deployer(progress: { _ in }).target(for: deployment, host: model.hostName)
+            let target = try deployer(progress: .silent).target(for: deployment, host: model.hostName)
             return Plan(host: model.hostName, machine: target.description, steps: target.plan(replacing: try target.installed()),
                         ssh: HostDeployer.sshAddress(of: model), checks: (model.checks ?? []).map(\.name))
         }
@@ -125,9 +125,9 @@ public struct Rollout: Sendable {
             let host = request.model.hostName
             let progress = progress
             do {
-                return try deployer(progress: { progress("\(host): \($0)") }).deploy(request)
+                return try deployer(progress: progress.about(host)).deploy(request)
             } catch {
-                progress("\(host): error: \(error)")
+                progress.about(host)("error: \(error)")
                 return HostDeployer.Outcome(host: host, swap: nil, result: .error, failure: "\(error)")
             }
         }

@@ -1,3 +1,4 @@
+import Builder
 import Foundation
 import ImageDSL
 
@@ -46,7 +47,7 @@ public struct DeployDrivers: Sendable {
 
     /// The target `deployment` names for `host`: today always a disk swap of its machine.
     public func target(for deployment: Deployment, host: String, stopTimeout: Double = 120,
-                       progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> any DeployTarget {
+                       progress: ProgressReporter = .silent) throws -> any DeployTarget {
         guard let machine = deployment.machine else {
             throw PoolError("\(host)'s Deployment names no machine (machine: .libvirt(…) or .proxmox(…))")
         }

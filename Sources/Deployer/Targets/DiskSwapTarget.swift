@@ -25,7 +25,7 @@ public struct DiskSwapTarget: DeployTarget {
     public var stopTimeout: Double
     /// Writes a host's identity into a disk of the pool (libguestfs).
     public var writeIdentity: @Sendable (HostIdentity, DiskLocation) throws -> Void
-    public var progress: @Sendable (String) -> Void
+    public var progress: ProgressReporter
 
     /// The machine is stopped; the persistent volumes that ask for it are snapshotted
     /// (`imagec-swap-<id>`); the root disk gets its generation's name (retire); the candidate
@@ -36,7 +36,7 @@ public struct DiskSwapTarget: DeployTarget {
     public init(pool: any ImagePool, machine: any Hypervisor, disk: String, prefix: String = "imagec",
                 shutdown: Deployment.Shutdown = .clean, stopTimeout: Double = 120,
                 writeIdentity: @escaping @Sendable (HostIdentity, DiskLocation) throws -> Void,
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: ProgressReporter = .silent) {
         self.pool = pool
         self.machine = machine
         self.names = DiskNames(disk: disk)

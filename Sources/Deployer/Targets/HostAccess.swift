@@ -12,7 +12,7 @@ public protocol HostAccess: Sendable {
     func requestSync(_ record: SwapRecord) -> Bool
     /// Waits up to `bootTimeout` seconds for the system to answer, then runs `checks`.
     func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double,
-               progress: @escaping (String) -> Void) throws -> HealthCheck.Outcome
+               progress: ProgressReporter) throws -> HealthCheck.Outcome
 }
 
 /// ``HostAccess`` over SSH at the record's `ssh` address.
@@ -32,7 +32,7 @@ public struct SSHHostAccess: HostAccess {
     }
 
     public func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double,
-                      progress: @escaping (String) -> Void) throws -> HealthCheck.Outcome {
+                      progress: ProgressReporter) throws -> HealthCheck.Outcome {
         try healthCheck(record, checks: checks, bootTimeout: bootTimeout).run(progress: progress)
     }
 
