@@ -10,7 +10,7 @@ struct CommandContext: Sendable {
     var quiet = false
     var format = ProgressOptions.Format.text
 
-    /// ProgressReporter on standard error, as text or JSON lines, whole lines even from several threads.
+    /// Progress on standard error, as text or JSON lines, whole lines even from several threads.
     var progress: ProgressReporter {
         if quiet { return .silent }
         switch format {
@@ -50,10 +50,10 @@ struct CommandContext: Sendable {
 
     /// A rollout with the command's timeouts.
     func rollout(drivers: DeployDrivers, bootTimeout: Double, stopTimeout: Double) throws -> Rollout {
-        var rollout = Rollout(ledger: try Ledger(), drivers: drivers, progress: progress)
-        rollout.bootTimeout = bootTimeout
-        rollout.stopTimeout = stopTimeout
-        return rollout
+        var deployer = HostDeployer(ledger: try Ledger(), drivers: drivers, progress: progress)
+        deployer.bootTimeout = bootTimeout
+        deployer.stopTimeout = stopTimeout
+        return Rollout(deployer: deployer)
     }
 }
 

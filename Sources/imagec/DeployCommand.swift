@@ -75,7 +75,7 @@ struct DeployCommand: AsyncParsableCommand {
         // Refused before anything is fetched or built, or libguestfs probed.
         try rollout.refuseUnfinished(try Rollout.hosts(of: definitions))
         for index in definitions.indices { try definitions[index].fetchPackages(progress: context.progress) }
-        rollout.drivers = try context.drivers(probing: definitions.first?.builder.store)
+        rollout.deployer.drivers = try context.drivers(probing: definitions.first?.builder.store)
         try finish(try await rollout.run(try Rollout.hosts(of: definitions)))
     }
 

@@ -9,9 +9,8 @@ struct RolloutTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-rollout-\(UUID().uuidString.prefix(8))")
 
     func rollout(_ fleet: FakeFleet, jobs: Int) -> Rollout {
-        var rollout = Rollout(ledger: fleet.ledger, drivers: fleet.drivers, secrets: fleet.secrets, progress: .silent)
+        var rollout = Rollout(deployer: fleet.deployer())
         rollout.jobs = jobs
-        rollout.bootTimeout = 1
         return rollout
     }
 

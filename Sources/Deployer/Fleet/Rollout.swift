@@ -7,25 +7,20 @@ import ImageDSL
 /// the test gate, then the hosts deployed at most ``jobs`` at once, each ending with an
 /// outcome (one host's failure does not stop the others).
 public struct Rollout: Sendable {
-    public var ledger: Ledger
-    public var drivers: DeployDrivers
-    public var secrets: HostKeys
+    /// How each host is deployed: the ledger, the drivers, the timeouts, the progress (each
+    /// host's events about it once hosts are deployed side by side).
+    public var deployer: HostDeployer
     /// Hosts deployed at once.
     public var jobs = 4
     /// Deploy images that have not passed `imagec test` (each swap is recorded as forced).
     public var force = false
-    public var bootTimeout: Double = 300
-    public var stopTimeout: Double = 120
-    /// ProgressReporter lines, each prefixed with its host once hosts are deployed side by side.
-    public var progress: ProgressReporter
-    public var beforeStep: @Sendable (SwapStep) -> Void = FaultInjection.pause
 
-    public init(ledger: Ledger, drivers: DeployDrivers, secrets: HostKeys = HostKeys(), progress: ProgressReporter) {
-        self.ledger = ledger
-        self.drivers = drivers
-        self.secrets = secrets
-        self.progress = progress
+    public init(deployer: HostDeployer) {
+        self.deployer = deployer
     }
+
+    private var ledger: Ledger { deployer.ledger }
+    private var progress: ProgressReporter { deployer.progress }
 
     /// A host to deploy: its system, from which definition.
     public struct Host: Sendable {
@@ -66,10 +61,8 @@ public struct Rollout: Sendable {
     }
 
     private func deployer(progress: ProgressReporter) -> HostDeployer {
-        var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: secrets, progress: progress)
-        deployer.bootTimeout = bootTimeout
-        deployer.stopTimeout = stopTimeout
-        deployer.beforeStep = beforeStep
+        var deployer = deployer
+        deployer.progress = progress
         return deployer
     }
 
