@@ -21,10 +21,26 @@ let package = Package(
         .target(
             name: "EvaluationRuntime", dependencies: ["ImageDSL"], exclude: ["README.md"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Builder: from a definition to a tested image, one target per stage (Sources/Builder).
         .target(
-            name: "Builder",
-            dependencies: ["ImageDSL", "CLibraryLoader", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["README.md"]),
+            name: "ImagecCore", dependencies: ["ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Builder/Core", exclude: ["README.md"]),
+        .target(name: "DefinitionEvaluation", dependencies: ["ImagecCore", "ImageDSL"], path: "Sources/Builder/Evaluation", exclude: ["README.md"]),
+        .target(name: "Packages", dependencies: ["ImagecCore", "DefinitionEvaluation", "ImageDSL"], path: "Sources/Builder/Packages", exclude: ["README.md"]),
+        .target(
+            name: "SharedStore",
+            dependencies: ["ImagecCore", "Packages", "CLibraryLoader", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Builder/SharedStore", exclude: ["README.md"]),
+        .target(
+            name: "ImageBuild", dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageDSL"],
+            path: "Sources/Builder/ImageBuild", exclude: ["README.md"]),
+        .target(name: "Checks", dependencies: ["ImagecCore", "ImageDSL"], path: "Sources/Builder/Checks", exclude: ["README.md"]),
+        .target(
+            name: "BootTest", dependencies: ["ImagecCore", "ImageBuild", "Checks", "ImageDSL"],
+            path: "Sources/Builder/BootTest", exclude: ["README.md"]),
+        .target(
+            name: "DefinitionReview", dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "ImageBuild", "ImageDSL"],
+            path: "Sources/Builder/Review", exclude: ["README.md"]),
         // Loads the C libraries below when a command first needs them.
         .target(name: "CLibraryLoader", exclude: ["README.md"]),
         // libarchive, for the package layers' trees in the shared store.
@@ -35,18 +51,45 @@ let package = Package(
         .systemLibrary(name: "CGuestfs", providers: [.apt(["libguestfs-dev"])]),
         // libvirt, for the libvirt hypervisor driver.
         .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
+        // Deployer: from an image to a running machine (Sources/Deployer).
         .target(
-            name: "Deployer",
-            dependencies: ["ImageDSL", "Builder", "CLibraryLoader", "CRBD", "CGuestfs", "CLibvirt", .product(name: "GRDB", package: "GRDB.swift")],
-            exclude: ["README.md"]),
+            name: "Pools", dependencies: ["ImagecCore", "SharedStore", "CLibraryLoader", "CRBD"],
+            path: "Sources/Deployer/Pools", exclude: ["README.md"]),
+        .target(
+            name: "Identity", dependencies: ["ImagecCore", "Pools", "CLibraryLoader", "CGuestfs", "ImageDSL"],
+            path: "Sources/Deployer/Identity", exclude: ["README.md"]),
+        .target(
+            name: "Hypervisors", dependencies: ["ImagecCore", "CLibraryLoader", "CLibvirt", "ImageDSL"],
+            path: "Sources/Deployer/Hypervisors", exclude: ["README.md"]),
+        .target(
+            name: "SwapLedger", dependencies: ["ImagecCore", "ImageDSL", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Deployer/Ledger", exclude: ["README.md"]),
+        .target(
+            name: "Targets", dependencies: ["ImagecCore", "Checks", "Pools", "Identity", "Hypervisors", "SwapLedger", "ImageDSL"],
+            path: "Sources/Deployer/Targets", exclude: ["README.md"]),
+        .target(
+            name: "Fleet",
+            dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "ImageBuild", "BootTest", "DefinitionReview", "Pools", "SwapLedger", "Targets", "ImageDSL"],
+            path: "Sources/Deployer/Fleet", exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",
-            dependencies: ["Builder", "Deployer", "ImageDSL", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
+                "Pools", "Identity", "Hypervisors", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["README.md"]),
         .testTarget(name: "ImageDSLTests", dependencies: ["ImageDSL"]),
         .testTarget(
-            name: "BuilderTests", dependencies: ["Builder", "ImageDSL"],
+            name: "BuilderTests",
+            dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview", "ImageDSL"],
             exclude: ["Golden", "Invalid"]),
-        .testTarget(name: "DeployerTests", dependencies: ["Deployer", "Builder", "ImageDSL"], exclude: ["Proxmox"]),
+        .testTarget(
+            name: "DeployerTests",
+            dependencies: [
+                "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
+                "Pools", "Identity", "Hypervisors", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+            ],
+            exclude: ["Proxmox"]),
     ]
 )

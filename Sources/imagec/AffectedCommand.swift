@@ -1,6 +1,9 @@
 import ArgumentParser
-import Builder
+import DefinitionEvaluation
+import DefinitionReview
 import Foundation
+import ImagecCore
+import Packages
 
 /// `imagec affected`: which systems a change touches, or which carry a package.
 struct AffectedCommand: ParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Builder
 import Foundation
+import ImagecCore
 import ImageDSL
+import SharedStore
 
 /// `imagec build`: build the disk images of a definition's systems into the store.
 struct BuildCommand: ParsableCommand {

@@ -1,7 +1,12 @@
 import ArgumentParser
-import Builder
-import Deployer
+import BootTest
+import Fleet
 import Foundation
+import ImageBuild
+import ImagecCore
+import Pools
+import SwapLedger
+import Targets
 
 /// What every command shares: how progress is printed, and the library objects made from
 /// the environment (`$IMAGEC_STORE`, `$IMAGEC_LEDGER`, `$IMAGEC_SECRETS`) with the real drivers.

@@ -1,8 +1,10 @@
 import ArgumentParser
-import Builder
-import Deployer
+import Fleet
 import Foundation
+import ImagecCore
 import ImageDSL
+import SwapLedger
+import Targets
 
 /// `imagec deploy`: reinstall = image swap, checked, with automatic rollback.
 struct DeployCommand: AsyncParsableCommand {

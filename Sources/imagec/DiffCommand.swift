@@ -1,6 +1,8 @@
 import ArgumentParser
-import Builder
+import DefinitionEvaluation
+import DefinitionReview
 import Foundation
+import ImagecCore
 
 /// `imagec diff`: what really changes in each system between two definition files or two
 /// revisions of the definitions.

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Builder
 import Foundation
+import ImageBuild
+import ImagecCore
 import ImageDSL
 
 /// `imagec gc`: remove store entries no root references.

@@ -1,7 +1,6 @@
 import ArgumentParser
-import Builder
-import Deployer
 import Foundation
+import ImagecCore
 
 /// The `imagec` command.
 @main

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Builder
-import Deployer
+import DefinitionEvaluation
 import Foundation
+import Identity
 import ImageDSL
 
 /// `imagec known-hosts`: the known_hosts lines of every host, from their stable keys.

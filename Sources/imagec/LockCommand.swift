@@ -1,7 +1,8 @@
 import ArgumentParser
-import Builder
+import DefinitionEvaluation
 import Foundation
 import ImageDSL
+import Packages
 
 /// `imagec lock`: pin every package of a definition's systems.
 struct LockCommand: ParsableCommand {

@@ -1,8 +1,11 @@
 import ArgumentParser
-import Builder
-import Deployer
+import DefinitionEvaluation
 import Foundation
+import Identity
+import ImagecCore
 import ImageDSL
+import Pools
+import Targets
 
 /// `imagec push`: build if needed and upload each system's image to the pool its deployment names.
 struct PushCommand: ParsableCommand {

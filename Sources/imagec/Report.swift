@@ -1,5 +1,5 @@
-import Builder
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// How imagec talks to people: errors in the compiler's `file:line: error: …` style with

@@ -1,5 +1,6 @@
-import Builder
+import DefinitionReview
 import Foundation
+import ImagecCore
 
 /// A ``Review`` for people: plain or colored text for a terminal, or Markdown for a merge
 /// request comment. Systems with the same changes (the workers of one template) are shown once.

@@ -1,7 +1,12 @@
 import ArgumentParser
-import Builder
+import BootTest
+import DefinitionEvaluation
+import DefinitionReview
 import Foundation
+import ImageBuild
+import ImagecCore
 import ImageDSL
+import Packages
 
 /// `imagec show`: evaluate a definition file and describe its systems.
 struct ShowCommand: ParsableCommand {

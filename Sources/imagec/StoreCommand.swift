@@ -1,6 +1,6 @@
 import ArgumentParser
-import Builder
 import Foundation
+import SharedStore
 
 /// `imagec store`: the lab's shared store.
 struct StoreCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Builder
+import BootTest
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// `imagec test`: boot each system's exact store image and run its checks.

@@ -1,4 +1,4 @@
-import Builder
+import BootTest
 import Foundation
 
 /// Boots a disk image in QEMU on a throw-away overlay (`-snapshot`) and watches the serial
@@ -33,6 +33,9 @@ struct BootProbe {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: console)
         process.standardError = process.standardOutput
+        let accelerator = Accelerator(rawValue: ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] ?? "tcg") ?? .tcg
+        let slot = try GuestSlot.take(for: accelerator, progress: .silent)
+        defer { slot?.release() }
         let started = Date()
         try process.start()
         defer {

@@ -1,6 +1,8 @@
-import Builder
+import DefinitionEvaluation
 import Foundation
+import ImagecCore
 import ImageDSL
+import Packages
 import Testing
 
 /// `imagec build` end to end, as users run it: a real package layer and disk; interrupted by

@@ -1,5 +1,5 @@
-import Builder
 import Foundation
+import ImagecCore
 import ImageDSL
 import Testing
 

@@ -1,5 +1,6 @@
-import Builder
+import DefinitionEvaluation
 import Foundation
+import ImagecCore
 import Testing
 
 /// The `imagec` program as users run it: output, exit codes and help.

@@ -1,6 +1,8 @@
-import Builder
 import Foundation
+import ImageBuild
+import ImagecCore
 import ImageDSL
+import Packages
 import Testing
 
 /// Every example system builds; bigmem2, the main job, twice from scratch (two stores that

@@ -1,4 +1,3 @@
-import Builder
 import Foundation
 import ImageDSL
 import Testing

@@ -1,5 +1,6 @@
-import Builder
 import Foundation
+import ImagecCore
+import Packages
 
 /// A Debian archive the test makes and serves on 127.0.0.1: `debian/` holds a signed suite
 /// (`dists/bookworm`) over a pool laid out as the lock's paths say, and `archive/<name>/<time>/`

@@ -1,6 +1,7 @@
-@testable import Builder
 import Foundation
+@testable import ImagecCore
 import ImageDSL
+@testable import Packages
 import Testing
 
 /// `imagec lock` against the build host's real apt sources.

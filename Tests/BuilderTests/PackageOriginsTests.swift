@@ -1,6 +1,8 @@
-@testable import Builder
 import Foundation
+@testable import ImageBuild
+@testable import ImagecCore
 import ImageDSL
+@testable import Packages
 import Testing
 
 /// A lock stays buildable when its versions leave the archive: the store's cache, then the apt

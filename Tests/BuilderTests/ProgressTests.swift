@@ -1,5 +1,5 @@
-import Builder
 import Foundation
+import ImagecCore
 import Testing
 
 /// Progress as typed events: their text, their subject, and their JSON.

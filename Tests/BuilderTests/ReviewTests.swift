@@ -1,6 +1,8 @@
-@testable import Builder
+@testable import DefinitionReview
 import Foundation
+@testable import ImagecCore
 import ImageDSL
+@testable import Packages
 import Testing
 
 /// `imagec diff` and `imagec affected` over a scratch git repository whose history holds a

@@ -1,5 +1,6 @@
-import Builder
 import Foundation
+import ImageBuild
+import ImagecCore
 import Testing
 
 /// Garbage collection keeps the latest build of each system, its package layer and its .debs.

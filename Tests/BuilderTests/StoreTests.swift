@@ -1,5 +1,5 @@
-import Builder
 import Foundation
+import ImagecCore
 import Testing
 
 /// The store: entries appear whole or not at all, once, and read-only.

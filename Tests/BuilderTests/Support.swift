@@ -1,5 +1,6 @@
-import Builder
+import DefinitionEvaluation
 import Foundation
+import ImagecCore
 import ImageDSL
 import Testing
 

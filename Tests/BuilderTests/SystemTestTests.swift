@@ -1,6 +1,8 @@
-@testable import Builder
-import ImageDSL
+@testable import BootTest
+@testable import Checks
 import Foundation
+@testable import ImagecCore
+import ImageDSL
 import Testing
 
 /// `imagec test` end to end under QEMU (TCG here): a good system (whose sshd lets in only

@@ -1,6 +1,6 @@
-@testable import Builder
 import CArchive
 import Foundation
+@testable import SharedStore
 import Testing
 
 /// Package layers' trees as they travel through the shared store: the same bytes for the same

@@ -1,5 +1,6 @@
-@testable import Builder
 import Foundation
+@testable import ImageBuild
+@testable import ImagecCore
 import ImageDSL
 import Testing
 

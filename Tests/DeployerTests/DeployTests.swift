@@ -1,7 +1,8 @@
-import Builder
-@testable import Deployer
+@testable import BootTest
+@testable import DefinitionEvaluation
 import Foundation
 import ImageDSL
+@testable import Packages
 import Testing
 
 /// `imagec deploy` end to end on a real libvirtd (QEMU under TCG here): test001 tested, then
@@ -41,8 +42,11 @@ struct DeployTests {
         return (process, log)
     }
 
-    /// Runs imagec in `folder` to its end.
-    static func imagec(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
+    /// Runs imagec in `folder` to its end; `boots`: it boots the (emulated) domain, in one of this
+    /// machine's guest slots, as `imagec test` does.
+    static func imagec(_ arguments: [String], in folder: URL, environment: [String: String] = [:], boots: Bool = false) throws -> Run {
+        let slot = boots ? try GuestSlot.take(for: .tcg, progress: .silent) : nil
+        defer { slot?.release() }
         let (process, log) = try start(arguments, in: folder, environment: environment)
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: try String(contentsOf: log, encoding: .utf8))
@@ -174,7 +178,7 @@ struct DeployTests {
         // the deployment, not how fast a guest boots.
         let tested = try Self.imagec(["test", "--firmware", "bios", "--boot-timeout", "900", "systems/test001.swift"], in: folder)
         #expect(tested.status == 0, "\(tested.output)")
-        let first = try Self.imagec(["deploy", "--boot-timeout", "900", "systems/test001.swift"], in: folder)
+        let first = try Self.imagec(["deploy", "--boot-timeout", "900", "systems/test001.swift"], in: folder, boots: true)
         #expect(first.status == 0 && first.output.contains("is healthy"), "\(first.output)")
         let publicKey = try String(contentsOf: folder.appendingPathComponent("secrets/hosts/test001/ssh_host_ed25519_key.pub"), encoding: .utf8)
         let hostKey = publicKey.split(separator: " ").prefix(2).joined(separator: " ")
@@ -193,7 +197,7 @@ struct DeployTests {
         try String(contentsOf: PackageLock.url(for: file), encoding: .utf8)
             .replacingOccurrences(of: "\"test001\"", with: "\"ghost001\"")
             .write(to: PackageLock.url(for: folder.appendingPathComponent("systems/ghost001.swift")), atomically: true, encoding: .utf8)
-        let second = try Self.imagec(["deploy", "--force", "--boot-timeout", "900", "systems/test001.swift", "systems/ghost001.swift"], in: folder)
+        let second = try Self.imagec(["deploy", "--force", "--boot-timeout", "900", "systems/test001.swift", "systems/ghost001.swift"], in: folder, boots: true)
         #expect(second.status == 4 && second.output.contains("is healthy") && second.output.contains("file systems frozen by the guest agent ("), "\(second.output)")
         #expect(second.output.contains("test001  ") && second.output.contains(" healthy ")
                 && second.output.contains("ghost001  -     error") && second.output.contains("has no domain 'imagec-no-such-domain'"), "\(second.output)")
@@ -201,7 +205,7 @@ struct DeployTests {
 
         // Broken (a check that cannot pass): rolled back by itself to "two".
         try write(content: "three", extra: "    Check.command(\"test -e /etc/imagec-never\", timeout: 5, name: \"never\")\n")
-        let broken = try Self.imagec(["deploy", "--force", "systems/test001.swift"], in: folder)
+        let broken = try Self.imagec(["deploy", "--force", "systems/test001.swift"], in: folder, boots: true)
         #expect(broken.status == 4 && broken.output.contains("check 'never' failed") && broken.output.contains("rolling test001 back")
                 && broken.output.contains("runs its previous image (sha256:"),
                 "\(broken.output)")
@@ -227,7 +231,7 @@ struct DeployTests {
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
         #expect(try PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "domstate", domain]).hasPrefix("shut off"))
-        let resumed = try Self.imagec(["deploy", "--resume"], in: folder)
+        let resumed = try Self.imagec(["deploy", "--resume"], in: folder, boots: true)
         #expect(resumed.status == 0 && resumed.output.contains("is healthy"), "\(resumed.output)")
         #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "one\n")
         let history = try Self.imagec(["status", "--history"], in: folder)

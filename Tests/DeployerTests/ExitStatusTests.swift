@@ -1,7 +1,8 @@
-@testable import Deployer
-import Builder
 import Foundation
+@testable import ImagecCore
 import ImageDSL
+@testable import Packages
+@testable import SwapLedger
 import Testing
 
 /// Each exit status of the README's table, through the command line, on the cheapest path

@@ -1,7 +1,12 @@
-@testable import Deployer
-import Builder
+@testable import Checks
 import Foundation
+@testable import Hypervisors
+@testable import Identity
+@testable import ImagecCore
 import ImageDSL
+@testable import Pools
+@testable import SwapLedger
+@testable import Targets
 
 /// An image pool in memory: images by name, with their metadata and content (a digest).
 /// Its whole state can be read and put back, as a crash leaves it.
@@ -116,7 +121,7 @@ final class FakeMachine: Hypervisor, @unchecked Sendable {
     func freezeFileSystems() -> Bool { agent && state.running }
 
     func start() throws {
-        guard let image = pool.state.images[disk] else { throw PoolError("\(description) has no disk \(disk) to boot from") }
+        guard let image = pool.state.images[disk] else { throw HypervisorError("\(description) has no disk \(disk) to boot from") }
         state = State(running: true, runs: image.digest, starts: state.starts + 1)
     }
 
@@ -131,6 +136,9 @@ final class FakeAccess: HostAccess, @unchecked Sendable {
     private(set) var checked: [(host: String, checks: [String])] = []
     /// Seconds each check takes, and the most checks that ran at once.
     var checkSeconds = 0.0
+    /// Until two checks have overlapped, a check waits up to this long for another one to start
+    /// (a loaded machine may otherwise run short checks one after the other by chance).
+    var waitForCompany = 0.0
     private(set) var mostAtOnce = 0
     private var running = 0
     private let lock = NSLock()
@@ -153,6 +161,8 @@ final class FakeAccess: HostAccess, @unchecked Sendable {
             running += 1
             mostAtOnce = max(mostAtOnce, running)
         }
+        let deadline = Date().addingTimeInterval(waitForCompany)
+        while lock.withLock({ mostAtOnce < 2 }), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         Thread.sleep(forTimeInterval: checkSeconds)
         lock.withLock { running -= 1 }
         guard let machine = machines[record.host], machine.state.running, let runs = machine.state.runs else {
@@ -196,8 +206,8 @@ struct FakeFleet {
 
     var secrets: HostKeys { HostKeys(directory: folder.appendingPathComponent("secrets")) }
 
-    func deployer(beforeStep: @escaping @Sendable (SwapStep) -> Void = { _ in }) -> HostDeployer {
-        var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: secrets, progress: .silent)
+    func deployer(progress: ProgressReporter = .silent, beforeStep: @escaping @Sendable (SwapStep) -> Void = { _ in }) -> HostDeployer {
+        var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: secrets, progress: progress)
         deployer.beforeStep = beforeStep
         deployer.bootTimeout = 1
         return deployer

@@ -1,6 +1,6 @@
-@testable import Deployer
-import Builder
 import Foundation
+@testable import Identity
+@testable import Pools
 import Testing
 
 /// Stable per-host SSH keys in a private secrets directory.
@@ -61,7 +61,7 @@ struct HostKeysTests {
         }
         chmod(keys.directory.path, 0o700)
         chmod(first[0].privateKey.path, 0o644)
-        #expect(throws: PoolError.self) { try keys.keys(for: "bigmem2") }
-        #expect(throws: PoolError.self) { try keys.keys(for: "../etc") }
+        #expect(throws: IdentityError.self) { try keys.keys(for: "bigmem2") }
+        #expect(throws: IdentityError.self) { try keys.keys(for: "../etc") }
     }
 }

@@ -1,6 +1,6 @@
-@testable import Deployer
-import Builder
 import Foundation
+@testable import Identity
+@testable import Pools
 import Testing
 
 /// One test suite for both pools: the local directory pool and Ceph RBD on a real

@@ -1,7 +1,8 @@
-@testable import Deployer
-import Builder
+@testable import Fleet
 import Foundation
+@testable import ImagecCore
 import ImageDSL
+@testable import Targets
 import Testing
 
 /// The rollout and the fleet's status as library calls, on fake machines and a fake pool.
@@ -19,6 +20,7 @@ struct RolloutTests {
         let hosts = ["node1", "node2", "node3", "node4", "node5"]
         let fleet = try FakeFleet(hosts: hosts, folder: folder)
         fleet.access.checkSeconds = 0.2
+        fleet.access.waitForCompany = 30
         fleet.access.broken = ["sha256:node4"]
         // node6's machine does not exist.
         let requests = (hosts + ["node6"]).map { fleet.request($0, digest: "sha256:\($0)", model: FakeFleet.model($0, shutdown: .powerOff)) }

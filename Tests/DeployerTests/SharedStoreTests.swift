@@ -1,7 +1,10 @@
-@testable import Builder
-import Deployer
 import Foundation
+@testable import ImageBuild
+@testable import ImagecCore
 import ImageDSL
+@testable import Packages
+@testable import Pools
+@testable import SharedStore
 import Testing
 
 /// The lab's shared store on a throw-away Ceph cluster: host A builds and pushes, host B (an

@@ -1,7 +1,9 @@
-@testable import Deployer
-import Builder
 import Foundation
+@testable import ImagecCore
 import ImageDSL
+@testable import Pools
+@testable import SwapLedger
+@testable import Targets
 import Testing
 
 /// The swap's state machine on fake machines and a fake pool, in milliseconds: every step of
@@ -38,9 +40,20 @@ import Testing
     @Test func deployRedeployAndRollBack() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let fleet = try deployedFleet()
-        let deployer = fleet.deployer()
+        let events = Events()
+        let deployer = fleet.deployer(progress: ProgressReporter { events.append($0) })
         let second = try deployer.deploy(fleet.request("node1", digest: "sha256:b"))
         #expect(second.result == .healthy, "\(second)")
+        // Each step of the swap, then the check, as a step event with its duration.
+        let steps = events.all.compactMap { event -> String? in
+            switch event.kind {
+            case .stepStarted(let step): "\(step)…"
+            case .stepFinished(let step, let seconds): seconds >= 0 ? step : nil
+            default: nil
+            }
+        }
+        #expect(steps == ["prepare…", "prepare", "stop…", "stop", "snapshot…", "snapshot", "retire…", "retire", "promote…", "promote",
+                          "start…", "start", "check…", "check"], "\(steps)")
         try expectSettled(fleet, runs: "sha256:b", keeps: ["node1-root_d1": "sha256:a"], "after swap 2")
         #expect(fleet.pool.state.snapshots["node1-data"] == ["imagec-swap-1", "imagec-swap-2"])
         #expect(try fleet.ledger.swap(2)?.outgoing == "node1-root_d1" && fleet.ledger.swap(2)?.previousDigest == "sha256:a")
@@ -62,8 +75,10 @@ import Testing
         #expect(fleet.pool.state.images["node1-root_d2"]?.digest == "sha256:b")
         let forward = try deployer.rollback("node1", to: 2)
         #expect(forward.result == .healthy && fleet.machines["node1"]!.state.runs == "sha256:b", "\(forward)")
-        #expect(throws: PoolError.self) { try deployer.rollback("node1", to: 99) }
-        #expect(throws: PoolError.self) { try deployer.rollback("node9") }
+        // A swap or a host the ledger does not have is a usage error (exit status 2).
+        let unknownSwap = #expect(throws: DeployError.self) { try deployer.rollback("node1", to: 99) }
+        let unknownHost = #expect(throws: DeployError.self) { try deployer.rollback("node9") }
+        #expect(unknownSwap?.failureKind == .usage && unknownHost?.failureKind == .usage)
         #expect(try fleet.ledger.swaps().map(\.kind) == [.rollback, .rollback, .deploy, .deploy, .deploy])
     }
 
@@ -164,4 +179,13 @@ final class ProgressLines: @unchecked Sendable {
     private var lines: [String] = []
     var all: [String] { lock.withLock { lines } }
     @Sendable func append(_ line: String) { lock.withLock { lines.append(line) } }
+}
+
+/// The events a deploy reported, in order.
+final class Events: @unchecked Sendable {
+    private var events: [ProgressEvent] = []
+    private let lock = NSLock()
+
+    func append(_ event: ProgressEvent) { lock.withLock { events.append(event) } }
+    var all: [ProgressEvent] { lock.withLock { events } }
 }

@@ -1,7 +1,9 @@
-@testable import Deployer
-import Builder
 import Foundation
+@testable import Hypervisors
 import ImageDSL
+@testable import Pools
+@testable import SwapLedger
+@testable import Targets
 import Testing
 
 /// The ledger, the disk swap and the hypervisor drivers, without booting a system: a real

@@ -1,4 +1,5 @@
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// The store's .deb files, named by SHA-256: once a lock's packages are here a build needs no

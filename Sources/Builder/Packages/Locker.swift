@@ -1,4 +1,6 @@
+import DefinitionEvaluation
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// Resolves the full package set of each system of a definition against its apt sources (the
@@ -14,7 +16,7 @@ public struct Locker: Sendable {
         /// Host names of the systems of the set.
         public var systems: [String]
         /// The packages that moved, came or went (empty: the set is as it was).
-        public var packages: [Review.PackageChange]
+        public var packages: [PackageChange]
     }
 
     /// Locks every system of `evaluation`; reports each step through `progress`.
@@ -89,7 +91,7 @@ public struct Locker: Sendable {
             let versions = { (packages: [LockedPackage]) in
                 Dictionary(packages.map { ($0.name, $0.version) }, uniquingKeysWith: { a, _ in a })
             }
-            let moved = Review.PackageChange.between(versions(before?.packages ?? []), versions(packages))
+            let moved = PackageChange.between(versions(before?.packages ?? []), versions(packages))
             let systems = group.systems.map(\.hostName).sorted()
             if var before, moved.isEmpty, before.packages == packages, before.requested == group.key.requested,
                before.sources == (try PackageLock.sourcesIdentity(of: first)) {

@@ -1,4 +1,5 @@
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// The package lock of a definition file (`systems/bigmem2.lock` beside
@@ -103,7 +104,7 @@ public struct PackageLock: Codable, Equatable, Sendable {
         return set
     }
 
-    static func definitionPath(for lockFile: URL) -> String {
+    public static func definitionPath(for lockFile: URL) -> String {
         let current = FileManager.default.currentDirectoryPath + "/"
         let path = lockFile.deletingPathExtension().appendingPathExtension("swift").path
         return path.hasPrefix(current) ? String(path.dropFirst(current.count)) : path

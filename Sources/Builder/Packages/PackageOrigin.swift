@@ -1,4 +1,5 @@
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// A place a locked .deb can come from besides the store's own cache: the shared store, an apt

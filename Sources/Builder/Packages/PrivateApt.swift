@@ -1,4 +1,5 @@
 import Foundation
+import ImagecCore
 import ImageDSL
 
 /// apt with a configuration of its own: its own sources, lists and an empty dpkg status, for

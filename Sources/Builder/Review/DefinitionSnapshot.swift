@@ -1,5 +1,9 @@
+import DefinitionEvaluation
 import Foundation
+import ImageBuild
+import ImagecCore
 import ImageDSL
+import Packages
 
 /// One side of a review: the systems some definition files declare (a git revision's, the
 /// work tree's or a single file's), evaluated, each with its image digest and locked package

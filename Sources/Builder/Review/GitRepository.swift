@@ -1,4 +1,5 @@
 import Foundation
+import ImagecCore
 
 /// The git repository holding a definitions folder (the folder with `systems/` and
 /// `templates/`), read with the `git` command: revisions, their files, what changed.

@@ -1,3 +1,5 @@
+
+
 /// A unified diff of two texts, line by line, as `diff -u` prints it (without the file
 /// header): hunks of `@@ -a,b +c,d @@`, then ` `, `-` and `+` lines.
 public enum LineDiff {

@@ -1,4 +1,6 @@
+import DefinitionEvaluation
 import Foundation
+import ImagecCore
 
 /// The two sides a review compares, from what an admin types: two definition files, or one
 /// or two git revisions of the repository holding `systems/` and `templates/` (the work tree

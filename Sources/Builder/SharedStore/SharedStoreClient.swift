@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ImagecCore
 
 /// Store entries in an object store other hosts share, signed: what one build host pushes,
 /// another substitutes instead of building it.

@@ -1,13 +1,16 @@
 import Foundation
+import Packages
 
 /// The shared store as a place locked .debs come from: each is an entry `deb-<sha256>`
 /// holding the file `deb`.
 public struct SharedStoreOrigin: PackageOrigin {
     public var client: SharedStoreClient
+
+    public init(client: SharedStoreClient) { self.client = client }
     public var description: String { client.description }
     public var isFallback: Bool { false }
 
-    static func entryName(_ package: LockedPackage) -> String { "deb-\(package.sha256)" }
+    public static func entryName(_ package: LockedPackage) -> String { "deb-\(package.sha256)" }
 
     public func fetch(_ packages: [LockedPackage], into folder: URL) throws -> [String: String] {
         var reasons: [String: String] = [:]

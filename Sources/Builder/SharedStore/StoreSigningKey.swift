@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ImagecCore
 
 /// The lab's ed25519 key that signs what a host pushes to the shared store. Its public half,
 /// `ed25519:<base64>`, is what a site lists in `SharedStore(…, trusting:)`.

@@ -1,6 +1,7 @@
 import CArchive
 import CLibraryLoader
 import Foundation
+import ImagecCore
 
 /// A file tree (a package layer's `tree/`) as a tar archive (POSIX pax), written and read with
 /// libarchive: every file type, owner, mode, time, hard link and extended attribute (file

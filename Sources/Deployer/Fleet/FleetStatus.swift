@@ -1,6 +1,9 @@
-import Builder
 import Foundation
+import ImageBuild
+import ImagecCore
 import ImageDSL
+import SwapLedger
+import Targets
 
 /// What each host of the ledger runs now, since when, whether it matches its definition,
 /// and what it can roll back to: `imagec status`, and a status page.

@@ -1,6 +1,12 @@
-import Builder
+import BootTest
+import DefinitionEvaluation
 import Foundation
+import ImageBuild
+import ImagecCore
 import ImageDSL
+import Pools
+import SwapLedger
+import Targets
 
 /// `imagec deploy` as a library call, for the command line, the nightly booking job and a
 /// status page alike: the hosts of some definitions planned, each image built and held to
@@ -69,7 +75,7 @@ public struct Rollout: Sendable {
     /// What deploying the systems `models` would do; reads the pools, changes nothing.
     public func plan(_ models: [SystemModel]) throws -> [Plan] {
         try models.map { model in
-            guard let deployment = model.deployment else { throw PoolError("\(model.hostName) has no Deployment") }
+            guard let deployment = model.deployment else { throw DeployError("\(model.hostName) has no Deployment: imagec deploy does not know its machine", kind: .usage) }
             let target = try deployer(progress: .silent).target(for: deployment, host: model.hostName)
             return Plan(host: model.hostName, machine: target.description, steps: target.plan(replacing: try target.installed()),
                         ssh: HostDeployer.sshAddress(of: model), checks: (model.checks ?? []).map(\.name))
@@ -161,29 +167,6 @@ public struct Rollout: Sendable {
     static func blocking<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: work()) }
-        }
-    }
-}
-
-/// A deploy that a rule of the fleet forbids (exit status 5).
-public enum DeployRefused: CategorizedError, CustomStringConvertible {
-    /// The image has not passed `imagec test`, and the rollout is not forced.
-    case untested(host: String, image: String, status: String)
-    /// The host's last swap never finished: it must be resumed or rolled back first.
-    case unfinished(host: String, swap: Int64, step: SwapStep)
-    /// The name the host's incoming image needs is held by an image that is not the host's.
-    case nameTaken(name: String, store: String, host: String)
-
-    public var failureKind: FailureKind { .refused }
-
-    public var description: String {
-        switch self {
-        case .untested(let host, let image, let status):
-            "\(host)'s image \(image) has not passed `imagec test` (\(status)): test it, or deploy with --force"
-        case .unfinished(let host, let swap, let step):
-            "swap \(swap) of \(host) never finished (at step \(step)): run `imagec deploy --resume` or `imagec rollback \(host)` first"
-        case .nameTaken(let name, let store, let host):
-            "\(store) has an image named '\(name)' that is not \(host)'s candidate: rename or remove it"
         }
     }
 }

@@ -1,8 +1,9 @@
 import CLibraryLoader
 import CLibvirt
 import Foundation
-#if canImport(FoundationXML)
 import FoundationXML
+
+#if canImport(FoundationXML)
 #endif
 
 /// A libvirt domain, through libvirt's C API (`libvirtd` or `virtqemud` at `uri`). Its root
@@ -24,15 +25,15 @@ public struct LibvirtHypervisor: Hypervisor {
     /// Runs `body` with the domain, on a connection that lives as long as the call.
     private func withDomain<Result>(_ body: (virDomainPtr) throws -> Result) throws -> Result {
         if let error = imagec_load_libvirt() {
-            throw PoolError("cannot load libvirt: \(String(cString: error)) (install libvirt0)")
+            throw HypervisorError("cannot load libvirt: \(String(cString: error)) (install libvirt0)")
         }
         _ = Self.quiet
         guard let connection = virConnectOpen(uri) else {
-            throw PoolError("cannot connect to libvirt at \(uri): \(Self.lastError()) (is libvirtd running?)")
+            throw HypervisorError("cannot connect to libvirt at \(uri): \(Self.lastError()) (is libvirtd running?)")
         }
         defer { virConnectClose(connection) }
         guard let handle = virDomainLookupByName(connection, domain) else {
-            throw PoolError("libvirt at \(uri) has no domain '\(domain)': \(Self.lastError())")
+            throw HypervisorError("libvirt at \(uri) has no domain '\(domain)': \(Self.lastError())")
         }
         defer { virDomainFree(handle) }
         return try body(handle)
@@ -45,7 +46,7 @@ public struct LibvirtHypervisor: Hypervisor {
     private func state(_ handle: virDomainPtr) throws -> Int32 {
         var state: Int32 = 0, reason: Int32 = 0
         guard virDomainGetState(handle, &state, &reason, 0) == 0 else {
-            throw PoolError("cannot read the state of \(description): \(Self.lastError())")
+            throw HypervisorError("cannot read the state of \(description): \(Self.lastError())")
         }
         return state
     }
@@ -84,20 +85,20 @@ public struct LibvirtHypervisor: Hypervisor {
         if try state(handle) != off, virDomainDestroy(handle) != 0, try state(handle) != off {
             let error = Self.lastError()
             _ = virDomainFSThaw(handle, nil, 0, 0)  // still running: not left with frozen file systems
-            throw PoolError("cannot stop \(description): \(error)")
+            throw HypervisorError("cannot stop \(description): \(error)")
         }
     }
 
     public func start() throws {
         try withDomain { handle in
             if try state(handle) != Int32(VIR_DOMAIN_SHUTOFF.rawValue) { return }
-            guard virDomainCreate(handle) == 0 else { throw PoolError("cannot start \(description): \(Self.lastError())") }
+            guard virDomainCreate(handle) == 0 else { throw HypervisorError("cannot start \(description): \(Self.lastError())") }
         }
     }
 
     public func disks() throws -> [String] {
         let xml: String = try withDomain { handle in
-            guard let text = virDomainGetXMLDesc(handle, 0) else { throw PoolError("cannot read the configuration of \(description): \(Self.lastError())") }
+            guard let text = virDomainGetXMLDesc(handle, 0) else { throw HypervisorError("cannot read the configuration of \(description): \(Self.lastError())") }
             defer { free(text) }
             return String(cString: text)
         }

@@ -1,6 +1,7 @@
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
+
+#if canImport(FoundationNetworking)
 #endif
 
 /// A Proxmox VE virtual machine, through the Proxmox HTTP API (`/api2/json`) with an API
@@ -21,14 +22,14 @@ public struct ProxmoxHypervisor: Hypervisor {
 
     public init(api: String, node: String, vmid: Int, tokenFile: String) throws {
         guard let url = URL(string: api), url.scheme == "https" || url.scheme == "http", url.host != nil else {
-            throw PoolError("the Proxmox API address '\(api)' is not an http(s) URL such as https://pve1.lab:8006")
+            throw HypervisorError("the Proxmox API address '\(api)' is not an http(s) URL such as https://pve1.lab:8006")
         }
         let line: String
         do { line = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
-            throw PoolError("cannot read the Proxmox API token \(tokenFile): \(error.localizedDescription)")
+            throw HypervisorError("cannot read the Proxmox API token \(tokenFile): \(error.localizedDescription)")
         }
         guard line.contains("!"), line.contains("=") else {
-            throw PoolError("\(tokenFile) is not a Proxmox API token: write one line, USER@REALM!TOKENID=SECRET")
+            throw HypervisorError("\(tokenFile) is not a Proxmox API token: write one line, USER@REALM!TOKENID=SECRET")
         }
         self.api = url
         self.node = node
@@ -43,7 +44,7 @@ public struct ProxmoxHypervisor: Hypervisor {
     public func isRunning() throws -> Bool {
         let status = try request("GET", "\(vmPath)/status/current")
         guard let state = (status as? [String: Any])?["status"] as? String else {
-            throw PoolError("\(description): the API's status/current answer has no status")
+            throw HypervisorError("\(description): the API's status/current answer has no status")
         }
         return state != "stopped"
     }
@@ -53,13 +54,13 @@ public struct ProxmoxHypervisor: Hypervisor {
         // A clean shutdown that Proxmox itself turns into a stop after the timeout.
         let task = try request("POST", "\(vmPath)/status/shutdown", form: ["timeout": String(Int(timeout)), "forceStop": "1"])
         try waitForTask(task, timeout: timeout + 30)
-        if try isRunning() { throw PoolError("\(description) is still running after its shutdown task") }
+        if try isRunning() { throw HypervisorError("\(description) is still running after its shutdown task") }
     }
 
     public func powerOff() throws {
         if try !isRunning() { return }
         try waitForTask(try request("POST", "\(vmPath)/status/stop"), timeout: 60)
-        if try isRunning() { throw PoolError("\(description) is still running after its stop task") }
+        if try isRunning() { throw HypervisorError("\(description) is still running after its stop task") }
     }
 
     /// Not through Proxmox's agent API yet: the swap flushes the file systems over SSH instead.
@@ -72,7 +73,7 @@ public struct ProxmoxHypervisor: Hypervisor {
 
     public func disks() throws -> [String] {
         guard let configuration = try request("GET", "\(vmPath)/config") as? [String: Any] else {
-            throw PoolError("\(description): the API's config answer is not an object")
+            throw HypervisorError("\(description): the API's config answer is not an object")
         }
         return Self.diskImages(inConfiguration: configuration)
     }
@@ -90,16 +91,16 @@ public struct ProxmoxHypervisor: Hypervisor {
 
     /// Waits for a task (`UPID:…`) to stop; throws if it did not end `OK`.
     private func waitForTask(_ task: Any, timeout: Double) throws {
-        guard let upid = task as? String, upid.hasPrefix("UPID:") else { throw PoolError("\(description): the API did not answer with a task id") }
+        guard let upid = task as? String, upid.hasPrefix("UPID:") else { throw HypervisorError("\(description): the API did not answer with a task id") }
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let status = try request("GET", "nodes/\(node)/tasks/\(upid)/status") as? [String: Any] ?? [:]
             if status["status"] as? String == "stopped" {
                 let exit = status["exitstatus"] as? String ?? "?"
-                guard exit == "OK" else { throw PoolError("\(description): task \(upid) failed: \(exit)") }
+                guard exit == "OK" else { throw HypervisorError("\(description): task \(upid) failed: \(exit)") }
                 return
             }
-            guard Date() < deadline else { throw PoolError("\(description): task \(upid) still running after \(Int(timeout)) s") }
+            guard Date() < deadline else { throw HypervisorError("\(description): task \(upid) still running after \(Int(timeout)) s") }
             Thread.sleep(forTimeInterval: 1)
         }
     }
@@ -120,15 +121,15 @@ public struct ProxmoxHypervisor: Hypervisor {
             done.signal()
         }.resume()
         done.wait()
-        if let error = box.error { throw PoolError("\(description): \(method) \(path): \(error.localizedDescription)") }
+        if let error = box.error { throw HypervisorError("\(description): \(method) \(path): \(error.localizedDescription)") }
         let status = (box.response as? HTTPURLResponse)?.statusCode ?? 0
         let body = box.data ?? Data()
         guard (200..<300).contains(status) else {
             let reason = status == 401 ? "the API token was refused" : String(decoding: body.prefix(300), as: UTF8.self)
-            throw PoolError("\(description): \(method) \(path): HTTP \(status): \(reason)")
+            throw HypervisorError("\(description): \(method) \(path): HTTP \(status): \(reason)")
         }
         guard let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let data = json["data"] else {
-            throw PoolError("\(description): \(method) \(path): the answer is not {\"data\": …}")
+            throw HypervisorError("\(description): \(method) \(path): the answer is not {\"data\": …}")
         }
         return data
     }

@@ -1,5 +1,5 @@
-import Builder
 import Foundation
+import ImagecCore
 
 /// The embedded pool: a directory of qcow2 files, for an admin machine with QEMU or libvirt
 /// and no Ceph. A base image per digest (read-only once complete), clones as qcow2 overlays

@@ -1,8 +1,8 @@
-import Builder
 import CLibraryLoader
 import CRBD
 import Foundation
 import ImageDSL
+import SharedStore
 
 /// The objects of a RADOS pool (and namespace) through librados: where the lab's shared store
 /// keeps its entries, on the Ceph cluster the RBD pool already uses.

@@ -1,6 +1,9 @@
-import Builder
 import Foundation
+import Hypervisors
+import Identity
+import ImagecCore
 import ImageDSL
+import Pools
 
 /// The drivers deploying talks to, injected: the pool a deployment names, the machine's
 /// hypervisor, the tool that writes a host's identity into a disk, and how the running system
@@ -49,7 +52,7 @@ public struct DeployDrivers: Sendable {
     public func target(for deployment: Deployment, host: String, stopTimeout: Double = 120,
                        progress: ProgressReporter = .silent) throws -> any DeployTarget {
         guard let machine = deployment.machine else {
-            throw PoolError("\(host)'s Deployment names no machine (machine: .libvirt(…) or .proxmox(…))")
+            throw DeployError("\(host)'s Deployment names no machine (machine: .libvirt(…) or .proxmox(…))")
         }
         return DiskSwapTarget(pool: try pool(deployment.pool), machine: try hypervisor(machine), disk: deployment.disk,
                               prefix: deployment.prefix, shutdown: deployment.shutdown, stopTimeout: stopTimeout,

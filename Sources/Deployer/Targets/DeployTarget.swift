@@ -1,6 +1,8 @@
-import Builder
 import Foundation
+import Identity
+import ImagecCore
 import ImageDSL
+import SwapLedger
 
 /// A machine imagec reinstalls, and how: the steps that put a new image in place, and those
 /// that give it its previous one back. ``HostDeployer`` drives a target through a swap —

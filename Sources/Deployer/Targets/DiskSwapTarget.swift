@@ -1,6 +1,10 @@
-import Builder
 import Foundation
+import Hypervisors
+import Identity
+import ImagecCore
 import ImageDSL
+import Pools
+import SwapLedger
 
 /// A virtual machine reinstalled by a root-disk swap: the image is pushed to the machine's
 /// pool and cloned as its candidate disk with the host's identity written in; then the
@@ -55,7 +59,7 @@ public struct DiskSwapTarget: DeployTarget {
     public func checkReady() throws {
         let disks = try machine.disks()
         guard disks.contains(disk) else {
-            throw PoolError("\(machine.description) boots from \(disks.isEmpty ? "no pool disk" : disks.joined(separator: ", ")), not '\(disk)'")
+            throw DeployError("\(machine.description) boots from \(disks.isEmpty ? "no pool disk" : disks.joined(separator: ", ")), not '\(disk)'")
         }
     }
 
@@ -135,7 +139,7 @@ public struct DiskSwapTarget: DeployTarget {
                 progress("\(record.incoming) → \(record.disk)")
                 try pool.rename(record.incoming, to: record.disk)
             } else if !names.contains(record.disk) {
-                throw PoolError("\(pool.description) has neither '\(record.incoming)' nor '\(record.disk)': swap \(id) cannot go on")
+                throw DeployError("\(pool.description) has neither '\(record.incoming)' nor '\(record.disk)': swap \(id) cannot go on")
             }
         }
         try journal.step(Self.start) {
@@ -163,7 +167,7 @@ public struct DiskSwapTarget: DeployTarget {
             try pool.rename(record.outgoing, to: record.disk)
         }
         guard try pool.imageNames().contains(record.disk) else {
-            throw PoolError("\(pool.description) has no '\(record.disk)' to boot \(machine.description) from")
+            throw DeployError("\(pool.description) has no '\(record.disk)' to boot \(machine.description) from")
         }
         if let stopFailure { throw stopFailure }
         progress("starting \(machine.description)")

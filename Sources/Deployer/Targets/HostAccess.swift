@@ -1,6 +1,9 @@
-import Builder
+import Checks
 import Foundation
+import Identity
+import ImagecCore
 import ImageDSL
+import SwapLedger
 
 /// The system running on a host, as a swap reaches it: asked to stop before its machine is
 /// stopped, and checked once the machine runs its new image. ``SSHHostAccess`` reaches it

@@ -1,0 +1,52 @@
+import Foundation
+import ImagecCore
+
+/// Runs shell commands in a guest as root over SSH. A test guest is reached with a throw-away
+/// key through the port QEMU forwards on 127.0.0.1; its host keys are its own first-boot keys,
+/// which die with the overlay, so they are not checked. A deployed machine is reached at its
+/// address with imagec's deploy key, and its stable host key is checked (`knownHosts`).
+public struct GuestShell {
+    var host = "127.0.0.1"
+    let port: Int
+    let key: URL
+    let scratch: URL
+    /// A known_hosts file the guest's key must be in; nil for a test guest.
+    var knownHosts: URL?
+
+    public init(host: String = "127.0.0.1", port: Int, key: URL, scratch: URL, knownHosts: URL? = nil) {
+        self.host = host
+        self.port = port
+        self.key = key
+        self.scratch = scratch
+        self.knownHosts = knownHosts
+    }
+
+    /// Makes a throw-away key pair in `folder`: the private key's path and the public key line.
+    public static func makeKey(in folder: URL) throws -> (key: URL, publicKey: String) {
+        let key = folder.appendingPathComponent("id_ed25519")
+        let made = try Command(executable: "/usr/bin/ssh-keygen", arguments: ["-q", "-t", "ed25519", "-N", "", "-C", "imagec-test", "-f", key.path])
+            .run(timeout: 30, outputFile: folder.appendingPathComponent("ssh-keygen.txt"))
+        guard made.status == 0 else { throw ToolError("ssh-keygen", made) }
+        let publicKey = try String(contentsOf: folder.appendingPathComponent("id_ed25519.pub"), encoding: .utf8)
+        return (key, publicKey.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The `ssh` arguments that reach the guest (also printed for `--keep-running`).
+    public var sshArguments: [String] {
+        let hostKeys = knownHosts.map { ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\($0.path)", "-o", "HostKeyAlias=\(host)"] }
+            ?? ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        return ["-i", key.path, "-p", "\(port)"] + hostKeys
+            + ["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@\(host)"]
+    }
+
+    /// Runs `script` with `sh` in the guest; output is standard output and error together.
+    public func run(_ script: String, timeout: Double) throws -> Command.Result {
+        try Command(executable: "/usr/bin/ssh", arguments: sshArguments + ["--", "sh -c \(Self.quote(script))"])
+            .run(timeout: timeout, outputFile: scratch.appendingPathComponent("ssh-output.txt"))
+    }
+
+    /// `text` as one single-quoted shell word.
+    static func quote(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+}

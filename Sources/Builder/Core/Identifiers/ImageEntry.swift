@@ -1,0 +1,41 @@
+import Foundation
+
+/// A built image's entry in the store, `<digest>-<host>/`, and the files it holds: the disk,
+/// its checksum, and the names of the store entries it was made from (the roots of garbage
+/// collection and of a shared-store push).
+public struct ImageEntry: Hashable, Sendable {
+    public var folder: URL
+
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    /// `<digest hex>-<host>`.
+    public static func name(digest: ImageDigest, host: String) -> String { "\(digest.hex)-\(host)" }
+
+    public var name: String { folder.lastPathComponent }
+    /// The raw (sparse) disk image.
+    public var disk: URL { folder.appendingPathComponent(Self.diskFile) }
+    /// `<sha256>  disk.raw`, as `sha256sum` writes it.
+    public var checksumFile: URL { folder.appendingPathComponent(Self.diskFile + ".sha256") }
+    /// The entries it was made from, a name per line.
+    public var inputsFile: URL { folder.appendingPathComponent("inputs") }
+
+    static let diskFile = "disk.raw"
+
+    /// The disk's SHA-256 recorded at build time.
+    public func recordedChecksum() throws -> String {
+        String(try String(contentsOf: checksumFile, encoding: .utf8).prefix(64))
+    }
+
+    /// The entries it was made from (none recorded: none).
+    public func inputs() -> [String] {
+        ((try? String(contentsOf: inputsFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// Writes the checksum and the inputs of a new entry.
+    public func record(checksum: String, inputs: [String]) throws {
+        try "\(checksum)  \(Self.diskFile)\n".write(to: checksumFile, atomically: true, encoding: .utf8)
+        try inputs.map { $0 + "\n" }.joined().write(to: inputsFile, atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import ImagecCore
+import ImageDSL
+
+/// The systems a definition file declares, each with its canonical JSON and digest.
+public struct Evaluation: Sendable {
+    /// One evaluated system.
+    public struct System: Sendable {
+        public var model: SystemModel
+        /// The canonical JSON of the model (see ``CanonicalJSON``).
+        public var canonicalJSON: Data
+        /// The SHA-256 of the canonical JSON.
+        public var digest: ModelDigest
+    }
+
+    public var file: URL
+    public var systems: [System]
+    /// Warnings (errors make evaluation throw).
+    public var diagnostics: [Diagnostic]
+    /// What the definition printed while it ran.
+    public var output: String
+    public var cacheHit: Bool
+
+    /// - Parameter canonical: the canonical JSON of each system, when already known (cached).
+    /// - Throws: ``DefinitionError`` when the result has errors.
+    init(file: URL, result: EvaluationResult, output: String, canonical: [String]? = nil, cacheHit: Bool) throws {
+        if result.hasErrors { throw DefinitionError(.invalid, result.diagnostics, output: output) }
+        self.file = file
+        self.output = output
+        self.cacheHit = cacheHit
+        self.diagnostics = result.diagnostics
+        let known = canonical?.count == result.systems.count ? canonical : nil
+        self.systems = try result.systems.enumerated().map { index, model in
+            let json = try known.map { Data($0[index].utf8) } ?? CanonicalJSON.encode(model)
+            return System(model: model, canonicalJSON: json, digest: ModelDigest(hex: CanonicalJSON.sha256(json)))
+        }
+    }
+
+    /// The system with the given host name.
+    public func system(named name: String) -> System? { systems.first { $0.model.hostName == name } }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import ImagecCore
+import ImageDSL
+
+/// Evaluates definition files the way SwiftPM loads manifests: the file is compiled together
+/// with the templates against the ImageDSL library, run in a sandbox, and the systems it
+/// declares are read back from a result file. Results are cached.
+public struct Evaluator: Sendable {
+    public var toolchain: DSLToolchain
+    public var sandbox: Sandbox
+    /// `nil` turns caching off.
+    public var cache: EvaluationCache?
+    /// How long a compiled definition may run, in seconds.
+    public var timeout: Double
+    /// How long compiling a definition may take, in seconds.
+    public var compileTimeout: Double = 300
+    /// Where each evaluation gets its scratch folder (removed afterwards).
+    public var scratchRoot = FileManager.default.temporaryDirectory
+    /// The templates folder for files with none above them (a file git hands a textconv
+    /// driver lives in a temporary folder).
+    public var fallbackTemplates: URL?
+
+    public init(toolchain: DSLToolchain, sandbox: Sandbox, cache: EvaluationCache?, timeout: Double = 60) {
+        self.toolchain = toolchain
+        self.sandbox = sandbox
+        self.cache = cache
+        self.timeout = timeout
+    }
+
+    /// An evaluator for this machine: the toolchain beside imagec, bubblewrap, the default
+    /// cache, and `$IMAGEC_EVALUATION_TIMEOUT` (default 60 s).
+    public static func standard(useCache: Bool = true) throws -> Evaluator {
+        let timeout = ProcessInfo.processInfo.environment["IMAGEC_EVALUATION_TIMEOUT"].flatMap(Double.init) ?? 60
+        return Evaluator(
+            toolchain: try DSLToolchain.locate(), sandbox: try Sandbox.detect(),
+            cache: useCache ? EvaluationCache(directory: EvaluationCache.defaultDirectory) : nil, timeout: timeout)
+    }
+
+    /// Evaluates one system file.
+    ///
+    /// - Throws: ``DefinitionError`` for a definition at fault (with every problem and its
+    ///   location), ``UsageError`` for a file that cannot be read, ``BuildEnvironmentError``
+    ///   for a problem of the host.
+    public func evaluate(_ path: String) throws -> Evaluation {
+        let file = URL(fileURLWithPath: path).standardizedFileURL
+        guard let source = FileManager.default.contents(atPath: file.path) else {
+            throw UsageError("\(path): no such file")
+        }
+        // Read every input once: what is hashed is exactly what is compiled.
+        var templates: [SourceFile] = []
+        var found = Self.templates(for: file)
+        if found.isEmpty, let fallbackTemplates {
+            found = ((try? FileManager.default.contentsOfDirectory(atPath: fallbackTemplates.path)) ?? [])
+                .filter { $0.hasSuffix(".swift") }.sorted().map { fallbackTemplates.appendingPathComponent($0) }
+        }
+        for template in found {
+            guard let data = FileManager.default.contents(atPath: template.path) else {
+                throw UsageError("\(template.path): cannot read template")
+            }
+            templates.append(SourceFile(url: template, contents: data))
+        }
+        let system = SourceFile(url: file, contents: source)
+
+        var key: String?
+        if let cache {
+            var identity = "imagec-evaluation 1\nimagec \(Imagec.version)\n"
+            identity += "compiler \(try cache.compilerVersion(of: toolchain.compiler))\n"
+            identity += "tools \(toolchain.fingerprint())\n"
+            for input in [system] + templates { identity += "source \(input.url.path) \(CanonicalJSON.sha256(input.contents))\n" }
+            key = CanonicalJSON.sha256(Data(identity.utf8))
+            if let entry = cache.load(key: key!) {
+                return try Evaluation(
+                    file: file, result: entry.result, output: entry.output, canonical: entry.canonical, cacheHit: true)
+            }
+        }
+
+        let (result, output) = try compileAndRun(system, templates: templates)
+        let evaluation = Result { try Evaluation(file: file, result: result, output: output, cacheHit: false) }
+        if let cache, let key {
+            let canonical = try? evaluation.get().systems.map { String(decoding: $0.canonicalJSON, as: UTF8.self) }
+            try cache.store(EvaluationCache.Entry(result: result, output: output, canonical: canonical), key: key)
+        }
+        return try evaluation.get()
+    }
+
+    /// A definition or template file, as read.
+    struct SourceFile {
+        var url: URL
+        var contents: Data
+
+        /// The text, ending with a newline, preceded by a directive that keeps diagnostics,
+        /// `#filePath` and crash reports pointing at the original file.
+        var locatedText: String {
+            var text = String(decoding: contents, as: UTF8.self)
+            if !text.hasSuffix("\n") { text += "\n" }
+            return "#sourceLocation(file: \"\(url.path)\", line: 1)\n" + text
+        }
+
+        var lineCount: Int { String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count }
+    }
+
+    /// The templates a system file sees: every `*.swift` in the `templates` folder of the
+    /// nearest folder above it that has one.
+    public static func templates(for file: URL) -> [URL] {
+        var directory = file.deletingLastPathComponent()
+        while directory.path != "/" {
+            let folder = directory.appendingPathComponent("templates")
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) {
+                return names.filter { $0.hasSuffix(".swift") }.sorted()
+                    .map { folder.appendingPathComponent($0) }
+                    .filter { $0.path != file.path }
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        return []
+    }
+
+    private func compileAndRun(_ system: SourceFile, templates: [SourceFile]) throws -> (EvaluationResult, String) {
+        let file = system.url
+        let cacheDirectory = cache?.directory ?? EvaluationCache.defaultDirectory
+        let scratch = scratchRoot.appendingPathComponent("imagec-eval-\(UUID().uuidString)")
+        Interruption.removeOnInterrupt(scratch)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.forget(scratch)
+        }
+
+        // The definition becomes the program's main file, followed by the line that hands its
+        // systems back; the templates are compiled from the copies that were hashed.
+        let emitLine = system.lineCount + 1
+        let main = """
+            import EvaluationRuntime
+            EvaluationRuntime.prepareOutput()
+            \(system.locatedText)#sourceLocation(file: "\(file.path)", line: \(emitLine))
+            EvaluationRuntime.emit(system, systems, file: #filePath)
+
+            """
+        let mainFile = scratch.appendingPathComponent("main.swift")
+        try main.write(to: mainFile, atomically: true, encoding: .utf8)
+        var inputs = [mainFile]
+        for (index, template) in templates.enumerated() {
+            let copy = scratch.appendingPathComponent("template\(index)-\(template.url.lastPathComponent)")
+            try template.locatedText.write(to: copy, atomically: true, encoding: .utf8)
+            inputs.append(copy)
+        }
+
+        let program = scratch.appendingPathComponent("definition")
+        let arguments = [
+            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-g", "-wmo",
+            "-I", toolchain.moduleDirectory.path, "-L", toolchain.libraryDirectory.path, "-lImageDSL",
+            "-Xlinker", "-rpath", "-Xlinker", toolchain.libraryDirectory.path,
+            "-module-cache-path", cacheDirectory.appendingPathComponent("module-cache").path,
+        ] + inputs.map(\.path) + ["-o", program.path]
+        // The compiler's own temporary files go in the scratch folder too.
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = scratch.path
+        let compilation = try Command(executable: toolchain.compiler.path, arguments: arguments, environment: environment)
+            .run(timeout: compileTimeout, outputFile: scratch.appendingPathComponent("compiler.txt"))
+        if compilation.timedOut {
+            throw DefinitionError(.timeout, [Diagnostic(
+                "compiling the definition took longer than \(Int(compileTimeout)) s", at: SourceLocation(file: file.path, line: 1))])
+        }
+        if compilation.status != 0 {
+            throw CompilerOutput(compilation.output, file: file, source: String(decoding: system.contents, as: UTF8.self), emitLine: emitLine).error
+        }
+
+        let resultFile = scratch.appendingPathComponent("result.json")
+        let run = try sandbox.command(
+            running: program, scratch: scratch,
+            readable: [toolchain.libraryDirectory, toolchain.compiler.deletingLastPathComponent().deletingLastPathComponent()],
+            environment: [
+                "IMAGEC_RESULT_PATH": resultFile.path,
+                "SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no",
+                "PATH": "/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8",
+            ]
+        ).run(timeout: timeout, outputFile: scratch.appendingPathComponent("output.txt"))
+        let output = run.output
+        if run.timedOut {
+            throw DefinitionError(.timeout, [Diagnostic(
+                "the definition ran longer than \(Int(timeout)) s and was stopped (set IMAGEC_EVALUATION_TIMEOUT to allow more)",
+                at: SourceLocation(file: file.path, line: 1))], output: output)
+        }
+        if run.status != 0 {
+            throw Self.crash(output: output, status: run.status, file: file, templates: templates.map(\.url))
+        }
+        guard let data = FileManager.default.contents(atPath: resultFile.path) else {
+            throw DefinitionError(.crash, [Diagnostic(
+                "the definition exited before returning its systems", at: SourceLocation(file: file.path, line: 1))],
+                output: output)
+        }
+        do {
+            return (try JSONDecoder().decode(EvaluationResult.self, from: data), output)
+        } catch {
+            throw BuildEnvironmentError("cannot read the evaluation result of \(file.path): \(error)")
+        }
+    }
+
+    /// A definition that crashed. The runtime's message (`Fatal error: …`, `Precondition
+    /// failed: …`) says why; the first frame of the backtrace in a definition file says where
+    /// (definitions are compiled with debug information for that). What the definition printed
+    /// before crashing is kept, the backtrace is not.
+    static func crash(output: String, status: Int32, file: URL, templates: [URL]) -> DefinitionError {
+        let definitions = Set(([file] + templates).map(\.path))
+        let message = output.firstMatch(
+            of: /(?m)^(?:[^\n]*[ \t])?(?:[^\s:]+\.swift:\d+: )?(Fatal error|Precondition failed|Assertion failed): ?(.*)$/)
+        let crashed = output.firstMatch(of: /\*\*\* (?:Program crashed|Swift runtime failure): (.*?)(?: at 0x[0-9a-f]+)? \*\*\*/)
+        // The backtracer may print paths relative to the current folder.
+        let frame = output.matches(of: /(?m) at ([^\s:]+\.swift):(\d+):\d+$/).lazy.compactMap { match in
+            definitions.first { $0 == match.1 || $0.hasSuffix("/" + match.1) }.map { SourceLocation(file: $0, line: Int(match.2)!) }
+        }.first
+
+        var reason = "stopped with status \(status) before returning its systems"
+        if let message {
+            reason = "crashed while running: " + (message.2.isEmpty ? String(message.1).lowercased() : String(message.2))
+        } else if let crashed {
+            reason = "crashed while running: \(crashed.1)"
+        }
+        let location = frame ?? SourceLocation(file: file.path, line: 1)
+        let printed = message.map { String(output[..<$0.range.lowerBound]) }
+            ?? output.components(separatedBy: "\n*** ").first ?? output
+        return DefinitionError(.crash, [Diagnostic("the definition \(reason)", at: location)], output: printed)
+    }
+}

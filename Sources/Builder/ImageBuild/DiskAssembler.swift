@@ -1,0 +1,150 @@
+import Foundation
+import ImagecCore
+import ImageDSL
+
+/// Makes a GPT disk image that boots under BIOS and UEFI, without loop devices or mounts: the
+/// root file system is a copy of the root base's ext4 image with configuration's changes
+/// replayed by debugfs, other file systems are made by mke2fs, the EFI system partition with
+/// mtools, GRUB with `grub-mkimage`, and everything is written into one sparse file at its
+/// offset. See docs/image-build.md for why each step is done the way it is.
+struct DiskAssembler {
+    let model: SystemModel
+    /// A copy of the root base's disk (its ext4 file system already at the root partition's
+    /// offset), which becomes the image, and what configuration changed in its tree. The copy
+    /// is asked for only when the disk is put together, so it can be made meanwhile.
+    let rootDisk: () throws -> URL
+    let delta: TreeDelta
+    let ids: ImageIdentifiers
+    let sourceDateEpoch: Int
+    let scratch: URL
+
+    static let sector = 512
+    static let biosBootStart = 2048, biosBootSectors = 2048
+    static let espStart = 4096, espSectors = 131_072
+    /// The discoverable-partitions type of an x86-64 root file system.
+    static let rootType = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+
+    /// Where the root partition starts, in sectors: after the BIOS boot partition, the EFI
+    /// system partition and the declared partitions. It comes last, so it can grow into a
+    /// larger disk on first boot.
+    static func rootStart(_ model: SystemModel) -> Int {
+        espStart + espSectors + model.disk.partitions.map { Int($0.size.bytes) / sector }.reduce(0, +)
+    }
+
+    /// Makes the disk at `output`; reports each step through `step`.
+    func assemble(into output: URL, step: (String, () throws -> Void) throws -> Void) throws {
+        let tools = Tools(environment: Self.environment(sourceDateEpoch), scratch: scratch)
+        let ext4 = Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
+        var partitionImages: [(Partition, URL)] = []
+        try step("partitions") {
+            for partition in model.disk.partitions {
+                let image = scratch.appendingPathComponent("\(partition.name).img")
+                switch partition.fileSystem {
+                case .ext4:
+                    try ext4.make(image, label: partition.name, uuid: ids.fileSystemUUID(partition.name), size: partition.size, from: nil)
+                case .swap:
+                    try tools.truncate(image, to: partition.size.bytes)
+                    try tools.run("/usr/sbin/mkswap", ["-U", ids.fileSystemUUID(partition.name), "-L", partition.name, image.path])
+                default:
+                    throw DefinitionError(.invalid, [Diagnostic(
+                        "imagec builds ext4 and swap partitions; '\(partition.name)' is \(partition.fileSystem.rawValue)",
+                        at: model.location(of: "partition:\(partition.name)"))])
+                }
+                partitionImages.append((partition, image))
+            }
+        }
+        let esp = scratch.appendingPathComponent("esp.img")
+        let core = scratch.appendingPathComponent("core.img")
+        try step("boot loader") {
+            let early = scratch.appendingPathComponent("early.cfg")
+            try "search --no-floppy --fs-uuid --set=root \(ids.fileSystemUUID("root"))\nset prefix=($root)/boot/grub\n"
+                .write(to: early, atomically: true, encoding: .utf8)
+            let modules = ["normal", "configfile", "linux", "search", "search_fs_uuid", "part_gpt", "ext2", "fat", "echo", "test",
+                           "serial", "terminal", "ls", "cat", "boot", "sleep"]
+            let efi = scratch.appendingPathComponent("BOOTX64.EFI")
+            try tools.run("/usr/bin/grub-mkimage", ["-O", "x86_64-efi", "-p", "/boot/grub", "-c", early.path, "-o", efi.path] + modules + ["efi_gop"])
+            try tools.run("/usr/bin/grub-mkimage", ["-O", "i386-pc", "-p", "/boot/grub", "-c", early.path, "-o", core.path] + modules + ["biosdisk"])
+            try tools.truncate(esp, to: UInt64(Self.espSectors * Self.sector))
+            try tools.run("/usr/bin/mformat", ["-i", esp.path, "-F", "-N", ids.espSerial, "-v", "ESP", "::"])
+            try tools.run("/usr/bin/mmd", ["-i", esp.path, "::/EFI", "::/EFI/BOOT"])
+            try tools.run("/usr/bin/mcopy", ["-i", esp.path, efi.path, "::/EFI/BOOT/BOOTX64.EFI"])
+        }
+        try step("disk") {
+            var layout: [(name: String, start: Int, sectors: Int, type: String, image: URL)] = []
+            var next = Self.espStart + Self.espSectors
+            for (partition, image) in partitionImages {
+                let type = partition.fileSystem == .swap ? "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F" : "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+                layout.append((partition.name, next, Int(partition.size.bytes) / Self.sector, type, image))
+                next += layout.last!.sectors
+            }
+            precondition(next == Self.rootStart(model))
+            let root = try rootDisk()
+            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, root))
+            next += layout.last!.sectors
+            // The root base's disk, then the rest on top.
+            try? FileManager.default.removeItem(at: output)
+            guard rename(root.path, output.path) == 0 else {
+                throw BuildEnvironmentError("cannot move \(root.path) to \(output.path): \(String(cString: strerror(errno)))")
+            }
+            try tools.truncate(output, to: UInt64(next + 2048) * UInt64(Self.sector))
+            var script = "label: gpt\nlabel-id: \(ids.diskGUID)\nunit: sectors\nfirst-lba: 2048\n"
+            script += "start=\(Self.biosBootStart), size=\(Self.biosBootSectors), type=21686148-6449-6E6F-744E-656564454649, uuid=\(ids.partitionGUID("bios")), name=\"bios\"\n"
+            script += "start=\(Self.espStart), size=\(Self.espSectors), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=\(ids.partitionGUID("esp")), name=\"esp\"\n"
+            for part in layout {
+                script += "start=\(part.start), size=\(part.sectors), type=\(part.type), uuid=\(ids.partitionGUID(part.name)), name=\"\(part.name)\"\n"
+            }
+            let scriptFile = scratch.appendingPathComponent("sfdisk.txt")
+            try script.write(to: scriptFile, atomically: true, encoding: .utf8)
+            try tools.run("/bin/sh", ["-c", #"/usr/sbin/sfdisk -q --no-reread --no-tell-kernel "$1" < "$2""#, "sh", output.path, scriptFile.path])
+            try SparseFile.copy(esp, into: output, at: Self.espStart * Self.sector)
+            for part in layout.dropLast() { try SparseFile.copy(part.image, into: output, at: part.start * Self.sector) }
+            if model.firmware != .uefi { try installBIOSBoot(core: core, disk: output) }
+        }
+        try step("configuration") {
+            do {
+                try ext4.apply(delta, to: output, offset: Self.rootStart(model) * Self.sector, uuid: ids.fileSystemUUID("root"))
+            } catch let full as Ext4.Full {
+                throw DefinitionError(.invalid, [Diagnostic(
+                    "the root file system is full (root size \(model.disk.rootSize)): \(full.message)", at: model.location(of: "rootSize"))])
+            }
+        }
+    }
+
+    /// The environment of the image tools: nothing from the clock, the locale or the time zone.
+    static func environment(_ sourceDateEpoch: Int) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["SOURCE_DATE_EPOCH"] = String(sourceDateEpoch)
+        environment["E2FSPROGS_FAKE_TIME"] = String(sourceDateEpoch)
+        environment["LC_ALL"] = "C"
+        environment["TZ"] = "UTC"
+        return environment
+    }
+
+    /// What grub-bios-setup does, done by hand (it wants a real device): core.img in the BIOS
+    /// boot partition, pointed at its own second sector; boot.img in the MBR, pointed at core.img,
+    /// keeping the protective MBR's partition table.
+    private func installBIOSBoot(core: URL, disk: URL) throws {
+        var coreImage = try Data(contentsOf: core)
+        guard coreImage.count <= Self.biosBootSectors * Self.sector else {
+            throw BuildEnvironmentError("GRUB's core.img (\(coreImage.count) bytes) does not fit the BIOS boot partition")
+        }
+        coreImage.replaceSubrange(0x1f4..<0x1fc, with: littleEndian(UInt64(Self.biosBootStart + 1)))
+        let handle = try FileHandle(forUpdating: disk)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: 0)
+        let mbr = try handle.read(upToCount: Self.sector) ?? Data()
+        var boot = try Data(contentsOf: URL(fileURLWithPath: "/usr/lib/grub/i386-pc/boot.img"))
+        boot.replaceSubrange(3..<90, with: mbr[3..<90])
+        boot.replaceSubrange(440..<510, with: mbr[440..<510])
+        boot.replaceSubrange(0x5c..<0x64, with: littleEndian(UInt64(Self.biosBootStart)))
+        boot.replaceSubrange(0x66..<0x68, with: [0x90, 0x90])
+        try handle.seek(toOffset: UInt64(Self.biosBootStart * Self.sector))
+        try handle.write(contentsOf: coreImage)
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: boot)
+    }
+
+    private func littleEndian(_ value: UInt64) -> Data {
+        withUnsafeBytes(of: value.littleEndian) { Data($0) }
+    }
+}

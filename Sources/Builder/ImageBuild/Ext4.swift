@@ -1,0 +1,85 @@
+import Foundation
+import ImagecCore
+import ImageDSL
+
+/// Makes and edits ext4 file systems in files, without mounting them: `mke2fs -d` from a
+/// folder, `debugfs` to replay a `TreeDelta`, `tune2fs` to give a copy its own UUID. Every
+/// inode's times are set to `time`, so the bytes depend on nothing but the inputs.
+struct Ext4 {
+    let tools: Tools
+    let scratch: URL
+    let time: Int
+
+    /// A file system of `size` at byte `offset` of `image`, holding `tree` if given. Its UUID is also its
+    /// directory hash seed; `metadata_csum_seed` lets `setUUID` change the UUID later without
+    /// rewriting every checksum.
+    func make(_ image: URL, offset: Int = 0, label: String, uuid: String, size: ByteCount, from tree: URL?) throws {
+        let configuration = scratch.appendingPathComponent("mke2fs.conf")
+        // A pinned configuration, so the host's defaults cannot change the result.
+        try """
+            [defaults]
+            \tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
+            \tdefault_mntopts = acl,user_xattr
+            \tenable_periodic_fsck = 0
+            \tblocksize = 4096
+            \tinode_size = 256
+            \tinode_ratio = 16384
+            [fs_types]
+            \text4 = {
+            \t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,metadata_csum_seed,64bit,dir_nlink,extra_isize
+            \t}
+
+            """.write(to: configuration, atomically: true, encoding: .utf8)
+        try tools.truncate(image, to: UInt64(offset) + size.bytes)
+        var arguments = ["-q", "-F", "-t", "ext4", "-L", label, "-U", uuid,
+                         "-E", "offset=\(offset),hash_seed=\(uuid),root_owner=0:0,lazy_itable_init=0"]
+        if let tree { arguments += ["-d", tree.path] }
+        try tools.run("/usr/sbin/mke2fs", arguments + [image.path, "\(size.bytes / 1024)k"], extra: ["MKE2FS_CONFIG": configuration.path])
+        let device = "\(image.path)?offset=\(offset)"
+        guard tree != nil else { return }
+        // mke2fs copies each source file's atime and ctime (the unpack time): set them all.
+        let groups = try tools.output("/usr/sbin/dumpe2fs", [device])
+        var perGroup = 0, group = 0
+        var commands = ""
+        for line in groups.split(separator: "\n") {
+            if line.hasPrefix("Inodes per group:") { perGroup = Int(line.split(separator: " ").last!)! }
+            if line.hasPrefix("Group "), let number = Int(line.dropFirst(6).prefix { $0.isNumber }) { group = number }
+            guard line.hasPrefix("  Free inodes: ") else { continue }
+            var free = Set<Int>()
+            for range in line.dropFirst(15).split(separator: ",") {
+                let bounds = range.trimmingCharacters(in: .whitespaces).split(separator: "-").compactMap { Int($0) }
+                if let low = bounds.first { free.formUnion(low...(bounds.last ?? low)) }
+            }
+            for inode in (group * perGroup + 1)...((group + 1) * perGroup) where !free.contains(inode) {
+                commands += "sif <\(inode)> atime @\(time)\nsif <\(inode)> ctime @\(time)\n"
+            }
+        }
+        try debugfs(commands, on: device)
+        try tools.run("/usr/sbin/e2fsck", ["-fn", device])
+    }
+
+    /// Replays `delta` onto the file system at byte `offset` of `disk`, gives it `uuid`, and checks it.
+    func apply(_ delta: TreeDelta, to disk: URL, offset: Int, uuid: String) throws {
+        let device = "\(disk.path)?offset=\(offset)"
+        if !delta.script.isEmpty { try debugfs(delta.script, on: device) }
+        try tools.run("/usr/sbin/tune2fs", ["-U", uuid, device])
+        try tools.run("/usr/sbin/e2fsck", ["-fn", device])
+    }
+
+    /// The file system ran out of space while the delta was replayed.
+    struct Full: Error { var message: String }
+
+    /// Runs a debugfs script. debugfs reports a failed command on standard error but still
+    /// exits 0, so only its standard error is kept, and any line there but its banner fails.
+    private func debugfs(_ commands: String, on device: String) throws {
+        let commandFile = scratch.appendingPathComponent("debugfs.txt")
+        try commands.write(to: commandFile, atomically: true, encoding: .utf8)
+        let errors = try tools.output("/bin/sh", ["-c", #"/usr/sbin/debugfs -w -f "$1" "$2" 2>&1 >/dev/null"#, "sh", commandFile.path, device])
+        let problems = errors.split(separator: "\n").filter { !$0.hasPrefix("debugfs ") }
+        guard problems.isEmpty else {
+            let message = problems.prefix(10).joined(separator: "\n")
+            if problems.contains(where: { $0.contains("Could not allocate") || $0.contains("No free space") }) { throw Full(message: message) }
+            throw BuildEnvironmentError("debugfs failed on \(device):\n\(message)")
+        }
+    }
+}

@@ -1,0 +1,320 @@
+import DefinitionEvaluation
+import Foundation
+import ImagecCore
+import ImageDSL
+import Packages
+import SharedStore
+
+/// Builds a system's disk image into the store, as a recipe of small steps (mkosi's way):
+/// fetch the locked packages, make (or reuse) the package layer, configure a copy of it, and
+/// assemble the disk. The entry is named by the build's digest, which covers the canonical
+/// system, its lock set and imagec's version; an existing entry is returned at once.
+public struct ImageBuilder: Sendable {
+    public var store: Store
+    /// The lab's shared store: an entry it holds (a built image, a root base, a .deb) is taken
+    /// from it instead of being made.
+    public var sharedStore: SharedStoreClient?
+    /// Part of every digest: bump it with any change to what the recipe (this file,
+    /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
+    static let recipeVersion = 7
+
+    public init(store: Store) { self.store = store }
+
+    /// What a build made.
+    public struct Result: Sendable {
+        public var digest: ImageDigest
+        public var entry: ImageEntry
+        public var image: URL { entry.disk }
+        /// Whether the entry was already in the store.
+        public var reused: Bool
+        public var packageLayerReused: Bool
+        public var rootBaseReused: Bool
+        /// Whether the entry came from the shared store.
+        public var substituted = false
+    }
+
+    /// The digest of a build: canonical system, lock set, imagec's and the recipe's versions.
+    public static func digest(of system: Evaluation.System, set: PackageLock.PackageSet) throws -> ImageDigest {
+        var data = system.canonicalJSON
+        data.append(try CanonicalJSON.encode(value: set))
+        data.append(Data("imagec \(Imagec.version) image \(recipeVersion) layer \(PackageLayer.recipeVersion) base \(RootBase.recipeVersion)\n".utf8))
+        return ImageDigest(hex: CanonicalJSON.sha256(data))
+    }
+
+    /// The store entry name a build of `system` has (or will have): `<digest>-<host>`.
+    public static func entryName(of system: Evaluation.System, lock: PackageLock, lockFile: URL) throws -> String {
+        let set = try lock.set(for: system.model, lockFile: lockFile)
+        return ImageEntry.name(digest: try digest(of: system, set: set), host: system.model.hostName)
+    }
+
+    public func build(
+        _ system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
+    ) throws -> Result {
+        let model = system.model
+        let set = try lock.set(for: model, lockFile: lockFile)
+        let digest = try Self.digest(of: system, set: set)
+        let name = ImageEntry.name(digest: digest, host: model.hostName)
+        if let entry = store.entry(name) {
+            try store.recordRoot(entry, for: model.hostName)
+            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: true, packageLayerReused: true, rootBaseReused: true)
+        }
+        if let entry = try substitute(name, progress: progress) {
+            try store.recordRoot(entry, for: model.hostName)
+            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: true, packageLayerReused: true, rootBaseReused: true,
+                          substituted: true)
+        }
+
+        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(model.hostName)")
+        Interruption.removeOnInterrupt(scratch)
+        try? FileManager.default.removeItem(at: scratch)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.forget(scratch)
+        }
+        let steps = StepLog(progress: progress)
+
+        let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
+        let debs = DebCache(store: store)
+        let layer = PackageLayer(set: set, debs: debs)
+        var layerReused = true
+        let layerEntry = try steps.step("package layer") {
+            try store.entry(layer.entryName) { folder in
+                if substitute(layer.entryName, into: folder, progress: progress) { return }
+                layerReused = false
+                // The .debs are needed only to make the layer (the pre-flight fetched them already).
+                if !debs.missing(from: set).isEmpty { try fetchPackages(model, set: set, lockFile: lockFile, progress: progress) }
+                try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
+            }
+        }
+        let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
+        let base = RootBase(layer: layerEntry, size: model.disk.rootSize, offset: DiskAssembler.rootStart(model) * DiskAssembler.sector,
+                            sourceDateEpoch: set.sourceDateEpoch)
+
+        // Two things at once, on the two cores a build machine has at least: the root base
+        // is made (or found) and its disk copied, which the disk step takes; a hard-link copy
+        // of the layer's tree is configured, and compared with the tree.
+        let rootDisk = scratch.appendingPathComponent("root-disk.raw")
+        let baseTools = Tools(environment: tools.environment, scratch: scratch.appendingPathComponent("base"))
+        try FileManager.default.createDirectory(at: baseTools.scratch, withIntermediateDirectories: false)
+        let preparing = BackgroundWork { () -> Bool in
+            var reused = true
+            let entry = try steps.step("root base") {
+                try store.entry(base.entryName) { folder in
+                    if substitute(base.entryName, into: folder, progress: progress) { return }
+                    reused = false
+                    try base.make(in: folder, scratch: baseTools.scratch, tools: baseTools) { needed in
+                        DefinitionError(.invalid, [Diagnostic(
+                            "the root file system needs about \(ByteCount(bytes: needed).rounded) but the root size is \(model.disk.rootSize)",
+                            at: model.location(of: "rootSize"))])
+                    }
+                }
+            }
+            try steps.step("copy root base") {
+                try baseTools.run("/bin/cp", ["--sparse=always", entry.appendingPathComponent("disk.raw").path, rootDisk.path])
+            }
+            return reused
+        }
+        defer { _ = try? preparing.wait() }
+        // Configuration replaces files, never edits them: the layer's files stay as they are.
+        let root = scratch.appendingPathComponent("root")
+        try steps.step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
+        let ids = ImageIdentifiers(digest: digest.hex)
+        try steps.step("configure") {
+            try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
+                                   store: store, rootBase: base.entryName).apply()
+        }
+        var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
+        try steps.step("changes") { try delta.compute() }
+        let entry = try store.entry(name) { folder in
+            let assembler = DiskAssembler(model: model, rootDisk: { try preparing.wait(); return rootDisk }, delta: delta, ids: ids,
+                                          sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
+            let built = ImageEntry(folder: folder)
+            try assembler.assemble(into: built.disk) { title, work in try steps.step(title, work) }
+            // The configured tree is no longer needed: it is removed while the image is hashed.
+            let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
+            defer { _ = try? removing.wait() }
+            let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.disk) }
+            try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
+            try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
+            try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+            // The entries it was made from, which garbage collection keeps with it.
+            let inputs = [layerEntry.lastPathComponent, base.entryName]
+                + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
+            try built.record(checksum: sha, inputs: inputs)
+        }
+        try store.recordRoot(entry, for: model.hostName)
+        return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused,
+                      rootBaseReused: try preparing.wait())
+    }
+
+    /// Brings the locked packages of each system whose image and package layer the store lacks
+    /// (and whose image the shared store does not hold) into its .deb cache, so that a package
+    /// no origin has stops the build before any work.
+    public func fetchPackages(
+        _ systems: [Evaluation.System], lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
+    ) throws {
+        for system in systems {
+            let set = try lock.set(for: system.model, lockFile: lockFile)
+            let image = ImageEntry.name(digest: try Self.digest(of: system, set: set), host: system.model.hostName)
+            let layer = PackageLayer(set: set, debs: DebCache(store: store)).entryName
+            guard store.entry(image) == nil, store.entry(layer) == nil,
+                  (try? sharedStore?.holds(image)) != true, (try? sharedStore?.holds(layer)) != true
+            else { continue }
+            try fetchPackages(system.model, set: set, lockFile: lockFile, progress: progress)
+        }
+    }
+
+    /// Where the locked packages of `model` may come from, in order: the shared store, the apt
+    /// sources (the system's, else the build host's), then its snapshot archives at the lock's times.
+    public func packageOrigins(_ model: SystemModel, set: PackageLock.PackageSet) -> [PackageOrigin] {
+        let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
+        // A lock written before releases were recorded: each source's archive at its newest date.
+        let releases = set.releases ?? sources.flatMap(\.uris).map {
+            PackageLock.Release(archive: URL(string: $0)?.lastPathComponent ?? "", suite: "", date: set.sourceDateEpoch)
+        }
+        return (sharedStore.map { [SharedStoreOrigin(client: $0)] } ?? [])
+            + ArchiveOrigin.aptSources(sources) + ArchiveOrigin.snapshots(model.snapshotArchives ?? [], releases: releases)
+    }
+
+    private func fetchPackages(_ model: SystemModel, set: PackageLock.PackageSet, lockFile: URL, progress: ProgressReporter) throws {
+        let debs = DebCache(store: store)
+        do {
+            try debs.fetch(set, origins: packageOrigins(model, set: set), progress: progress)
+        } catch let error as UnavailablePackages {
+            let count = error.packages.count
+            var lines = ["\(count) locked package\(count == 1 ? " is" : "s are") in none of the places tried:"]
+            for (package, reasons) in error.packages {
+                lines.append("  \(package.name) \(package.version) (\(package.architecture))")
+                lines += reasons.map { "    \($0)" }
+            }
+            lines.append("tried: the store's .deb cache (\(debs.directory.path)), "
+                + (error.tried + (model.snapshotArchives?.isEmpty ?? true ? ["no snapshot archive (the definition declares none)"] : []))
+                    .joined(separator: ", "))
+            let definition = PackageLock.definitionPath(for: lockFile)
+            lines.append("Either declare a snapshot archive that has \(count == 1 ? "it" : "them") "
+                + "(SnapshotArchive(\"https://…/archive/{archive}/{timestamp}/\") in a template), "
+                + "or move what left the archive to what it serves now, keeping the rest: imagec lock --update \(definition)")
+            throw BuildEnvironmentError(lines.joined(separator: "\n"), file: lockFile.path)
+        }
+    }
+
+    /// The entry `name` taken from the shared store into the store, or `nil` when the shared
+    /// store does not hold it or it cannot be had (said in `progress`: the build goes on).
+    func substitute(_ name: String, progress: ProgressReporter) throws -> URL? {
+        guard sharedStore != nil else { return nil }
+        struct NotShared: Error {}
+        do {
+            return try store.entry(name) { folder in
+                guard substitute(name, into: folder, progress: progress) else { throw NotShared() }
+            }
+        } catch is NotShared {
+            return nil
+        }
+    }
+
+    /// Fills `folder` with the entry `name` of the shared store; false, with `folder` left
+    /// empty, when it does not hold it or it cannot be had (said in `progress`).
+    func substitute(_ name: String, into folder: URL, progress: ProgressReporter) -> Bool {
+        guard let sharedStore else { return false }
+        let started = Date()
+        do {
+            guard let bytes = try sharedStore.fetch(name, into: folder) else { return false }
+            progress("substituted \(name) from \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) "
+                + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            return true
+        } catch {
+            progress("warning: not taking \(name) from the shared store: \(error)")
+            for file in (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? [] {
+                try? FileManager.default.removeItem(at: file)
+            }
+            return false
+        }
+    }
+
+    /// Pushes what a build made to the shared store, signed with `key`: the locked .debs, the
+    /// entries the image was made from (package layer, root base, compiled locales), then the
+    /// image entry itself, last.
+    /// - Returns: the bytes written.
+    @discardableResult
+    public func push(_ result: Result, set: PackageLock.PackageSet, key: StoreSigningKey, progress: ProgressReporter = .silent) throws -> Int {
+        guard let sharedStore else { throw BuildEnvironmentError("the system declares no SharedStore") }
+        let started = Date()
+        var bytes = 0
+        let debs = DebCache(store: store)
+        let staging = store.root.appendingPathComponent(".tmp-\(getpid())-shared-push")
+        try? FileManager.default.removeItem(at: staging)
+        Interruption.removeOnInterrupt(staging)
+        defer {
+            try? FileManager.default.removeItem(at: staging)
+            Interruption.forget(staging)
+        }
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        for package in set.packages where FileManager.default.fileExists(atPath: debs.file(for: package).path) {
+            let folder = staging.appendingPathComponent(SharedStoreOrigin.entryName(package))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: debs.file(for: package).resolvingSymlinksInPath(), to: folder.appendingPathComponent("deb"))
+            bytes += try sharedStore.push(folder, key: key)
+        }
+        for input in result.entry.inputs() {
+            guard let entry = store.entry(input) else { continue }
+            bytes += try sharedStore.push(entry, key: key, scratch: staging)
+        }
+        bytes += try sharedStore.push(result.entry.folder, key: key)
+        progress("pushed \(result.entry.name) to \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) written "
+            + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        return bytes
+    }
+
+    /// Builds `result`'s system again in a new, empty store (sharing only the downloaded .debs)
+    /// and compares the images. Returns `nil` when every byte is the same, else what differs.
+    public func check(
+        _ result: Result, system: Evaluation.System, lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
+    ) throws -> String? {
+        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-check-\(system.model.hostName)")
+        Interruption.removeOnInterrupt(scratch)
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            Interruption.forget(scratch)
+        }
+        let fresh = Store(root: scratch.appendingPathComponent("store"))
+        try FileManager.default.createDirectory(at: fresh.root, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: fresh.root.appendingPathComponent("debs"), withDestinationURL: DebCache(store: store).directory)
+        let again = try ImageBuilder(store: fresh).build(system, lock: lock, lockFile: lockFile, progress: progress)
+        return try ImageComparison(first: result.image, second: again.image, scratch: scratch).difference()
+    }
+
+    /// The image as qcow2, in a store entry of its own beside the raw one.
+    public func qcow2(of result: Result, hostName: String) throws -> URL {
+        let entry = try store.entry("\(result.digest.hex)-\(hostName)-qcow2") { folder in
+            try Tools(environment: ["LC_ALL": "C"], scratch: folder).run(
+                "/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", "qcow2", result.image.path, folder.appendingPathComponent("disk.qcow2").path])
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent("tool-output.txt"))
+        }
+        return entry.appendingPathComponent("disk.qcow2")
+    }
+}
+
+/// A build's steps, each reported when it starts and when it ends with its duration, which the
+/// build log keeps. Two threads may take steps at once.
+private final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines = ""
+    private let progress: ProgressReporter
+
+    init(progress: ProgressReporter) { self.progress = progress }
+
+    /// The log: a line per finished step.
+    var text: String { lock.withLock { lines } }
+
+    @discardableResult
+    func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {
+        let started = Date()
+        progress(.stepStarted(title))
+        let value = try work()
+        let finished = ProgressEvent(.stepFinished(title, seconds: Date().timeIntervalSince(started)))
+        lock.withLock { lines += finished.text + "\n" }
+        progress.report(finished)
+        return value
+    }
+}
