@@ -38,7 +38,7 @@ struct SwapTests {
         try reopened.finish(record.id!, result: .reverted)
         #expect(try Ledger(path: path).unfinished().isEmpty)
         #expect(try Ledger(path: path).swaps(of: "node1").first?.result == .reverted)
-        #expect(throws: PoolError.self) { try Ledger(path: URL(fileURLWithPath: "/proc/imagec/ledger.sqlite")) }
+        #expect(throws: LedgerError.self) { try Ledger(path: URL(fileURLWithPath: "/proc/imagec/ledger.sqlite")) }
     }
 
     /// A local pool with two generations of node1's (non-bootable) root disk, tagged as swaps 1
@@ -84,7 +84,7 @@ struct SwapTests {
         #expect(try !machine.isRunning())
         try machine.start()
         #expect(try machine.isRunning())
-        #expect(throws: PoolError.self) { try LibvirtHypervisor(domain: "imagec-no-such-domain").isRunning() }
+        #expect(throws: HypervisorError.self) { try LibvirtHypervisor(domain: "imagec-no-such-domain").isRunning() }
 
         let ledger = try Ledger(path: folder.appendingPathComponent("ledger.sqlite"))
         let current = try pool.images().first { $0.name == "node1-root" }
