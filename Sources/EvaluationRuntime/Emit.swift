@@ -19,6 +19,9 @@ public func emit(_ system: some SystemDeclaration, _ systems: some SystemDeclara
     } else if declared.isEmpty {
         result.diagnostics.append(Diagnostic("`systems` is empty", at: SourceLocation(file: file, line: 1)))
     }
+    // imagec uses no system of a file with errors; one may hold what JSON cannot (a NaN
+    // timeout, reported at its line).
+    if result.hasErrors { result.systems = [] }
     guard let path = ProcessInfo.processInfo.environment["IMAGEC_RESULT_PATH"] else {
         FileHandle.standardError.write(Data("IMAGEC_RESULT_PATH is not set: run this through imagec\n".utf8))
         exit(70)

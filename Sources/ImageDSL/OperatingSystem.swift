@@ -48,6 +48,9 @@ public struct OperatingSystem: Sendable {
     public var deployment: Deployment?
     /// Checks turned off, by name, with where: applied after the services are folded.
     public var removedChecks: [String: SourceLocation] = [:]
+    /// Services removed (`RemoveService`), by name, with where: a service that needs one is
+    /// reported there.
+    public var removedServices: [String: SourceLocation] = [:]
 
     /// Where each declaration came from, keyed like `user:alice` or `file:/etc/motd`.
     public internal(set) var sources: [String: SourceLocation] = [:]

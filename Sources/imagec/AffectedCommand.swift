@@ -48,6 +48,10 @@ struct AffectedCommand: ParsableCommand {
         } else if revisions.count > 1 {
             throw ValidationError("with --package, give at most one revision")
         }
+        if let package, package.wholeMatch(of: /[a-z0-9][a-z0-9+.\-]+/) == nil {
+            throw ValidationError("--package: '\(package)' is not a Debian package name (lowercase letters, digits, '+', '-' and '.')"
+                + (package.lowercased().wholeMatch(of: /[a-z0-9][a-z0-9+.\-]+/) != nil ? ": did you mean '\(package.lowercased())'?" : ""))
+        }
         if let below, DebianVersion(below) == nil { throw ValidationError("--below: '\(below)' is not a Debian version") }
     }
 
@@ -84,7 +88,7 @@ struct AffectedCommand: ParsableCommand {
             let total = review.systems.count
             FileHandle.standardError.write(Data("\(affected.count) of \(total) system\(total == 1 ? "" : "s") affected (\(review.old) → \(review.new))\n".utf8))
         }
-        if !review.failures.isEmpty { throw ReviewCommand.SideFailed() }
+        if !review.failures.isEmpty { throw DefinitionsInvalid() }
     }
 
     private func carriers(of package: String) throws -> Void {
@@ -108,6 +112,6 @@ struct AffectedCommand: ParsableCommand {
             }
             FileHandle.standardError.write(Data("\(carriers.count) of \(snapshot.systems.count) systems carry \(package)\(below.map { " older than \($0)" } ?? "") in \(snapshot.label)\n".utf8))
         }
-        if !snapshot.failures.isEmpty { throw ReviewCommand.SideFailed() }
+        if !snapshot.failures.isEmpty { throw DefinitionsInvalid() }
     }
 }

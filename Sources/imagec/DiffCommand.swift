@@ -52,17 +52,13 @@ struct DiffCommand: ParsableCommand {
             let report = ReviewReport(review: review, color: format == "text" && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
             FileHandle.standardOutput.write(Data((format == "markdown" ? report.markdown() : report.text()).utf8))
         }
-        if !review.failures.isEmpty { throw ReviewCommand.SideFailed() }
+        if !review.failures.isEmpty { throw DefinitionsInvalid() }
     }
 }
 
 /// What `imagec diff` and `imagec affected` share.
 enum ReviewCommand {
     /// A side did not evaluate: reported in the output already; exit status 1.
-    struct SideFailed: CategorizedError {
-        var failureKind: FailureKind { .invalidDefinition }
-    }
-
     static func review(_ sides: [String], paths: [String], noCache: Bool) throws -> Review {
         let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let loaded = try ReviewSides(sides, paths: paths, directory: directory, evaluator: try Evaluator.standard(useCache: !noCache))

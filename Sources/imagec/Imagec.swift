@@ -17,7 +17,7 @@ struct ImagecCommand: AsyncParsableCommand {
         version: Imagec.version,
         subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self,
                       PoolCommand.self, KnownHostsCommand.self, StoreCommand.self,
-                      DiffCommand.self, AffectedCommand.self, GCCommand.self])
+                      CheckCommand.self, DiffCommand.self, AffectedCommand.self, GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() async {
@@ -55,7 +55,7 @@ struct ImagecCommand: AsyncParsableCommand {
         switch error {
         case let error as DefinitionError: Report.print(error)
         case let error as BuildEnvironmentError: Report.error(error.description, file: error.file)
-        case is ChecksFailed, is ReviewCommand.SideFailed: break
+        case is ChecksFailed, is DefinitionsInvalid: break
         default: Report.error("\(error)")
         }
     }

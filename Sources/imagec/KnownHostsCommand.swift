@@ -29,6 +29,12 @@ struct KnownHostsCommand: ParsableCommand {
     @Option(name: .long, help: "With --ca: the host pattern of the @cert-authority line.")
     var caHosts = "*"
 
+    func validate() throws {
+        for type in type where !["ed25519", "ecdsa", "rsa"].contains(type) {
+            throw ValidationError("--type: '\(type)' is not a host key type: give ed25519, ecdsa or rsa")
+        }
+    }
+
     func run() throws {
         let keys = HostKeys()
         var lines: [String] = []

@@ -106,6 +106,49 @@ struct CommandLineTests {
         #expect(badOption.standardError.contains("Unknown option '--frobnicate'"))
         let noCommand = try imagec("frobnicate")
         #expect(noCommand.status == 2)
+        // What was expected instead, said.
+        let folder = try imagec("show", "systems")
+        #expect(folder.status == 2 && folder.standardError.hasPrefix("error: systems is a folder: give a definition file"), "\(folder)")
+        let lock = try imagec("show", "systems/bigmem2.lock")
+        #expect(lock.status == 2 && lock.standardError == "error: systems/bigmem2.lock is a package lock: give the definition it locks, bigmem2.swift\n", "\(lock)")
+        let capitals = try imagec("affected", "--package", "OpenSSH-Server")
+        #expect(capitals.status == 2 && capitals.standardError.contains("did you mean 'openssh-server'?"), "\(capitals)")
+        let keyType = try imagec("known-hosts", "--type", "dsa", "systems/test001.swift")
+        #expect(keyType.status == 2 && keyType.standardError.contains("'dsa' is not a host key type: give ed25519, ecdsa or rsa"), "\(keyType)")
+        let timeout = try imagec(["show", "systems/bigmem2.swift"], environment: ["IMAGEC_EVALUATION_TIMEOUT": "120s"])
+        #expect(timeout.status == 2 && timeout.standardError.contains("IMAGEC_EVALUATION_TIMEOUT is '120s': set it to a number of seconds"), "\(timeout)")
+    }
+
+    /// `imagec check` over a folder: the examples pass; in a copy where test002 was made from
+    /// test001, the shared address and deployment disk are errors naming both files and lines.
+    @Test func checkFindsClashesAcrossTheFleet() throws {
+        let examples = try imagec("check", "systems")
+        #expect(examples.status == 0 && examples.standardOutput.hasSuffix(" in 4 files: no problem found\n"), "\(examples)")
+
+        let copy = try Support.temporaryDirectory()
+        try FileManager.default.copyItem(at: Support.repository.appendingPathComponent("templates"), to: copy.appendingPathComponent("templates"))
+        try FileManager.default.createDirectory(at: copy.appendingPathComponent("systems"), withIntermediateDirectories: true)
+        let test001 = try String(contentsOf: Support.repository.appendingPathComponent("systems/test001.swift"), encoding: .utf8)
+        for host in ["test001", "test002"] {
+            try test001.replacingOccurrences(of: "    HostName(\"test001\")\n", with: """
+                    HostName("\(host)")
+                    Deployment(to: .rbd("vm"), disk: "test-root", machine: .libvirt("\(host)"))
+
+                """).write(to: copy.appendingPathComponent("systems/\(host).swift"), atomically: true, encoding: .utf8)
+        }
+        let systems = copy.appendingPathComponent("systems").path
+        let clash = try imagec("check", systems)
+        #expect(clash.status == 1 && clash.standardOutput == "2 systems in 2 files: 2 errors\n", "\(clash)")
+        #expect(clash.standardError == """
+            \(systems)/test002.swift:4: error: address 10.50.103.201 of system 'test002' is already system 'test001's (at \(systems)/test001.swift:4)
+            \(systems)/test002.swift:6: error: system 'test002' is deployed to disk 'test-root' of RBD pool 'vm' (/etc/ceph/ceph.conf), \
+            as system 'test001' is (at \(systems)/test001.swift:6): one would overwrite the other
+
+            """, "\(clash.standardError)")
+        let json = try imagec("check", "--json", systems)
+        let summary = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any]
+        #expect(json.status == 1 && summary?["errors"] as? Int == 2 && (summary?["systems"] as? [Any])?.count == 2, "\(json)")
+        #expect(try imagec("check", copy.appendingPathComponent("nothing").path).status == 2)
     }
 
     @Test func everyCommandHasHelp() throws {

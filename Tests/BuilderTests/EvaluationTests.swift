@@ -25,6 +25,33 @@ struct EvaluationTests {
 
     static let simple = "let system = OperatingSystem(inheriting: Site.base) { HostName(\"a1\") }\n"
 
+    /// A file that is not UTF-8 text is refused at the line of its first bad byte, in one line;
+    /// a byte-order mark does not shift the lines errors are reported at.
+    @Test func encodingIsCheckedAndAByteOrderMarkKeepsTheLines() throws {
+        let repository = try Repository(system: Self.simple)
+        let latin1 = Data("import ImageDSL\n// Syst\u{e8}me de l'\u{e9}quipe\n".utf8) + Data([0x2F, 0x2F, 0x20, 0x63, 0x61, 0x66, 0xE9, 0x0A])
+            + Data("let system = OperatingSystem { HostName(\"a1\") }\n".utf8)
+        try latin1.write(to: repository.system)
+        let notUTF8 = try Support.definitionError(repository.system.path)
+        #expect(notUTF8.diagnostics.count == 1 && notUTF8.diagnostics[0].location?.line == 3, "\(notUTF8)")
+        #expect(notUTF8.description.contains("a.swift is not valid UTF-8: byte 47 (0xE9) does not decode"), "\(notUTF8)")
+
+        try (Data((0..<4096).map { UInt8(($0 * 7919 + 13) % 256) })).write(to: repository.system)
+        let garbage = try Support.definitionError(repository.system.path)
+        #expect(garbage.diagnostics.count == 1 && garbage.description.split(separator: "\n").count == 1, "\(garbage)")
+
+        try Data("\u{FEFF}import ImageDSL\nlet system = OperatingSystem {\n    HostName(\"a1\")\n    Timezone(\"Paris\")\n}\n".utf8)
+            .write(to: repository.system)
+        let marked = try Support.definitionError(repository.system.path)
+        #expect(marked.diagnostics.map(\.location?.line) == [4], "\(marked)")
+
+        // A comment never closed is reported where it opens, not at the end of what imagec compiles.
+        try repository.write(system: "let system = OperatingSystem {\n    HostName(\"a1\")  // a /* in a line comment\n    Timezone(\"Europe/Paris /* */\")\n    /* retired:\n    Timezone(\"UTC\")\n}\n")
+        let unclosed = try Support.definitionError(repository.system.path)
+        #expect(unclosed.description == "\(repository.system.path):5: error: a.swift has a comment opened here with /* and never closed with */",
+                "\(unclosed)")
+    }
+
     @Test func cacheHitAndMissAfterTemplateOrSystemEdit() throws {
         let repository = try Repository(system: Self.simple)
         let evaluator = try Support.evaluator(cache: repository.root.appendingPathComponent("cache"))
@@ -75,6 +102,23 @@ struct EvaluationTests {
         #expect(error.output == "looking up the address\n")
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("evaluations").path)) ?? []
         #expect(entries.isEmpty)
+    }
+
+    /// A crash after megabytes of output is still reported with its reason and line, and what
+    /// was printed is cut to its last lines.
+    @Test func aCrashAfterMuchOutputKeepsItsReason() throws {
+        let repository = try Repository(system: """
+            for line in 0..<40_000 { print("resolving node \\(line) of the inventory, one long line of text") }
+            let nodes: [String] = []
+            let system = OperatingSystem { HostName(nodes[0]) }
+
+            """)
+        let error = try Support.definitionError(repository.system.path)
+        #expect(error.kind == .crash && error.diagnostics.map(\.location?.line) == [4], "\(error.diagnostics)")
+        #expect(error.diagnostics.first?.message.contains("Index out of range") == true, "\(error.diagnostics)")
+        let lines = error.output.split(separator: "\n")
+        #expect(lines.count <= 41 && lines.first?.hasSuffix("earlier lines not shown]") == true, "\(error.output.prefix(300))")
+        #expect(lines.last == "resolving node 39999 of the inventory, one long line of text")
     }
 
     @Test func aDefinitionThatRunsTooLongIsStopped() throws {

@@ -26,7 +26,7 @@ public struct Command: Sendable {
         public var status: Int32
         public var timedOut: Bool
         /// What it printed (standard output and error together, or standard error alone for
-        /// ``output(timeout:failure:)``), at most a MiB.
+        /// ``output(timeout:failure:)``), at most a MiB (its beginning and its end).
         public var output: String
     }
 
@@ -83,13 +83,19 @@ public struct Command: Sendable {
         return (status, timedOut)
     }
 
-    /// At most the first MiB of what a program printed.
+    /// At most a MiB of what a program printed: all of it, or its beginning and its end (where
+    /// the reason it failed is), with what was cut in between said.
     static func read(_ file: URL, limit: Int = 1 << 20) -> String {
         guard let handle = try? FileHandle(forReadingFrom: file) else { return "" }
         defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
-        let text = String(decoding: data.prefix(limit), as: UTF8.self)
-        return data.count > limit ? text + "\n[output cut at \(limit) bytes]\n" : text
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: 0)
+        guard size > UInt64(limit) else { return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self) }
+        let head = (try? handle.read(upToCount: limit / 16)) ?? Data()
+        let tailSize = limit - limit / 16
+        try? handle.seek(toOffset: size - UInt64(tailSize))
+        let tail = (try? handle.readToEnd()) ?? Data()
+        return String(decoding: head, as: UTF8.self) + "\n[\(size - UInt64(limit)) bytes of output cut]\n" + String(decoding: tail, as: UTF8.self)
     }
 
 }

@@ -1,5 +1,3 @@
-
-
 /// What kind of failure ended a command, which decides imagec's exit status: the README's
 /// table, mapped in one place (`imagec`'s `main`).
 public enum FailureKind: Int32, Sendable, CaseIterable {
@@ -45,4 +43,11 @@ extension BuildFailure: CategorizedError {
 public struct ChecksFailed: CategorizedError {
     public init() {}
     public var failureKind: FailureKind { .checkFailed }
+}
+
+/// Definitions were found invalid (a side of `imagec diff`, a file of `imagec check`); what
+/// was wrong was printed already.
+public struct DefinitionsInvalid: CategorizedError {
+    public init() {}
+    public var failureKind: FailureKind { .invalidDefinition }
 }

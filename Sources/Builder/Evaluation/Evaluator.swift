@@ -30,7 +30,13 @@ public struct Evaluator: Sendable {
     /// An evaluator for this machine: the toolchain beside imagec, bubblewrap, the default
     /// cache, and `$IMAGEC_EVALUATION_TIMEOUT` (default 60 s).
     public static func standard(useCache: Bool = true) throws -> Evaluator {
-        let timeout = ProcessInfo.processInfo.environment["IMAGEC_EVALUATION_TIMEOUT"].flatMap(Double.init) ?? 60
+        var timeout = 60.0
+        if let value = ProcessInfo.processInfo.environment["IMAGEC_EVALUATION_TIMEOUT"] {
+            guard let seconds = Double(value), seconds > 0, seconds.isFinite else {
+                throw UsageError("IMAGEC_EVALUATION_TIMEOUT is '\(value)': set it to a number of seconds such as 120, or unset it (60 s)")
+            }
+            timeout = seconds
+        }
         return Evaluator(
             toolchain: try DSLToolchain.locate(), sandbox: try Sandbox.detect(),
             cache: useCache ? EvaluationCache(directory: EvaluationCache.defaultDirectory) : nil, timeout: timeout)
@@ -43,6 +49,13 @@ public struct Evaluator: Sendable {
     ///   for a problem of the host.
     public func evaluate(_ path: String) throws -> Evaluation {
         let file = URL(fileURLWithPath: path).standardizedFileURL
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw UsageError("\(path) is a folder: give a definition file, such as systems/bigmem2.swift (`imagec check` takes folders)")
+        }
+        if file.pathExtension == "lock" {
+            throw UsageError("\(path) is a package lock: give the definition it locks, \(file.deletingPathExtension().lastPathComponent).swift")
+        }
         guard let source = FileManager.default.contents(atPath: file.path) else {
             throw UsageError("\(path): no such file")
         }
@@ -60,6 +73,11 @@ public struct Evaluator: Sendable {
             templates.append(SourceFile(url: template, contents: data))
         }
         let system = SourceFile(url: file, contents: source)
+        for input in [system] + templates {
+            try input.checkEncoding()
+            try input.checkComments()
+        }
+        let lint = ([system] + templates).flatMap { SourceLint.problems(in: String(decoding: $0.contents, as: UTF8.self), file: $0.url.path) }
 
         var key: String?
         if let cache {
@@ -68,14 +86,19 @@ public struct Evaluator: Sendable {
             identity += "tools \(toolchain.fingerprint())\n"
             for input in [system] + templates { identity += "source \(input.url.path) \(CanonicalJSON.sha256(input.contents))\n" }
             key = CanonicalJSON.sha256(Data(identity.utf8))
-            if let entry = cache.load(key: key!) {
+            if var entry = cache.load(key: key!) {
+                entry.result.diagnostics = lint + entry.result.diagnostics
                 return try Evaluation(
                     file: file, result: entry.result, output: entry.output, canonical: entry.canonical, cacheHit: true)
             }
         }
 
         let (result, output) = try compileAndRun(system, templates: templates)
-        let evaluation = Result { try Evaluation(file: file, result: result, output: output, cacheHit: false) }
+        let evaluation = Result {
+            var linted = result
+            linted.diagnostics = lint + result.diagnostics
+            return try Evaluation(file: file, result: linted, output: output, cacheHit: false)
+        }
         if let cache, let key {
             let canonical = try? evaluation.get().systems.map { String(decoding: $0.canonicalJSON, as: UTF8.self) }
             try cache.store(EvaluationCache.Entry(result: result, output: output, canonical: canonical), key: key)
@@ -92,8 +115,73 @@ public struct Evaluator: Sendable {
         /// `#filePath` and crash reports pointing at the original file.
         var locatedText: String {
             var text = String(decoding: contents, as: UTF8.self)
+            // A byte-order mark starts the file, not its first line (after the directive the
+            // compiler would read it as a character).
+            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
             if !text.hasSuffix("\n") { text += "\n" }
             return "#sourceLocation(file: \"\(url.path)\", line: 1)\n" + text
+        }
+
+        /// Refuses a file that is not text: bytes that are not UTF-8, or a NUL byte (binary
+        /// data), at its line and byte offset, in one line rather than the compiler's quote of it.
+        func checkEncoding() throws {
+            var line = 1, offset = 0
+            var decoder = UTF8()
+            var bytes = contents.makeIterator()
+            while true {
+                switch decoder.decode(&bytes) {
+                case .emptyInput:
+                    return
+                case .scalarValue(let scalar):
+                    if scalar == "\0" { throw problem("is not a text file: byte \(offset) is NUL", line: line) }
+                    if scalar == "\n" { line += 1 }
+                    offset += UTF8.width(scalar)
+                case .error:
+                    let byte = contents[contents.startIndex + offset]
+                    throw problem("is not valid UTF-8: byte \(offset) (0x\(String(byte, radix: 16, uppercase: true))) does not decode; "
+                        + "save it as UTF-8", line: line)
+                }
+            }
+        }
+
+        /// Refuses a block comment that is never closed, at the line it opens: the compiler
+        /// would report it at the end of the program imagec wraps the file in.
+        func checkComments() throws {
+            let text = Array(String(decoding: contents, as: UTF8.self).unicodeScalars)
+            var index = 0, line = 1
+            var open: [Int] = []  // lines of the open comments (they nest)
+            var inString = false, multiline = false
+            func at(_ literal: String) -> Bool {
+                let scalars = Array(literal.unicodeScalars)
+                return index + scalars.count <= text.count && Array(text[index..<index + scalars.count]) == scalars
+            }
+            while index < text.count {
+                let scalar = text[index]
+                if scalar == "\n" { line += 1; if inString && !multiline { inString = false } }
+                if !open.isEmpty {
+                    if at("/*") { open.append(line); index += 2; continue }
+                    if at("*/") { open.removeLast(); index += 2; continue }
+                } else if inString {
+                    if scalar == "\\" { index += 2; continue }
+                    if multiline ? at("\"\"\"") : scalar == "\"" { inString = false; index += multiline ? 3 : 1; continue }
+                } else if at("//") {
+                    while index < text.count, text[index] != "\n" { index += 1 }
+                    continue
+                } else if at("/*") {
+                    open.append(line); index += 2; continue
+                } else if scalar == "\"" {
+                    multiline = at("\"\"\"")
+                    inString = true
+                    index += multiline ? 3 : 1
+                    continue
+                }
+                index += 1
+            }
+            if let first = open.first { throw problem("has a comment opened here with /* and never closed with */", line: first) }
+        }
+
+        private func problem(_ message: String, line: Int) -> DefinitionError {
+            DefinitionError(.invalid, [Diagnostic("\(url.lastPathComponent) \(message)", at: SourceLocation(file: url.path, line: line))])
         }
 
         var lineCount: Int { String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count }
@@ -219,6 +307,13 @@ public struct Evaluator: Sendable {
         let location = frame ?? SourceLocation(file: file.path, line: 1)
         let printed = message.map { String(output[..<$0.range.lowerBound]) }
             ?? output.components(separatedBy: "\n*** ").first ?? output
-        return DefinitionError(.crash, [Diagnostic("the definition \(reason)", at: location)], output: printed)
+        return DefinitionError(.crash, [Diagnostic("the definition \(reason)", at: location)], output: lastLines(of: printed))
+    }
+
+    /// The last 40 lines of what a definition printed, saying how many came before.
+    static func lastLines(of output: String, count: Int = 40) -> String {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > count + 1 else { return output }
+        return "[\(lines.count - count) earlier lines not shown]\n" + lines.suffix(count).joined(separator: "\n")
     }
 }

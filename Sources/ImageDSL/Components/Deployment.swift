@@ -133,8 +133,15 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
         }
         if let ssh {
             let parts = ssh.split(separator: ":", omittingEmptySubsequences: false)
+            let host = parts[0]
+            let isAddress = host.allSatisfy { $0.isASCIIDigit || $0 == "." }
             if ssh.isEmpty || ssh.contains(" ") || (parts.count == 2 && Int(parts[1]).map { !(1...65535).contains($0) } ?? true) || parts.count > 2 {
                 problems.append("the SSH address '\(ssh)' is not host or host:port")
+            } else if isAddress ? !AddressSyntax.isIPv4(host)
+                : host.split(separator: ".", omittingEmptySubsequences: false).contains(where: {
+                    $0.wholeMatch(of: /[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?/) == nil })
+            {
+                problems.append("the SSH address '\(ssh)' names \(isAddress ? "no IPv4 address" : "no valid host name"): '\(host)'")
             }
         }
         return problems

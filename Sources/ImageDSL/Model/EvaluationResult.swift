@@ -10,24 +10,17 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
         self.diagnostics = diagnostics
     }
 
-    /// Resolves every system of a file and checks what must hold across them (unique host names).
+    /// Resolves every system of a file and checks what must hold across them
+    /// (``FleetConsistency``: host names, addresses, deployment targets).
     public init(resolving declared: [OperatingSystem]) {
         var systems: [SystemModel] = []
         var diagnostics: [Diagnostic] = []
-        var hostNames: [String: SourceLocation] = [:]
         for system in declared {
             let (model, problems) = system.resolve()
             for problem in problems where !diagnostics.contains(problem) { diagnostics.append(problem) }
-            guard let model else { continue }
-            if let first = hostNames[model.hostName] {
-                diagnostics.append(Diagnostic(
-                    "host name '\(model.hostName)' is declared by two systems (first at \(first))",
-                    at: model.location(of: "hostName")))
-            } else {
-                hostNames[model.hostName] = model.location(of: "hostName") ?? .unknown
-            }
-            systems.append(model)
+            if let model { systems.append(model) }
         }
+        diagnostics += FleetConsistency.problems(systems)
         self.init(systems: systems.sorted { $0.hostName < $1.hostName }, diagnostics: diagnostics)
     }
 

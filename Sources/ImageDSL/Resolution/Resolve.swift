@@ -4,7 +4,7 @@ extension OperatingSystem {
     /// - Returns: the canonical model (`nil` when the system has problems that leave it
     ///   without a host name) and every problem found, each at the declaration at fault.
     public func resolve() -> (model: SystemModel?, diagnostics: [Diagnostic]) {
-        let fold = ServiceFold(services)
+        let fold = ServiceFold(services, removed: removedServices)
         var problems = self.problems + fold.problems
         var sources = self.sources
         if hostName == nil {

@@ -13,11 +13,12 @@ struct ServiceFold {
     private(set) var contributions: [Contribution] = []
     private(set) var problems: [Diagnostic] = []
 
-    init(_ declared: [ServiceDeclaration]) {
+    /// `removed`: the services a `RemoveService` took away, with where.
+    init(_ declared: [ServiceDeclaration], removed: [String: SourceLocation] = [:]) {
         // Fold in the order of type names, so the declaration order never changes the result.
         let sorted = declared.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
         reportConflicts(declared)
-        let instances = addMissingTargets(to: removeDuplicates(sorted))
+        let instances = addMissingTargets(to: removeDuplicates(sorted), removed: removed)
         fold(instances)
     }
 
@@ -40,15 +41,22 @@ struct ServiceFold {
         return kept
     }
 
-    /// Adds default instances of extended types the system lacks; reports the rest.
-    private mutating func addMissingTargets(to declared: [ServiceDeclaration]) -> [ServiceDeclaration] {
+    /// Adds default instances of extended types the system lacks; reports the rest, at the
+    /// `RemoveService` that took one away when one did (the service that needs it as a note).
+    private mutating func addMissingTargets(to declared: [ServiceDeclaration], removed: [String: SourceLocation]) -> [ServiceDeclaration] {
         var instances = declared
         var index = 0
         while index < instances.count {
             let extender = instances[index]
             for contribution in Self.serviceContributions(of: extender.service) where contribution.required {
                 guard !instances.contains(where: { $0.name == contribution.targetName }) else { continue }
-                if let instance = contribution.defaultInstance {
+                if let removal = removed[contribution.targetName] {
+                    problems.append(Diagnostic(
+                        "removing service '\(contribution.targetName)' leaves service '\(extender.name)' without it, and it needs it; "
+                            + "remove '\(extender.name)' too, or keep '\(contribution.targetName)'",
+                        at: removal))
+                    problems.append(Diagnostic("service '\(extender.name)' is declared here", at: extender.location, severity: .note))
+                } else if let instance = contribution.defaultInstance {
                     instances.append(ServiceDeclaration(instance, at: extender.location))
                 } else {
                     problems.append(Diagnostic(

@@ -64,6 +64,11 @@ struct SystemValidator {
                     uids[uid] = user.name
                 }
             }
+            for (field, value) in [("comment", user.comment), ("shell", user.shell), ("home", user.home)]
+            where value.contains(where: { $0 == ":" || $0.isNewline || $0.asciiValue.map { $0 < 32 } == true }) {
+                problem("the \(field) of user '\(user.name)' contains \(value.contains(":") ? "':'" : "a newline or control character"), "
+                    + "which would break /etc/passwd (one line per user, fields separated by ':')", at: key)
+            }
             if !user.shell.hasPrefix("/") { problem("shell '\(user.shell)' of user '\(user.name)' is not an absolute path", at: key) }
             if !user.home.hasPrefix("/") { problem("home '\(user.home)' of user '\(user.name)' is not an absolute path", at: key) }
             for sshKey in user.sshKeys where !Self.isAuthorizedKey(sshKey) {
@@ -165,10 +170,17 @@ struct SystemValidator {
             }
             if let vlan = interface.vlan {
                 if !(1...4094).contains(vlan.id) { problem("VLAN id \(vlan.id) is out of range (1–4094)", at: key) }
-                if !names.contains(vlan.parent) {
+                if let parent = network.interfaces.first(where: { $0.name == vlan.parent }) {
+                    // A VLAN's frames carry its parent's MTU at most.
+                    if let mtu = interface.mtu, mtu > parent.mtu ?? 1500 {
+                        problem("MTU \(mtu) of VLAN '\(interface.name)' exceeds the MTU \(parent.mtu ?? 1500) of its parent '\(parent.name)'"
+                            + (parent.mtu == nil ? " (the default)" : ""), at: key)
+                    }
+                } else {
                     problem("the parent interface '\(vlan.parent)' of VLAN '\(interface.name)' is not declared", at: key)
                 }
             }
+            checkSubnets(of: interface, at: key)
         }
         let gateways = network.interfaces.filter { $0.gateway != nil }
         if gateways.count > 1 {
@@ -185,10 +197,42 @@ struct SystemValidator {
             if !AddressSyntax.isIP(route.gateway) { problem("route gateway '\(route.gateway)' is not an IP address", at: key) }
             if let interface = route.interface, !names.contains(interface) {
                 problem("route to '\(route.destination)' uses interface '\(interface)', which is not declared", at: key)
+            } else if let gateway = IPAddress(route.gateway), !gateway.isLinkLocal {
+                // Only interfaces whose subnets are all known can be said not to reach it.
+                let through = network.interfaces.filter { route.interface == nil || $0.name == route.interface }
+                let subnets = through.flatMap { $0.addresses.compactMap(IPNetwork.init) }
+                if !through.isEmpty, through.allSatisfy({ !$0.dhcp && !$0.addresses.isEmpty }),
+                   !subnets.contains(where: { $0.contains(gateway) })
+                {
+                    let family = subnets.filter { $0.address.isIPv4 == gateway.isIPv4 }.map(\.text)
+                    problem("route to '\(route.destination)' goes through gateway \(route.gateway), which no "
+                        + (route.interface.map { "address of interface '\($0)'" } ?? "interface") + " reaches"
+                        + (family.isEmpty ? "" : " (\(family.joined(separator: ", ")))"), at: key)
+                }
             }
         }
         for server in network.nameServers where !AddressSyntax.isIP(server) {
             problem("name server '\(server)' is not an IP address", at: "nameServers")
+        }
+    }
+
+    /// An interface's addresses that are their network's own or broadcast address, and a
+    /// gateway outside all of its subnets.
+    private mutating func checkSubnets(of interface: Interface, at key: String) {
+        let subnets = interface.addresses.compactMap(IPNetwork.init)
+        for subnet in subnets {
+            let (network, broadcast) = subnet.isNetworkOrBroadcast
+            if network || broadcast {
+                problem("'\(subnet.text)' on interface '\(interface.name)' is the \(network ? "network" : "broadcast") address "
+                    + "of its subnet, not a host's", at: key)
+            }
+        }
+        if let text = interface.gateway, let gateway = IPAddress(text), !gateway.isLinkLocal {
+            let family = subnets.filter { $0.address.isIPv4 == gateway.isIPv4 }
+            if !family.isEmpty, !family.contains(where: { $0.contains(gateway) }) {
+                problem("gateway \(text) of interface '\(interface.name)' is outside its subnet"
+                    + (family.count == 1 ? " " : "s ") + family.map(\.text).joined(separator: ", "), at: key)
+            }
         }
     }
 
@@ -224,10 +268,19 @@ struct SystemValidator {
                 }
                 devices[device] = volume.name
             }
+            if let device = volume.device, let disk = Self.imageDisk(holding: device) {
+                problem("persistent volume '\(volume.name)' is on \(device)\(device == disk ? "" : ", a partition of \(disk)"), "
+                    + "the disk the image is written to: every reinstall would overwrite it; give the volume a disk of its own",
+                    at: key)
+            }
             if volume.mountPoint == "/" {
                 problem(
                     "persistent volume '\(volume.name)' cannot be mounted on '/': the root file system is replaced by every reinstall",
                     at: key)
+            } else if let owned = Self.imageOwned(volume.mountPoint) {
+                problem("persistent volume '\(volume.name)' cannot be mounted on '\(volume.mountPoint)': "
+                    + (owned == volume.mountPoint ? "the image owns it" : "it holds \(owned), which the image owns")
+                    + " (every reinstall replaces it, and a volume there would hide the image's files)", at: key)
             } else {
                 claim(volume.mountPoint, by: "persistent volume '\(volume.name)'", in: &mountPoints, at: key)
             }
@@ -245,15 +298,49 @@ struct SystemValidator {
         if !names.insert(name).inserted { problem("\(kind) name '\(name)' is already used by a partition or volume", at: key) }
     }
 
-    /// Records that `owner` is mounted on `mountPoint`, reporting a relative path or a clash.
+    /// Records that `owner` is mounted on `mountPoint`, reporting a relative or unclean path
+    /// or a clash (with the path as the kernel reads it: `/data/` is `/data`).
     private mutating func claim(_ mountPoint: String, by owner: String, in mountPoints: inout [String: String], at key: String) {
+        let clean = Self.cleanPath(mountPoint)
         if !mountPoint.hasPrefix("/") {
             problem("mount point '\(mountPoint)' of \(owner) is not an absolute path", at: key)
+        } else if clean != mountPoint {
+            problem("mount point '\(mountPoint)' of \(owner) is not a clean absolute path (no spaces, '.', '..', '//' or trailing '/')"
+                + (clean.map { ": write '\($0)'" } ?? ""), at: key)
         } else if let other = mountPoints[mountPoint] {
             problem("\(owner) is mounted on '\(mountPoint)', already used by \(other)", at: key)
-        } else {
-            mountPoints[mountPoint] = owner
         }
+        if let clean, mountPoints[clean] == nil { mountPoints[clean] = owner }
+    }
+
+    /// `path` without `//`, `.` and a trailing `/`; `nil` when it has spaces, control characters
+    /// or `..` (no clean form can be given).
+    static func cleanPath(_ path: String) -> String? {
+        guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } == true }) else { return nil }
+        let parts = path.split(separator: "/").filter { $0 != "." }
+        guard !parts.contains("..") else { return nil }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The image's own paths: a persistent volume on one of them, or on a folder holding one,
+    /// hides what the image put there. `/usr/local` and `/var/local` are the site's.
+    static func imageOwned(_ mountPoint: String) -> String? {
+        guard let path = cleanPath(mountPoint), path != "/" else { return nil }
+        let owned = ["/etc", "/usr", "/boot", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt"]
+        if path.hasPrefix("/usr/local/") || path == "/usr/local" { return nil }
+        for owned in owned {
+            if path == owned || path.hasPrefix(owned + "/") { return owned }
+            if owned.hasPrefix(path + "/") { return owned }
+        }
+        return nil
+    }
+
+    /// The first disk of a bus, which the image is written to and boots from (`/dev/sda`,
+    /// `/dev/vda`, `/dev/xvda`, `/dev/nvme0n1`), when `device` is it or one of its partitions.
+    static func imageDisk(holding device: String) -> String? {
+        if let match = device.wholeMatch(of: /\/dev\/((?:s|v|xv)da)[0-9]*/) { return "/dev/\(match.1)" }
+        if device.wholeMatch(of: /\/dev\/nvme0n1(p[0-9]+)?/) != nil { return "/dev/nvme0n1" }
+        return nil
     }
 
     private mutating func checkKernel() {

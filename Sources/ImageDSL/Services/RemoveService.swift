@@ -16,6 +16,8 @@ public struct RemoveService<S: Service>: SystemComponent {
         system.services.removeAll { ($0.service as? S).map(filter) ?? false }
         if system.services.count == before {
             system.report("cannot remove service '\(S.name)': the system has no such service", at: location)
+        } else if !system.services.contains(where: { $0.name == S.name }) {
+            system.removedServices[S.name] = location
         }
     }
 }
