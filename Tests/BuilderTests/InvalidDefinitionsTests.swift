@@ -12,7 +12,7 @@ struct InvalidDefinitionsTests {
     }()
 
     @Test func corpusIsLargeEnough() {
-        #expect(Self.corpus.count >= 74)
+        #expect(Self.corpus.count >= 112)
     }
 
     @Test(arguments: corpus)

@@ -36,7 +36,7 @@ public struct Sandbox: Sendable {
             return Command(executable: limited[0], arguments: Array(limited.dropFirst()), environment: environment, workingDirectory: scratch)
         }
         var arguments = [
-            "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL",
+            "--die-with-parent", "--new-session", "--unshare-all", "--hostname", "imagec", "--cap-drop", "ALL",
             "--ro-bind", "/usr", "/usr",
             "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",

@@ -253,16 +253,63 @@ public struct Evaluator: Sendable {
             throw CompilerOutput(compilation.output, file: file, source: String(decoding: system.contents, as: UTF8.self), emitLine: emitLine).error
         }
 
-        let resultFile = scratch.appendingPathComponent("result.json")
+        // Run twice at once, the second time with another clock, home and scratch folder: a
+        // value that still differs depends on the clock, the environment or chance, and would
+        // give another digest on every evaluation.
+        let again = scratch.appendingPathComponent("again")
+        try FileManager.default.createDirectory(at: again, withIntermediateDirectories: false)
+        let second = BackgroundWork { try self.run(program, in: again, clock: Self.otherClock, file: file, templates: templates) }
+        let first = Result { try run(program, in: scratch, clock: nil, file: file, templates: templates) }
+        let (result, output) = try first.get()
+        let difference: String?
+        do {
+            difference = Self.difference(result, try second.wait().0)
+        } catch let error as DefinitionError {
+            difference = "a second run failed: \(error.diagnostics.first?.message ?? "\(error)")"
+        }
+        if let difference {
+            let sources = [system] + templates
+            let suspects = sources.flatMap { source in
+                String(decoding: source.contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                    .filter { $0.element.contains(Self.unsteadyValue) }
+                    .map { SourceLocation(file: source.url.path, line: $0.offset + 1) }
+            }
+            let location = suspects.first ?? SourceLocation(file: file.path, line: 1)
+            throw DefinitionError(.invalid, [Diagnostic(
+                "the definition gives another value on every run (\(difference)): it depends on the clock, the environment "
+                    + "or chance (Date(), random numbers, UUID(), ProcessInfo); compute it from fixed values", at: location)]
+                + suspects.dropFirst().map { Diagnostic("this line may also depend on the clock or chance", at: $0, severity: .note) },
+                output: output)
+        }
+        return (result, output)
+    }
+
+    /// What a definition's text uses to read the clock, the environment or chance.
+    nonisolated(unsafe) static let unsteadyValue = /\bDate\(\)|\bDate\.now\b|\.random\b|\.random\(|\bUUID\(\)|\bProcessInfo\b|\bgetenv\(|\barc4random|\btime\(nil\)|\bgettimeofday\(|\bclock_gettime\(/.wordBoundaryKind(.simple)
+
+    /// The second run's clock, for libfaketime (when installed): far from any real date.
+    static let otherClock = "@2041-07-09 13:14:15"
+    static let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+    /// Runs the compiled definition once, in the sandbox, with `folder` as its home and scratch.
+    private func run(_ program: URL, in folder: URL, clock: String?, file: URL, templates: [SourceFile]) throws -> (EvaluationResult, String) {
+        let resultFile = folder.appendingPathComponent("result.json")
+        var environment = [
+            "IMAGEC_RESULT_PATH": resultFile.path,
+            "SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no",
+            "PATH": "/usr/bin:/bin", "HOME": folder.path, "LANG": "C.UTF-8",
+        ]
+        if let clock, FileManager.default.fileExists(atPath: Self.faketime) {
+            environment["LD_PRELOAD"] = Self.faketime
+            environment["FAKETIME"] = clock
+            environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+        }
         let run = try sandbox.command(
-            running: program, scratch: scratch,
-            readable: [toolchain.libraryDirectory, toolchain.compiler.deletingLastPathComponent().deletingLastPathComponent()],
-            environment: [
-                "IMAGEC_RESULT_PATH": resultFile.path,
-                "SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no",
-                "PATH": "/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8",
-            ]
-        ).run(timeout: timeout, outputFile: scratch.appendingPathComponent("output.txt"))
+            running: program, scratch: folder,
+            readable: [toolchain.libraryDirectory, toolchain.compiler.deletingLastPathComponent().deletingLastPathComponent()]
+                + (folder == program.deletingLastPathComponent() ? [] : [program.deletingLastPathComponent()]),
+            environment: environment
+        ).run(timeout: timeout, outputFile: folder.appendingPathComponent("output.txt"))
         let output = run.output
         if run.timedOut {
             throw DefinitionError(.timeout, [Diagnostic(
@@ -281,6 +328,30 @@ public struct Evaluator: Sendable {
             return (try JSONDecoder().decode(EvaluationResult.self, from: data), output)
         } catch {
             throw BuildEnvironmentError("cannot read the evaluation result of \(file.path): \(error)")
+        }
+    }
+
+    /// Where two results of the same definition differ (`systems[0].files[2].contents`), or
+    /// `nil` when they are the same.
+    static func difference(_ first: EvaluationResult, _ second: EvaluationResult) -> String? {
+        guard let a = try? JSONValue(encoding: first.systems), let b = try? JSONValue(encoding: second.systems) else { return nil }
+        if let path = firstDifference(a, b, path: "systems") { return path }
+        return Set(first.diagnostics) == Set(second.diagnostics) ? nil : "its diagnostics"
+    }
+
+    private static func firstDifference(_ a: JSONValue, _ b: JSONValue, path: String) -> String? {
+        switch (a, b) {
+        case (.array(let x), .array(let y)):
+            if x.count != y.count { return "\(path) has \(x.count) then \(y.count) items" }
+            return zip(x, y).enumerated().lazy.compactMap { firstDifference($1.0, $1.1, path: "\(path)[\($0)]") }.first
+        case (.object(let x), .object(let y)):
+            for key in Set(x.keys).union(y.keys).sorted() {
+                guard let u = x[key], let v = y[key] else { return "\(path).\(key)" }
+                if let found = firstDifference(u, v, path: "\(path).\(key)") { return found }
+            }
+            return nil
+        default:
+            return a == b ? nil : path
         }
     }
 

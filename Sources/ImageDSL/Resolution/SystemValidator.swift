@@ -71,8 +71,14 @@ struct SystemValidator {
             }
             if !user.shell.hasPrefix("/") { problem("shell '\(user.shell)' of user '\(user.name)' is not an absolute path", at: key) }
             if !user.home.hasPrefix("/") { problem("home '\(user.home)' of user '\(user.name)' is not an absolute path", at: key) }
-            for sshKey in user.sshKeys where !Self.isAuthorizedKey(sshKey) {
-                problem("SSH key of user '\(user.name)' is not an OpenSSH public key: '\(sshKey.prefix(40))'", at: key)
+            for (index, sshKey) in user.sshKeys.enumerated() {
+                do {
+                    _ = try SSHPublicKey(parsing: sshKey)
+                } catch let error as SSHPublicKey.Problem {
+                    let which = user.sshKeys.count > 1 ? "SSH key \(index + 1)" : "SSH key"
+                    problems.append(Diagnostic("\(which) of user '\(user.name)' is not usable: \(error.reason)",
+                                               at: model.location(of: key), severity: error.isWarning ? .warning : .error))
+                } catch {}
             }
         }
     }
@@ -98,16 +104,6 @@ struct SystemValidator {
     /// " (declared at file:line)" for the declaration with this key, if known.
     private func declared(at key: String) -> String {
         model.sources?[key].map { " (declared at \($0))" } ?? ""
-    }
-
-    static func isAuthorizedKey(_ line: String) -> Bool {
-        let fields = line.split(separator: " ")
-        let types = [
-            "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-            "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-        ]
-        guard fields.count >= 2, types.contains(String(fields[0])) else { return false }
-        return fields[1].count >= 16 && fields[1].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+/=".contains($0)) }
     }
 
     private mutating func checkFilesAndUnits() {
