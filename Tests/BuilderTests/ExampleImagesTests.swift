@@ -1,3 +1,4 @@
+import DefinitionEvaluation
 import Foundation
 import ImageBuild
 import ImagecCore
@@ -71,6 +72,83 @@ struct ExampleImagesTests {
             if firmware == .uefi {
                 #expect(outcome.console.contains("resized filesystem to"), "the root file system did not grow")
             }
+        }
+    }
+
+    /// What only the release or the image's own tools can refute stops the build at the line
+    /// that declared it: first the values the package layer disproves, then, with those fixed,
+    /// what visudo, sshd -t and systemd-analyze refuse in the configured tree. Both variants
+    /// of test001 have its packages, so they share one package layer.
+    @Test func refusesWhatTheReleaseAndItsToolsRefuse() throws {
+        let root = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.copyItem(at: Support.repository.appendingPathComponent("templates"), to: root.appendingPathComponent("templates"))
+        let store = try Support.store(root.appendingPathComponent("store"))
+        let release = """
+            import ImageDSL
+
+            let system = OperatingSystem(inheriting: Lab.debug(Lab.oneDiskVM(address: "10.50.103.201", on: .testnet))) {
+                HostName("broken1")
+                Timezone("Europe/Pariss")  // error: 'Europe/Pariss' is not a time zone of the release's tzdata; did you mean 'Europe/Paris'?
+                Locales("en_US.UTF-8", "fr_FX.UTF-8")  // error: 'fr_FX.UTF-8' is not a locale the release supports
+                User("alice", uid: 998, groups: ["sudoers"])  // error: uid 998 of 'alice' is already the uid of 'systemd-network' in the image
+                Group("lab", members: ["carol"])  // error: member 'carol' of group 'lab' is neither a declared user nor one of the image
+                File("/etc/lab.conf", owner: "httpd", contents: "x\\n")  // error: belongs to user 'httpd', who is neither declared nor in the image
+            }
+
+            """
+        // The user's unknown group is a second error on its line.
+        try expectRefusal(release, extra: [(7, "group 'sudoers' of user 'alice' is neither declared nor in the image")],
+                          name: "broken1", root: root, store: store)
+        let tools = """
+            import ImageDSL
+
+            let system = OperatingSystem(inheriting: Lab.debug(Lab.oneDiskVM(address: "10.50.103.201", on: .testnet))) {
+                HostName("broken2")
+                File("/etc/sudoers.d/lab", mode: 0o440, contents: "%adm ALL=(ALL:ALL NOPASSWD: ALL\\n")  // error: visudo -c refuses it: /etc/sudoers.d/lab:1:
+                File("/etc/ssh/sshd_config.d/60-lab.conf", contents: "PermitRootLogn no\\n")  // error: sshd -t refuses it: /etc/ssh/sshd_config.d/60-lab.conf: line 1: Bad configuration option: PermitRootLogn
+                SystemdUnit("job.service", contents: "[Service]\\nExecStart=/usr/bin/nosuch\\n")  // error: job.service: Command /usr/bin/nosuch is not executable
+            }
+
+            """
+        try expectRefusal(tools, name: "broken2", root: root, store: store)
+        // Nothing was made of either but the shared layer and base.
+        let entries = try FileManager.default.contentsOfDirectory(atPath: store.root.path)
+        #expect(!entries.contains { $0.hasSuffix("-broken1") || $0.hasSuffix("-broken2") }, "\(entries)")
+        // Evaluation's copy of Debian's static accounts is the release's own.
+        let layer = try #require(entries.first { $0.contains("-rootfs-") })
+        func master(_ name: String) throws -> [String: Int] {
+            let text = try String(contentsOf: store.root.appendingPathComponent("\(layer)/tree/usr/share/base-passwd/\(name)"), encoding: .utf8)
+            return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").map { line in
+                let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+                return (String(fields[0]), Int(fields[2])!)
+            })
+        }
+        #expect(try master("passwd.master") == DebianAccounts.users)
+        #expect(try master("group.master") == DebianAccounts.groups)
+    }
+
+    /// Builds `source` as systems/`name`.swift and expects it refused with exactly its
+    /// `// error:` comments (and `extra`), each at its line.
+    func expectRefusal(_ source: String, extra: [(Int, String)] = [], name: String, root: URL, store: Store) throws {
+        let file = root.appendingPathComponent("systems/\(name).swift")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        let expected = source.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            line.firstMatch(of: /\/\/ error: (.*)$/).map { (index + 1, String($0.1)) }
+        } + extra
+        let evaluation = try Support.evaluator().evaluate(file.path)
+        let (lock, lockFile, _) = try Locker().lock(evaluation)
+        do {
+            _ = try ImageBuilder(store: store).build(evaluation.systems[0], lock: lock, lockFile: lockFile)
+            Issue.record("\(name) was built")
+        } catch let error as DefinitionError {
+            let errors = error.diagnostics.filter { $0.severity == .error }
+            for (line, message) in expected {
+                #expect(errors.contains { $0.location?.file == file.path && $0.location?.line == line && $0.message.contains(message) },
+                        "\(name):\(line): expected an error containing “\(message)”; got:\n\(error.description)")
+            }
+            #expect(errors.count == expected.count, "\(name): expected \(expected.count) errors; got:\n\(error.description)")
         }
     }
 

@@ -110,8 +110,8 @@ struct InheritanceTests {
     }
 
     @Test func declarationOrderDoesNotChangeTheModel() throws {
-        let a = OperatingSystem { HostName("x"); Packages("bb", "aa"); User("u1", uid: 1); User("u2", uid: 2); Chrony(servers: ["n"]); OpenSSH() }
-        let b = OperatingSystem { OpenSSH(); Chrony(servers: ["n"]); User("u2", uid: 2); User("u1", uid: 1); Packages("aa", "bb"); HostName("x") }
+        let a = OperatingSystem { HostName("x"); Packages("bb", "aa"); User("u1", uid: 2001); User("u2", uid: 2002); Chrony(servers: ["n"]); OpenSSH() }
+        let b = OperatingSystem { OpenSSH(); Chrony(servers: ["n"]); User("u2", uid: 2002); User("u1", uid: 2001); Packages("aa", "bb"); HostName("x") }
         #expect(try resolved(a).canonical == resolved(b).canonical)
     }
 }

@@ -87,6 +87,10 @@ public struct ImageBuilder: Sendable {
                 try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
             }
         }
+        // Values only the release can confirm (time zone, locales, accounts…), before any work on the image.
+        try steps.step("release data") {
+            try Self.refuse(ReleaseData(tree: layerEntry.appendingPathComponent("tree")).problems(of: model), progress: progress)
+        }
         let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
         let base = RootBase(layer: layerEntry, size: model.disk.rootSize, offset: DiskAssembler.rootStart(model) * DiskAssembler.sector,
                             sourceDateEpoch: set.sourceDateEpoch)
@@ -124,6 +128,9 @@ public struct ImageBuilder: Sendable {
             try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
                                    store: store, rootBase: base.entryName).apply()
         }
+        try steps.step("verify") {
+            try Self.refuse(TreeVerification(model: model, root: root, scratch: scratch).problems(), progress: progress)
+        }
         var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
         try steps.step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
@@ -146,6 +153,12 @@ public struct ImageBuilder: Sendable {
         try store.recordRoot(entry, for: model.hostName)
         return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused,
                       rootBaseReused: try preparing.wait())
+    }
+
+    /// Throws the errors among `problems`; warnings are reported and the build goes on.
+    private static func refuse(_ problems: [Diagnostic], progress: ProgressReporter) throws {
+        if problems.contains(where: { $0.severity == .error }) { throw DefinitionError(.invalid, problems) }
+        for warning in problems { progress(warning.description) }
     }
 
     /// Brings the locked packages of each system whose image and package layer the store lacks

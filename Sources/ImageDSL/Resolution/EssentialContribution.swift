@@ -39,7 +39,8 @@ struct EssentialContribution: Sendable {
                       Check("users", .users(context.users.map { Check.UserExpectation(name: $0.name, uid: $0.uid) }.sorted { $0.name < $1.name }))]
         let mounted = system.disk.partitions.compactMap { partition in partition.mountPoint.map { ($0, partition.size, partition.fileSystem) } }
             + system.disk.persistentVolumes.map { ($0.mountPoint, $0.size, $0.fileSystem) }
-        checks += mounted.filter { $0.2 != .swap }.map { Check.mounted($0.0, atLeast: ByteCount(bytes: $0.1.bytes / 10 * 9)) }
+        // A relative mount point is reported at its volume, not again at its check.
+        checks += mounted.filter { $0.2 != .swap && $0.0.hasPrefix("/") }.map { Check.mounted($0.0, atLeast: ByteCount(bytes: $0.1.bytes / 10 * 9)) }
         return checks.map { (.check($0), system.location) }
     }
 }

@@ -12,6 +12,7 @@ struct SystemValidator {
         checkUsers(users)
         checkGroups(groups)
         checkFilesAndUnits()
+        checkAccountNames()
         checkNetwork()
         checkDisk()
         checkKernel()
@@ -60,6 +61,8 @@ struct SystemValidator {
                     problem("uid \(uid) of user '\(user.name)' is out of range", at: key)
                 } else if let other = uids[uid] {
                     problem("uid \(uid) of user '\(user.name)' is already used by user '\(other)'" + declared(at: "user:\(other)"), at: key)
+                } else if let reason = Self.reservedID(uid, of: user.name, static: DebianAccounts.users, kind: "uid") {
+                    problem(reason, at: key)
                 } else {
                     uids[uid] = user.name
                 }
@@ -95,15 +98,55 @@ struct SystemValidator {
                 problem("gid \(gid) of group '\(group.name)' is out of range", at: key)
             } else if let other = gids[gid] {
                 problem("gid \(gid) of group '\(group.name)' is already used by group '\(other)'" + declared(at: "group:\(other)"), at: key)
+            } else if let reason = Self.reservedID(gid, of: group.name, static: DebianAccounts.groups, kind: "gid") {
+                problem(reason, at: key)
             } else {
                 gids[gid] = group.name
             }
         }
     }
 
+    /// Why `id` cannot be `name`'s: ids 0–99 are Debian's own (base-passwd), 60000–65533 are
+    /// reserved (Debian policy 9.2.2).
+    static func reservedID(_ id: Int, of name: String, static accounts: [String: Int], kind: String) -> String? {
+        if id < 100, accounts[name] != id {
+            let owner = accounts.first { $0.value == id }?.key
+            return "\(kind) \(id) of '\(name)' is " + (owner.map { "Debian's static \(kind) of '\($0)'" } ?? "in 0–99, which Debian allocates itself")
+                + " (base-passwd); take one from 1000–59999"
+        }
+        if (60000...65533).contains(id) {
+            return "\(kind) \(id) of '\(name)' is in 60000–65533, which Debian reserves; take one from 1000–59999"
+        }
+        return nil
+    }
+
     /// " (declared at file:line)" for the declaration with this key, if known.
     private func declared(at key: String) -> String {
         model.sources?[key].map { " (declared at \($0))" } ?? ""
+    }
+
+    /// Names of users and groups that are one slip away from a declared or Debian account
+    /// (`sudoo`, `alcie`, `www-date`). Others may be made by a package: the build checks them
+    /// against the package layer.
+    private mutating func checkAccountNames() {
+        let users = Set(model.users.map(\.name)).union(DebianAccounts.users.keys)
+        let groups = Set(model.groups.map(\.name)).union(DebianAccounts.groups.keys)
+            .union(model.users.filter { $0.primaryGroup == nil }.map(\.name))
+        func check(_ name: String, among known: Set<String>, _ what: String, at key: String) {
+            guard let meant = DebianAccounts.slip(name, of: known) else { return }
+            problem("\(what) '\(name)' is neither declared nor one of Debian's accounts; did you mean '\(meant)'?", at: key)
+        }
+        for user in model.users {
+            for name in user.groups { check(name, among: groups, "group", at: "user:\(user.name)") }
+            if let primary = user.primaryGroup { check(primary, among: groups, "primary group", at: "user:\(user.name)") }
+        }
+        for group in model.groups {
+            for member in group.members { check(member, among: users, "member", at: "group:\(group.name)") }
+        }
+        for file in model.files {
+            check(file.owner, among: users, "owner", at: "file:\(file.path)")
+            check(file.group, among: groups, "group", at: "file:\(file.path)")
+        }
     }
 
     private mutating func checkFilesAndUnits() {
