@@ -32,5 +32,7 @@ struct InvalidDefinitionsTests {
                 "\(name):\(expectation.line): expected an error containing “\(expectation.message)”; got:\n\(error.description)")
         }
         #expect(errors.count == expected.count, "\(name): expected \(expected.count) errors; got:\n\(error.description)")
+        // Nothing names the program imagec wraps a definition in.
+        #expect(!(error.description + error.output).contains("imagec-eval-"), "\(name): a temporary path is shown:\n\(error.output)")
     }
 }

@@ -250,7 +250,8 @@ public struct Evaluator: Sendable {
                 "compiling the definition took longer than \(Int(compileTimeout)) s", at: SourceLocation(file: file.path, line: 1))])
         }
         if compilation.status != 0 {
-            throw CompilerOutput(compilation.output, file: file, source: String(decoding: system.contents, as: UTF8.self), emitLine: emitLine).error
+            throw CompilerOutput(compilation.output, file: file, source: String(decoding: system.contents, as: UTF8.self), emitLine: emitLine,
+                                 scratch: scratch.path).error
         }
 
         // Run twice at once, the second time with another clock, home and scratch folder: a
