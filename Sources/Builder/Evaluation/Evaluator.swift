@@ -125,6 +125,8 @@ public struct Evaluator: Sendable {
         /// Refuses a file that is not text: bytes that are not UTF-8, or a NUL byte (binary
         /// data), at its line and byte offset, in one line rather than the compiler's quote of it.
         func checkEncoding() throws {
+            // The common case, at once: valid UTF-8 without NUL.
+            if !contents.contains(0), String(validating: contents, as: UTF8.self) != nil { return }
             var line = 1, offset = 0
             var decoder = UTF8()
             var bytes = contents.makeIterator()
@@ -147,30 +149,31 @@ public struct Evaluator: Sendable {
         /// Refuses a block comment that is never closed, at the line it opens: the compiler
         /// would report it at the end of the program imagec wraps the file in.
         func checkComments() throws {
-            let text = Array(String(decoding: contents, as: UTF8.self).unicodeScalars)
+            // Bytes: every delimiter is ASCII, and UTF-8 never uses ASCII bytes inside a character.
+            let text = [UInt8](contents)
+            guard text.firstIndex(of: UInt8(ascii: "*")) != nil else { return }
             var index = 0, line = 1
             var open: [Int] = []  // lines of the open comments (they nest)
             var inString = false, multiline = false
-            func at(_ literal: String) -> Bool {
-                let scalars = Array(literal.unicodeScalars)
-                return index + scalars.count <= text.count && Array(text[index..<index + scalars.count]) == scalars
-            }
+            let slash = UInt8(ascii: "/"), star = UInt8(ascii: "*"), quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n")
+            func at(_ first: UInt8, _ second: UInt8) -> Bool { index + 1 < text.count && text[index] == first && text[index + 1] == second }
+            var atTripleQuote: Bool { index + 2 < text.count && text[index] == quote && text[index + 1] == quote && text[index + 2] == quote }
             while index < text.count {
-                let scalar = text[index]
-                if scalar == "\n" { line += 1; if inString && !multiline { inString = false } }
+                let byte = text[index]
+                if byte == newline { line += 1; if inString && !multiline { inString = false } }
                 if !open.isEmpty {
-                    if at("/*") { open.append(line); index += 2; continue }
-                    if at("*/") { open.removeLast(); index += 2; continue }
+                    if at(slash, star) { open.append(line); index += 2; continue }
+                    if at(star, slash) { open.removeLast(); index += 2; continue }
                 } else if inString {
-                    if scalar == "\\" { index += 2; continue }
-                    if multiline ? at("\"\"\"") : scalar == "\"" { inString = false; index += multiline ? 3 : 1; continue }
-                } else if at("//") {
-                    while index < text.count, text[index] != "\n" { index += 1 }
+                    if byte == UInt8(ascii: "\\") { index += 2; continue }
+                    if multiline ? atTripleQuote : byte == quote { inString = false; index += multiline ? 3 : 1; continue }
+                } else if at(slash, slash) {
+                    while index < text.count, text[index] != newline { index += 1 }
                     continue
-                } else if at("/*") {
+                } else if at(slash, star) {
                     open.append(line); index += 2; continue
-                } else if scalar == "\"" {
-                    multiline = at("\"\"\"")
+                } else if byte == quote {
+                    multiline = atTripleQuote
                     inString = true
                     index += multiline ? 3 : 1
                     continue
