@@ -61,6 +61,7 @@ let package = Package(
         .target(
             name: "Hypervisors", dependencies: ["ImagecCore", "CLibraryLoader", "CLibvirt", "ImageDSL"],
             path: "Sources/Deployer/Hypervisors", exclude: ["README.md"]),
+        .target(name: "BMC", dependencies: ["ImagecCore", "ImageDSL"], path: "Sources/Deployer/BMC", exclude: ["README.md"]),
         .target(
             name: "SwapLedger", dependencies: ["ImagecCore", "ImageDSL", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Deployer/Ledger", exclude: ["README.md"]),
@@ -88,7 +89,7 @@ let package = Package(
             name: "DeployerTests",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BMC", "SwapLedger", "Targets", "Fleet", "ImageDSL",
             ],
             exclude: ["Proxmox"]),
     ]

@@ -263,6 +263,7 @@ public struct Evaluator: Sendable {
         let again = scratch.appendingPathComponent("again")
         try FileManager.default.createDirectory(at: again, withIntermediateDirectories: false)
         let second = BackgroundWork { try self.run(program, in: again, clock: Self.otherClock, file: file, templates: templates) }
+        defer { _ = try? second.wait() }  // the scratch folder is removed after
         let first = Result { try run(program, in: scratch, clock: nil, file: file, templates: templates) }
         let (result, output) = try first.get()
         let difference: String?

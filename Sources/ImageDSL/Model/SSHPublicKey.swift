@@ -24,7 +24,7 @@ public struct SSHPublicKey: Hashable, Sendable {
 
     /// Parses one `authorized_keys` line.
     /// - Throws: ``Problem`` saying what is wrong, in words an admin acts on.
-    public init(parsing line: String) throws {
+    public init(parsing line: String) throws(Problem) {
         if line.contains("PRIVATE KEY") {
             throw Problem(reason: "this is a private key: give the public one (the .pub file, or ssh-keygen -y -f KEY)")
         }

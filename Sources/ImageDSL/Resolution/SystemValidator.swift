@@ -77,11 +77,11 @@ struct SystemValidator {
             for (index, sshKey) in user.sshKeys.enumerated() {
                 do {
                     _ = try SSHPublicKey(parsing: sshKey)
-                } catch let error as SSHPublicKey.Problem {
+                } catch {
                     let which = user.sshKeys.count > 1 ? "SSH key \(index + 1)" : "SSH key"
                     problems.append(Diagnostic("\(which) of user '\(user.name)' is not usable: \(error.reason)",
                                                at: model.location(of: key), severity: error.isWarning ? .warning : .error))
-                } catch {}
+                }
             }
         }
     }
