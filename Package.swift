@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(name: "ImageDSL", exclude: ["README.md"]),
@@ -63,6 +64,11 @@ let package = Package(
             path: "Sources/Deployer/Hypervisors", exclude: ["README.md"]),
         .target(name: "BMC", dependencies: ["ImagecCore", "ImageDSL"], path: "Sources/Deployer/BMC", exclude: ["README.md"]),
         .target(
+            name: "BootServer",
+            dependencies: ["ImagecCore", "ImageDSL", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            path: "Sources/Deployer/BootServer", exclude: ["README.md"]),
+        .target(
             name: "SwapLedger", dependencies: ["ImagecCore", "ImageDSL", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Deployer/Ledger", exclude: ["README.md"]),
         .target(
@@ -76,7 +82,7 @@ let package = Package(
             name: "imagec",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BootServer", "SwapLedger", "Targets", "Fleet", "ImageDSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -89,7 +95,7 @@ let package = Package(
             name: "DeployerTests",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "BMC", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "Targets", "Fleet", "ImageDSL",
             ],
             exclude: ["Proxmox"]),
     ]

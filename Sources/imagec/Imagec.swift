@@ -16,7 +16,7 @@ struct ImagecCommand: AsyncParsableCommand {
             """,
         version: Imagec.version,
         subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self,
-                      PoolCommand.self, KnownHostsCommand.self, StoreCommand.self,
+                      PoolCommand.self, KnownHostsCommand.self, StoreCommand.self, ServeCommand.self,
                       CheckCommand.self, DiffCommand.self, AffectedCommand.self, GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.

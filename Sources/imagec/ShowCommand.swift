@@ -117,6 +117,9 @@ struct Summary {
         row("units", model.units.filter(\.enabled).map(\.name).joined(separator: ", "))
         row("mounts", model.mounts.map { "\($0.what) on \($0.mountPoint)" }.joined(separator: ", "))
         row("checks", (model.checks ?? []).map(\.name).joined(separator: ", "))
+        if case .bareMetal(let machine) = model.deployment?.machine {
+            row("deployment", "bare metal, BMC \(machine.bmc.summary), boots from \(machine.bootMAC), root disk \(machine.rootDisk.description)")
+        }
     }
 
     mutating func row(_ label: String, _ value: String) {
@@ -125,7 +128,7 @@ struct Summary {
     }
 
     private func disk(_ disk: DiskLayout) -> String {
-        var parts = ["root \(disk.rootSize) \(disk.rootFileSystem.rawValue)"]
+        var parts = ["root \(disk.rootSize) \(disk.rootFileSystem.rawValue)" + (disk.rootSlots == .ab ? " in slots A and B" : "")]
         parts += disk.partitions.map { partition in
             "\(partition.name) \(partition.size) \(partition.fileSystem.rawValue)" + (partition.mountPoint.map { " on \($0)" } ?? "")
         }
@@ -144,5 +147,14 @@ struct Summary {
         parts += network.routes.map { "route \($0.destination) via \($0.gateway)" }
         if !network.nameServers.isEmpty { parts.append("dns " + network.nameServers.joined(separator: " ")) }
         return parts.joined(separator: "; ")
+    }
+}
+
+extension BaseboardManagement {
+    var summary: String {
+        switch self {
+        case .redfish(let url, let system, _, _): "\(url) (Redfish, system \(system))"
+        case .ipmi(let host, let port, _): "\(host)\(port == 623 ? "" : ":\(port)") (IPMI)"
+        }
     }
 }

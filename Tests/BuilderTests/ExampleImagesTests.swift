@@ -50,8 +50,8 @@ struct ExampleImagesTests {
         }
     }
 
-    /// bigmem2's image holds what its definition says, boots under both firmwares and, under
-    /// UEFI from a 16 GiB disk, grows its root file system.
+    /// bigmem2's image holds what its definition says, has its two root slots, and boots under
+    /// both firmwares, under UEFI from a 16 GiB disk.
     func checkAndBoot(_ model: SystemModel, image: URL, scratch: URL) throws {
         let disk = try DiskReader(image)
         #expect(try disk.read("/etc/hostname") == "bigmem2\n")
@@ -60,6 +60,9 @@ struct ExampleImagesTests {
         for file in model.files { #expect(try disk.read(file.path) == file.contents, "\(file.path) differs") }
         #expect(try disk.read("/etc/ssh/ssh_host_ed25519_key") == "")
 
+        try checkSlots(model, image: image, disk: disk)
+
+        // A disk larger than the image: a machine's. Its two root slots keep their size.
         let larger = scratch.appendingPathComponent("larger.qcow2")
         try ImageBuilderTestSupport.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.path, "-F", "raw", larger.path, "16G"])
         defer { try? FileManager.default.removeItem(at: larger) }
@@ -69,10 +72,36 @@ struct ExampleImagesTests {
                 : try BootProbe.boot(larger, format: "qcow2", firmware: firmware, until: "bigmem2 login:")
             #expect(outcome.reached, "no login prompt under \(firmware) after \(Int(outcome.seconds)) s:\n\(outcome.console)")
             #expect(!outcome.console.contains("FAILED"), "a unit failed under \(firmware):\n\(outcome.console)")
-            if firmware == .uefi {
-                #expect(outcome.console.contains("resized filesystem to"), "the root file system did not grow")
-            }
+            #expect(!outcome.console.contains("resized filesystem to"), "a root slot grew under \(firmware)")
         }
+    }
+
+    /// bigmem2's disk has two root slots of its root size, B empty; GRUB on the EFI system
+    /// partition boots slot A by default; the other partitions are named, not numbered, in
+    /// fstab; and the slot's block index matches its bytes.
+    func checkSlots(_ model: SystemModel, image: URL, disk: DiskReader) throws {
+        let a = try #require(disk.partitions["root-a"]), b = try #require(disk.partitions["root-b"])
+        #expect(a.sectors * 512 == Int(model.disk.rootSize.bytes) && b.sectors == a.sectors && b.start == a.start + a.sectors)
+        let esp = try #require(disk.partitions["esp"])
+        let environment = try ImageBuilderTestSupport.output("/usr/bin/mtype", ["-i", "\(image.path)@@\(esp.start * 512)", "::/grub/grubenv"])
+        #expect(environment.hasPrefix("# GRUB Environment Block\ndefault_slot=a\n#") && environment.utf8.count == 1024)
+        let fstab = try disk.read("/etc/fstab")
+        #expect(fstab.contains("PARTLABEL=scratch /scratch ext4") && fstab.contains("PARTLABEL=esp /boot/efi vfat") && !fstab.contains("growfs"))
+
+        let slots = try #require(try ImageEntry(folder: image.deletingLastPathComponent()).slotImage())
+        #expect(slots.partitions.map(\.name) == ["bios", "esp", "scratch", "root-a", "root-b"])
+        #expect(slots.slotPartition("b")?.start == b.start && slots.head.offset == 0 && slots.head.length == a.start * 512)
+        let index = slots.slot
+        #expect(index.offset == a.start * 512 && index.length == a.sectors * 512 && index.blocks.count == index.length / index.blockSize)
+        // Slot A's bytes, hashed by coreutils, and its first block holding data.
+        let range = "iflag=skip_bytes,count_bytes skip=\(index.offset) count=\(index.length)"
+        let sum = try ImageBuilderTestSupport.output("/bin/sh", ["-c", "dd if='\(image.path)' bs=4M \(range) status=none | sha256sum"])
+        #expect(sum.hasPrefix(index.sha256))
+        let first = try #require(index.blocks.firstIndex { $0 != nil })
+        let block = try ImageBuilderTestSupport.output("/bin/sh", ["-c",
+            "dd if='\(image.path)' bs=\(index.blockSize) iflag=skip_bytes skip=\(index.offset + first * index.blockSize) count=1 status=none | sha256sum"])
+        #expect(block.hasPrefix(index.blocks[first]!))
+        #expect(index.dataBytes < index.length / 2)
     }
 
     /// What only the release or the image's own tools can refute stops the build at the line
@@ -169,9 +198,15 @@ struct DiskReader {
         let table = try ImageBuilderTestSupport.output("/usr/sbin/sfdisk", ["--json", image.path])
         let json = try JSONSerialization.jsonObject(with: Data(table.utf8)) as? [String: Any]
         let partitions = (json?["partitiontable"] as? [String: Any])?["partitions"] as? [[String: Any]] ?? []
-        let start = try #require(partitions.first { $0["name"] as? String == "root" }?["start"] as? Int, "\(image.path) has no root partition")
-        device = "\(image.path)?offset=\(start * 512)"
+        self.partitions = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition in
+            (partition["name"] as? String).map { ($0, (start: partition["start"] as? Int ?? 0, sectors: partition["size"] as? Int ?? 0)) }
+        })
+        let root = try #require(self.partitions["root"] ?? self.partitions["root-a"], "\(image.path) has no root partition")
+        device = "\(image.path)?offset=\(root.start * 512)"
     }
+
+    /// The partitions by name: start and size in sectors.
+    let partitions: [String: (start: Int, sectors: Int)]
 
     func read(_ path: String) throws -> String { try debugfs("cat \(path)") }
 

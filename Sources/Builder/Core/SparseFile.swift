@@ -66,18 +66,21 @@ public enum SparseFile {
 
     // MARK: - Helpers
 
-    /// Calls `body` with each `size`-byte chunk of the file in order (the last may be shorter),
-    /// or `nil` for a chunk of zeros; chunks within holes are not read.
-    public static func forEachChunk(of file: URL, size: Int, _ body: (Int, UnsafeRawBufferPointer?) throws -> Void) throws {
+    /// Calls `body` with each `size`-byte chunk of the file (or of the bytes `within` it) in
+    /// order, the last may be shorter, or `nil` for a chunk of zeros; chunks within holes are
+    /// not read.
+    public static func forEachChunk(of file: URL, size: Int, within part: Range<Int>? = nil,
+                                    _ body: (Int, UnsafeRawBufferPointer?) throws -> Void) throws {
         let input = try open(file, O_RDONLY)
         defer { close(input) }
-        let end = try self.size(input, path: file)
+        let fileSize = try self.size(input, path: file)
+        let start = part?.lowerBound ?? 0, end = part.map { min($0.upperBound, fileSize) } ?? fileSize
         let ranges = try dataRanges(input, path: file)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
         defer { buffer.deallocate() }
         var next = ranges.startIndex
-        for index in 0..<((end + size - 1) / size) {
-            let chunk = (index * size)..<min((index + 1) * size, end)
+        for index in 0..<(max(0, end - start + size - 1) / size) {
+            let chunk = (start + index * size)..<min(start + (index + 1) * size, end)
             while next < ranges.endIndex, ranges[next].upperBound <= chunk.lowerBound { next += 1 }
             guard next < ranges.endIndex, ranges[next].overlaps(chunk) else {
                 try body(index, nil)

@@ -31,9 +31,42 @@ struct DiskAssembler {
         espStart + espSectors + model.disk.partitions.map { Int($0.size.bytes) / sector }.reduce(0, +)
     }
 
+    /// The GPT partition numbers of root slots A and B: after the BIOS boot partition, the EFI
+    /// system partition and the declared partitions.
+    static func slotPartitions(_ model: SystemModel) -> (a: Int, b: Int) {
+        (model.disk.partitions.count + 3, model.disk.partitions.count + 4)
+    }
+
+    /// The image's partitions, in order: BIOS boot, EFI system, the declared ones, then the
+    /// root (or root slots A and B, the same size; B is left empty).
+    static func partitionTable(_ model: SystemModel) -> [SlotImage.Partition] {
+        var table = [SlotImage.Partition(number: 1, name: "bios", start: biosBootStart, sectors: biosBootSectors, type: "21686148-6449-6E6F-744E-656564454649"),
+                     SlotImage.Partition(number: 2, name: "esp", start: espStart, sectors: espSectors, type: "C12A7328-F81F-11D2-BA4B-00A0C93EC93B")]
+        func add(_ name: String, sectors: Int, type: String) {
+            let last = table.last!
+            table.append(SlotImage.Partition(number: last.number + 1, name: name, start: last.start + last.sectors, sectors: sectors, type: type))
+        }
+        for partition in model.disk.partitions {
+            add(partition.name, sectors: Int(partition.size.bytes) / sector,
+                type: partition.fileSystem == .swap ? "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F" : "0FC63DAF-8483-4772-8E79-3D69D8477DE4")
+        }
+        let rootSectors = Int(model.disk.rootSize.bytes) / sector
+        if model.disk.rootSlots == .ab {
+            add("root-a", sectors: rootSectors, type: rootType)
+            add("root-b", sectors: rootSectors, type: rootType)
+        } else {
+            add("root", sectors: rootSectors, type: rootType)
+        }
+        return table
+    }
+
     /// Makes the disk at `output`; reports each step through `step`.
     func assemble(into output: URL, step: (String, () throws -> Void) throws -> Void) throws {
         let tools = Tools(environment: Self.environment(sourceDateEpoch), scratch: scratch)
+        let slotted = model.disk.rootSlots == .ab
+        // Two slots share the EFI system partition, written once per machine: its serial comes
+        // from the host, not from one image.
+        let espSerial = slotted ? ImageIdentifiers(digest: "host \(model.hostName)").espSerial : ids.espSerial
         let ext4 = Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
         var partitionImages: [(Partition, URL)] = []
         try step("partitions") {
@@ -56,48 +89,55 @@ struct DiskAssembler {
         let esp = scratch.appendingPathComponent("esp.img")
         let core = scratch.appendingPathComponent("core.img")
         try step("boot loader") {
+            // With one root, GRUB starts from the root file system; with two slots, from the
+            // EFI system partition, where it chooses the slot (SlotBoot).
             let early = scratch.appendingPathComponent("early.cfg")
-            try "search --no-floppy --fs-uuid --set=root \(ids.fileSystemUUID("root"))\nset prefix=($root)/boot/grub\n"
-                .write(to: early, atomically: true, encoding: .utf8)
-            let modules = ["normal", "configfile", "linux", "search", "search_fs_uuid", "part_gpt", "ext2", "fat", "echo", "test",
+            var modules = ["normal", "configfile", "linux", "search", "search_fs_uuid", "part_gpt", "ext2", "fat", "echo", "test",
                            "serial", "terminal", "ls", "cat", "boot", "sleep"]
+            if slotted {
+                let uuid = "\(espSerial.prefix(4))-\(espSerial.suffix(4))"
+                try "search --no-floppy --fs-uuid --set=root \(uuid)\nset prefix=($root)/grub\n".write(to: early, atomically: true, encoding: .utf8)
+                modules += ["regexp", "loadenv"]
+            } else {
+                try "search --no-floppy --fs-uuid --set=root \(ids.fileSystemUUID("root"))\nset prefix=($root)/boot/grub\n"
+                    .write(to: early, atomically: true, encoding: .utf8)
+            }
             let efi = scratch.appendingPathComponent("BOOTX64.EFI")
             try tools.run("/usr/bin/grub-mkimage", ["-O", "x86_64-efi", "-p", "/boot/grub", "-c", early.path, "-o", efi.path] + modules + ["efi_gop"])
             try tools.run("/usr/bin/grub-mkimage", ["-O", "i386-pc", "-p", "/boot/grub", "-c", early.path, "-o", core.path] + modules + ["biosdisk"])
             try tools.truncate(esp, to: UInt64(Self.espSectors * Self.sector))
-            try tools.run("/usr/bin/mformat", ["-i", esp.path, "-F", "-N", ids.espSerial, "-v", "ESP", "::"])
+            try tools.run("/usr/bin/mformat", ["-i", esp.path, "-F", "-N", espSerial, "-v", "ESP", "::"])
             try tools.run("/usr/bin/mmd", ["-i", esp.path, "::/EFI", "::/EFI/BOOT"])
             try tools.run("/usr/bin/mcopy", ["-i", esp.path, efi.path, "::/EFI/BOOT/BOOTX64.EFI"])
+            if slotted {
+                let slots = Self.slotPartitions(model)
+                let chooser = scratch.appendingPathComponent("grub.cfg"), environment = scratch.appendingPathComponent("grubenv")
+                try SlotBoot.chooser(partitions: slots).write(to: chooser, atomically: true, encoding: .utf8)
+                try SlotBoot.Environment(["default_slot": "a"]).block!.write(to: environment)
+                try tools.run("/usr/bin/mmd", ["-i", esp.path, "::/grub"])
+                try tools.run("/usr/bin/mcopy", ["-i", esp.path, chooser.path, environment.path, "::/grub/"])
+            }
         }
         try step("disk") {
-            var layout: [(name: String, start: Int, sectors: Int, type: String, image: URL)] = []
-            var next = Self.espStart + Self.espSectors
-            for (partition, image) in partitionImages {
-                let type = partition.fileSystem == .swap ? "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F" : "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
-                layout.append((partition.name, next, Int(partition.size.bytes) / Self.sector, type, image))
-                next += layout.last!.sectors
-            }
-            precondition(next == Self.rootStart(model))
+            let table = Self.partitionTable(model)
             let root = try rootDisk()
-            layout.append(("root", next, Int(model.disk.rootSize.bytes) / Self.sector, Self.rootType, root))
-            next += layout.last!.sectors
             // The root base's disk, then the rest on top.
             try? FileManager.default.removeItem(at: output)
             guard rename(root.path, output.path) == 0 else {
                 throw BuildEnvironmentError("cannot move \(root.path) to \(output.path): \(String(cString: strerror(errno)))")
             }
-            try tools.truncate(output, to: UInt64(next + 2048) * UInt64(Self.sector))
+            try tools.truncate(output, to: UInt64(table.last!.start + table.last!.sectors + 2048) * UInt64(Self.sector))
             var script = "label: gpt\nlabel-id: \(ids.diskGUID)\nunit: sectors\nfirst-lba: 2048\n"
-            script += "start=\(Self.biosBootStart), size=\(Self.biosBootSectors), type=21686148-6449-6E6F-744E-656564454649, uuid=\(ids.partitionGUID("bios")), name=\"bios\"\n"
-            script += "start=\(Self.espStart), size=\(Self.espSectors), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=\(ids.partitionGUID("esp")), name=\"esp\"\n"
-            for part in layout {
+            for part in table {
                 script += "start=\(part.start), size=\(part.sectors), type=\(part.type), uuid=\(ids.partitionGUID(part.name)), name=\"\(part.name)\"\n"
             }
             let scriptFile = scratch.appendingPathComponent("sfdisk.txt")
             try script.write(to: scriptFile, atomically: true, encoding: .utf8)
             try tools.run("/bin/sh", ["-c", #"/usr/sbin/sfdisk -q --no-reread --no-tell-kernel "$1" < "$2""#, "sh", output.path, scriptFile.path])
             try SparseFile.copy(esp, into: output, at: Self.espStart * Self.sector)
-            for part in layout.dropLast() { try SparseFile.copy(part.image, into: output, at: part.start * Self.sector) }
+            for (partition, image) in partitionImages {
+                try SparseFile.copy(image, into: output, at: table.first { $0.name == partition.name }!.start * Self.sector)
+            }
             if model.firmware != .uefi { try installBIOSBoot(core: core, disk: output) }
         }
         try step("configuration") {

@@ -142,6 +142,15 @@ public struct ImageBuilder: Sendable {
             let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
             defer { _ = try? removing.wait() }
             let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.disk) }
+            if model.disk.rootSlots == .ab {
+                try steps.step("block index") {
+                    let start = DiskAssembler.rootStart(model) * DiskAssembler.sector
+                    let slot = SlotImage(partitions: DiskAssembler.partitionTable(model),
+                                         head: try BlockIndex.make(of: built.disk, offset: 0, length: start),
+                                         slot: try BlockIndex.make(of: built.disk, offset: start, length: Int(model.disk.rootSize.bytes)))
+                    try CanonicalJSON.encode(value: slot).write(to: built.slotImageFile)
+                }
+            }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
             try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)

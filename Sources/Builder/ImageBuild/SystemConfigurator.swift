@@ -128,13 +128,19 @@ struct SystemConfigurator {
     }
 
     private func writeFileSystemTable() throws {
+        // Two root slots share the other partitions, made with an earlier image: they are found
+        // by their partition names, which every image of the layout gives them, and the root
+        // keeps its size.
+        let slotted = model.disk.rootSlots == .ab
+        func source(_ name: String) -> String { slotted ? "PARTLABEL=\(name)" : "UUID=\(ids.fileSystemUUID(name))" }
         var lines = ["# Written by imagec from the system definition.",
-                     "UUID=\(ids.fileSystemUUID("root")) / \(model.disk.rootFileSystem.rawValue) errors=remount-ro,x-systemd.growfs 0 1"]
+                     "UUID=\(ids.fileSystemUUID("root")) / \(model.disk.rootFileSystem.rawValue) errors=remount-ro\(slotted ? "" : ",x-systemd.growfs") 0 1"]
+        if slotted { lines.append("PARTLABEL=esp \(SlotBoot.espMountPoint) vfat umask=0077,nofail 0 2") }
         for partition in model.disk.partitions {
             if partition.fileSystem == .swap {
-                lines.append("UUID=\(ids.fileSystemUUID(partition.name)) none swap sw 0 0")
+                lines.append("\(source(partition.name)) none swap sw 0 0")
             } else if let mountPoint = partition.mountPoint {
-                lines.append("UUID=\(ids.fileSystemUUID(partition.name)) \(mountPoint) \(partition.fileSystem.rawValue) defaults 0 2")
+                lines.append("\(source(partition.name)) \(mountPoint) \(partition.fileSystem.rawValue) defaults 0 2")
             }
         }
         // Persistent volumes are never formatted by the image; a missing one does not stop the
@@ -149,8 +155,8 @@ struct SystemConfigurator {
         }
         try write("/etc/fstab", lines.joined(separator: "\n") + "\n")
         // On first boot the root partition grows to the end of the disk (systemd-repart), and
-        // its file system with it (x-systemd.growfs above).
-        try write("/etc/repart.d/50-root.conf", "[Partition]\nType=root\n")
+        // its file system with it (x-systemd.growfs above). A slot keeps its size.
+        if !slotted { try write("/etc/repart.d/50-root.conf", "[Partition]\nType=root\n") }
     }
 
     private var aptSourcesText: String {

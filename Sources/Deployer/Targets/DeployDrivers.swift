@@ -42,6 +42,8 @@ public struct DeployDrivers: Sendable {
                     LibvirtHypervisor(uri: uri, domain: domain)
                 case .proxmoxVM(let vmid, let node, let api, let tokenFile):
                     try ProxmoxHypervisor(api: api, node: node, vmid: vmid, tokenFile: tokenFile)
+                case .bareMetal:
+                    throw DeployError("a bare-metal machine has no hypervisor: it is reinstalled through its BMC")
                 }
             },
             writeIdentity: { identity, disk in try identity.inject(into: disk, emulate: emulate) },
@@ -53,6 +55,9 @@ public struct DeployDrivers: Sendable {
                        progress: ProgressReporter = .silent) throws -> any DeployTarget {
         guard let machine = deployment.machine else {
             throw DeployError("\(host)'s Deployment names no machine (machine: .libvirt(…) or .proxmox(…))")
+        }
+        if deployment.isBareMetal {
+            throw DeployError("\(host) is a bare-metal machine: this imagec cannot deploy bare metal yet (the network installer is not finished)")
         }
         return DiskSwapTarget(pool: try pool(deployment.pool), machine: try hypervisor(machine), disk: deployment.disk,
                               prefix: deployment.prefix, shutdown: deployment.shutdown, stopTimeout: stopTimeout,

@@ -33,6 +33,9 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
         /// A Proxmox VE VM, through the API at `api` with the token in `tokenFile`
         /// (`USER@REALM!TOKENID=SECRET`).
         case proxmoxVM(vmid: Int, node: String, api: String, tokenFile: String)
+        /// A physical machine, reinstalled through its BMC and the network boot onto the root
+        /// slot it is not running.
+        case bareMetal(BareMetal)
 
         public static func libvirt(_ domain: String, uri: String = "qemu:///system") -> Machine {
             .libvirt(domain: domain, uri: uri)
@@ -68,6 +71,13 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
     public var volumes: [String: String]
     public var shutdown: Shutdown
 
+    /// A physical machine's deployment. Its images are published into the local pool
+    /// `images`, which `imagec serve` serves to the machine's installer; `disk` is the name the
+    /// host's current image has there.
+    public init(bareMetal machine: BareMetal, images: String = "/var/lib/imagec/boot", prefix: String = "imagec", ssh: String? = nil) {
+        self.init(to: .local(images), disk: "root", prefix: prefix, machine: .bareMetal(machine), ssh: ssh)
+    }
+
     public init(to pool: Pool, disk: String, prefix: String = "imagec", machine: Machine? = nil, ssh: String? = nil,
                 volumes: [String: String] = [:], shutdown: Shutdown = .clean) {
         self.pool = pool
@@ -88,6 +98,11 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
                   ssh: try container.decodeIfPresent(String.self, forKey: .ssh),
                   volumes: try container.decode([String: String].self, forKey: .volumes),
                   shutdown: try container.decodeIfPresent(Shutdown.self, forKey: .shutdown) ?? .clean)
+    }
+
+    /// Whether the machine is a physical one, reinstalled onto its root slots.
+    public var isBareMetal: Bool {
+        if case .bareMetal = machine { true } else { false }
     }
 
     public func apply(to system: inout OperatingSystem, at location: SourceLocation) {
@@ -129,6 +144,10 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
             if !tokenFile.hasPrefix("/") { problems.append("the Proxmox token file '\(tokenFile)' is not an absolute path") }
             // Proxmox finds a VM's disks by their names.
             if !disk.hasPrefix("vm-\(vmid)-disk-") { problems.append("the disk of Proxmox VM \(vmid) must be named vm-\(vmid)-disk-<n>, not '\(disk)'") }
+        case .bareMetal(let machine):
+            problems += machine.validate()
+            if case .rbd = pool { problems.append("a bare-metal machine's images are published into a local pool, which imagec serve serves, not into RBD") }
+            if !volumes.isEmpty { problems.append("volumes name pool images for a VM's disks; a bare-metal machine's persistent volumes are found on its own disks") }
         case nil: break
         }
         if let ssh {

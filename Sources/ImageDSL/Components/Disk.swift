@@ -13,15 +13,17 @@ public struct Disk: SystemComponent {
     public var rootSize: ByteCount?
     public var minimumRootSize: ByteCount?
     public var rootFileSystem: FileSystemType?
+    public var rootSlots: DiskLayout.RootSlots?
     let declarations: [DiskBuilder.Declaration]
 
     public init(
         rootSize: ByteCount? = nil, minimumRootSize: ByteCount? = nil, rootFileSystem: FileSystemType? = nil,
-        @DiskBuilder _ content: () -> [DiskBuilder.Declaration] = { [] }
+        rootSlots: DiskLayout.RootSlots? = nil, @DiskBuilder _ content: () -> [DiskBuilder.Declaration] = { [] }
     ) {
         self.rootSize = rootSize
         self.minimumRootSize = minimumRootSize
         self.rootFileSystem = rootFileSystem
+        self.rootSlots = rootSlots
         self.declarations = content()
     }
 
@@ -33,6 +35,7 @@ public struct Disk: SystemComponent {
         if let rootFileSystem {
             system.set(\.disk.rootFileSystem, to: rootFileSystem, key: "rootFileSystem", at: location)
         }
+        if let rootSlots { system.set(\.disk.rootSlots, to: rootSlots, key: "rootSlots", at: location) }
         for declaration in declarations {
             declaration.item.apply(to: &system, at: declaration.location)
         }

@@ -29,13 +29,21 @@ public enum FleetConsistency {
                 }
             }
             guard let deployment = model.deployment else { continue }
-            claim("disk \(deployment.pool.identity)/\(deployment.disk)", by: model, at: "deployment") { other, first in
-                "system '\(model.hostName)' is deployed to disk '\(deployment.disk)' of \(deployment.pool.identity), "
-                    + "as system '\(other)' is (at \(first)): one would overwrite the other"
+            // A bare-metal host's images are named by the host in its pool; a VM's disk is not.
+            if !deployment.isBareMetal {
+                claim("disk \(deployment.pool.identity)/\(deployment.disk)", by: model, at: "deployment") { other, first in
+                    "system '\(model.hostName)' is deployed to disk '\(deployment.disk)' of \(deployment.pool.identity), "
+                        + "as system '\(other)' is (at \(first)): one would overwrite the other"
+                }
             }
             if let machine = deployment.machine {
                 claim("machine \(machine.identity)", by: model, at: "deployment") { other, first in
                     "system '\(model.hostName)' is deployed to \(machine.identity), as system '\(other)' is (at \(first))"
+                }
+                if case .bareMetal(let metal) = machine {
+                    claim("boot MAC \(metal.bootMAC)", by: model, at: "deployment") { other, first in
+                        "system '\(model.hostName)' boots from MAC \(metal.bootMAC), as system '\(other)' does (at \(first))"
+                    }
                 }
             }
         }
@@ -68,6 +76,17 @@ extension Deployment.Machine {
         switch self {
         case .libvirt(let domain, let uri): "libvirt domain '\(domain)' at \(uri)"
         case .proxmoxVM(let vmid, _, let api, _): "Proxmox VM \(vmid) at \(api)"
+        case .bareMetal(let machine): "the machine of BMC \(machine.bmc.identity)"
+        }
+    }
+}
+
+extension BaseboardManagement {
+    /// The BMC and the machine it manages.
+    var identity: String {
+        switch self {
+        case .redfish(let url, let system, _, _): "\(url) (system \(system))"
+        case .ipmi(let host, let port, _): "\(host):\(port) (IPMI)"
         }
     }
 }

@@ -21,7 +21,17 @@ public struct ImageEntry: Hashable, Sendable {
     /// The entries it was made from, a name per line.
     public var inputsFile: URL { folder.appendingPathComponent("inputs") }
 
+    /// For images with two root slots, what an installer writes onto a machine's disk
+    /// (`SlotImage`, canonical JSON).
+    public var slotImageFile: URL { folder.appendingPathComponent("slot-image.json") }
+
     static let diskFile = "disk.raw"
+
+    /// The partition table and block indexes, if the image has root slots.
+    public func slotImage() throws -> SlotImage? {
+        guard FileManager.default.fileExists(atPath: slotImageFile.path) else { return nil }
+        return try JSONDecoder().decode(SlotImage.self, from: Data(contentsOf: slotImageFile))
+    }
 
     /// The disk's SHA-256 recorded at build time.
     public func recordedChecksum() throws -> String {
