@@ -8,6 +8,7 @@ import ImagecCore
 /// - `GET /boot/<mac>.ipxe`: the installer for a machine with a pending deploy, "boot from your
 ///   disk" for a known one, 404 for an unknown one (so none loops on the network boot);
 /// - `GET /deploys/<token>/kernel`, `…/initramfs`: the installer, while the deploy is pending;
+/// - `GET /deploys/<token>/plan.json`: the host, and how its root disk is found;
 /// - `GET /deploys/<token>/slot-image.json`: the image's partition table and block indexes;
 /// - `GET /deploys/<token>/disk`: the image's bytes, with range requests;
 /// - `GET /deploys/<token>/identity`: the host's keys and machine ID, once;
@@ -107,15 +108,27 @@ public struct BootRoutes: Sendable {
         switch name {
         case "kernel": return file(deploy.installer.kernel, request: request)
         case "initramfs": return file(deploy.installer.initramfs, request: request)
+        case "plan.json": return Response(status: 200, contentType: "application/json", headers: [:], body: .bytes(plan(deploy)))
         case "slot-image.json": return file(entry.slotImageFile.path, request: request, type: "application/json")
         case "disk": return file(entry.disk.path, request: request)
         case "identity":
             guard let archive = state.takeIdentity(token: token) else {
                 return .text(410, "the identity of \(deploy.host) was handed over already\n")
             }
-            return Response(status: 200, contentType: "application/x-tar", headers: [:], body: .bytes(archive))
+            return Response(status: 200, contentType: "application/json", headers: [:], body: .bytes(archive))
         default: return .text(404, "nothing at \(request.path)\n")
         }
+    }
+
+    /// `{"host": …, "rootDisk": {"serial" | "wwn" | "byPath": …}}`.
+    private func plan(_ deploy: PendingDeploy) -> Data {
+        let disk: [String: String] = switch deploy.rootDisk {
+        case .serial(let serial): ["serial": serial]
+        case .wwn(let wwn): ["wwn": wwn]
+        case .byPath(let path): ["byPath": path]
+        }
+        let plan: [String: Any] = ["host": deploy.host, "rootDisk": disk]
+        return (try? JSONSerialization.data(withJSONObject: plan, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 
     private func file(_ path: String, request: Request, type: String = "application/octet-stream") -> Response {
@@ -142,6 +155,9 @@ public struct BootRoutes: Sendable {
         }
         do {
             try state.append(report, token: token)
+            // An installer that is done or has failed boots from the disk next, even if the
+            // BMC still says network: the machine never loops on the installer.
+            if report.kind == .done || report.kind == .failed { try state.finish(token: token) }
             return .text(204, "")
         } catch {
             return .text(500, "\(error)\n")

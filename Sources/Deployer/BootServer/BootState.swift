@@ -7,7 +7,7 @@ import ImagecCore
 /// - `hosts/<mac>`: the host name of a machine imagec deploys (its MAC, lower case);
 /// - `deploys/<token>.json`: a deploy (`PendingDeploy`);
 /// - `pending/<mac>`: the token of the machine's deploy in progress, if any;
-/// - `identity/<token>.tar`: the host's identity, renamed `.taken` once handed over;
+/// - `identity/<token>.json`: the host's identity (`{"files": [{"path", "mode", "contents" in base64}]}`), renamed `.taken` once handed over;
 /// - `reports/<token>.jsonl`: what the installer reported (`InstallerReport`, one per line).
 ///
 /// Every file is written whole under a temporary name and renamed into place.
@@ -32,9 +32,9 @@ public struct BootState: Sendable {
     /// Makes `deploy` the machine's pending deploy, its identity archive `identity`.
     public func begin(_ deploy: PendingDeploy, identity: Data) throws {
         let mac = try Self.checked(mac: deploy.mac)
-        try write(identity, to: "identity/\(try Self.checked(token: deploy.token)).tar")
+        try write(identity, to: "identity/\(try Self.checked(token: deploy.token)).json")
         var record = deploy
-        record.identity = url("identity/\(deploy.token).tar").path
+        record.identity = url("identity/\(deploy.token).json").path
         try write(try CanonicalJSON.encode(value: record), to: "deploys/\(deploy.token).json")
         try register(host: deploy.host, mac: mac)
         try write(Data((deploy.token + "\n").utf8), to: "pending/\(mac)")
@@ -45,7 +45,7 @@ public struct BootState: Sendable {
     public func finish(token: String) throws {
         guard let deploy = deploy(token: token) else { return }
         if pendingToken(mac: deploy.mac) == token { unlink(url("pending/\(deploy.mac)").path) }
-        unlink(url("identity/\(token).tar").path)
+        unlink(url("identity/\(token).json").path)
     }
 
     // MARK: - Read by the server
@@ -77,7 +77,7 @@ public struct BootState: Sendable {
     /// The identity archive of a pending deploy, the first time only.
     public func takeIdentity(token: String) -> Data? {
         guard isPending(token) else { return nil }
-        let archive = url("identity/\(token).tar"), taken = url("identity/\(token).taken")
+        let archive = url("identity/\(token).json"), taken = url("identity/\(token).taken")
         // The rename is the once: of two requests, one renames, the other finds nothing.
         guard rename(archive.path, taken.path) == 0 else { return nil }
         defer { unlink(taken.path) }

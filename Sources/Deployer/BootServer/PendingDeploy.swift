@@ -17,7 +17,7 @@ public struct PendingDeploy: Codable, Equatable, Sendable {
     public var installer: InstallerBoot
     /// The root disk the installer writes.
     public var rootDisk: DiskSelector
-    /// A tar archive of the host's identity, handed over once.
+    /// The host's identity (its host keys, machine ID), handed over once.
     public var identity: String
 
     public init(token: String, host: String, mac: String, swap: String, entry: String, installer: InstallerBoot,
