@@ -116,30 +116,28 @@ struct InstallerAgentTests {
                 entry: entry.path, installer: InstallerBoot(kernel: "/dev/null", initramfs: "/dev/null"),
                 rootDisk: .serial("IMAGEC-ROOT-9"), identity: "")
             try state.begin(deploy, identity: identity.json)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [InstallerAgentTests.agent.path, "--server", "http://127.0.0.1:\(port)", "--token", deploy.token,
-                                 "--disk", target.path, "--no-boot"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.start()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output, state.reports(token: deploy.token))
+            let (status, output) = try run("/usr/bin/python3", [InstallerAgentTests.agent.path, "--server", "http://127.0.0.1:\(port)",
+                                                                "--token", deploy.token, "--disk", target.path, "--no-boot"])
+            return (status, output, state.reports(token: deploy.token))
         }
 
         func shell(_ script: String) throws {
+            let (status, output) = try run("/bin/sh", ["-euc", script])
+            guard status == 0 else { throw BootServerError("the fixture's script failed:\n\(output)") }
+        }
+
+        /// Exit status and output (both streams) of a program.
+        private func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-euc", script]
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = pipe
             try process.start()
             let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw BootServerError("the fixture's script failed:\n\(output)") }
+            return (process.terminationStatus, output)
         }
     }
 
