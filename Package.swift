@@ -33,7 +33,7 @@ let package = Package(
             dependencies: ["ImagecCore", "Packages", "CLibraryLoader", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Builder/SharedStore", exclude: ["README.md"]),
         .target(
-            name: "ImageBuild", dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageDSL"],
+            name: "ImageBuild", dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "CLibraryLoader", "CArchive", "ImageDSL"],
             path: "Sources/Builder/ImageBuild", exclude: ["README.md"]),
         .target(name: "Checks", dependencies: ["ImagecCore", "ImageDSL"], path: "Sources/Builder/Checks", exclude: ["README.md"]),
         .target(

@@ -46,7 +46,9 @@
     X(archive_read_support_format_tar) X(archive_write_close) X(archive_write_data) \
     X(archive_write_disk_new) X(archive_write_disk_set_options) X(archive_write_free) \
     X(archive_write_header) X(archive_write_new) X(archive_write_open_filename) \
-    X(archive_write_set_format_pax_restricted)
+    X(archive_write_set_format_pax_restricted) X(archive_write_set_format_cpio_newc) \
+    X(archive_write_add_filter_zstd) X(archive_entry_set_mtime) X(archive_entry_set_ino64) \
+    X(archive_entry_set_dev) X(archive_entry_set_nlink)
 
 // A slot's value before its library is loaded: a call through it is a bug in imagec.
 static void unloaded(void) {

@@ -29,6 +29,7 @@ public struct OperatingSystem: Sendable {
     public var kernelPackage: String?
     public var kernelArguments: [String] = []
     public var firmware = Firmware.both
+    public var format = ImageFormat.disk
     public var disk = DiskLayout()
     public var timezone = "UTC"
     public var locales = ["C.UTF-8"]

@@ -102,7 +102,11 @@ struct Summary {
         row("digest", system.digest.description)
         row("distribution", "\(model.distribution), \(model.architecture.rawValue), firmware \(model.firmware.rawValue)")
         row("kernel", ([model.kernelPackage] + model.kernelArguments).joined(separator: " "))
-        row("disk", disk(model.disk))
+        if model.format == .initramfs {
+            row("image", "kernel and initramfs, run from memory")
+        } else {
+            row("disk", disk(model.disk))
+        }
         row("network", network(model.network))
         row("locale", "\(model.timezone), \(model.locales.joined(separator: " ")), keyboard \(model.keyboard.layout)"
             + (model.keyboard.variant.map { " (\($0))" } ?? ""))

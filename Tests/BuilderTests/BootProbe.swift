@@ -17,19 +17,27 @@ struct BootProbe {
     static func boot(
         _ image: URL, format: String = "raw", firmware: Firmware, until expected: String, timeout: Double = 900
     ) throws -> Outcome {
+        var arguments = ["-drive", "file=\(image.path),format=\(format),if=virtio"]
+        if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
+        return try run(arguments, memory: 2048, until: expected, timeout: timeout)
+    }
+
+    /// Boots a kernel and its initramfs, with no disk, until `expected` shows on the console.
+    static func boot(kernel: URL, initramfs: URL, arguments: String, until expected: String, timeout: Double = 600) throws -> Outcome {
+        try run(["-kernel", kernel.path, "-initrd", initramfs.path, "-append", arguments], memory: 3072, until: expected, timeout: timeout)
+    }
+
+    private static func run(_ machine: [String], memory: Int, until expected: String, timeout: Double) throws -> Outcome {
         let console = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-console-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: console.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: console) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        var arguments = [
-            "-accel", ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] ?? "tcg", "-m", "2048", "-smp", "2",
+        process.arguments = [
+            "-accel", ProcessInfo.processInfo.environment["IMAGEC_ACCEL"] ?? "tcg", "-m", String(memory), "-smp", "2",
             "-nographic", "-snapshot", "-no-reboot",
-            "-drive", "file=\(image.path),format=\(format),if=virtio",
             "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0",
-        ]
-        if firmware == .uefi { arguments += ["-bios", "/usr/share/ovmf/OVMF.fd"] }
-        process.arguments = arguments
+        ] + machine
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: console)
         process.standardError = process.standardOutput

@@ -8,11 +8,14 @@ import Testing
 
 /// Every example system builds; bigmem2, the main job, twice from scratch (two stores that
 /// share only the .deb files) to the same bytes, and its image boots under SeaBIOS and OVMF and holds what its
-/// definition says. One example per test case, so that cases run side by side.
+/// definition says; the installer too, twice to the same initramfs, which boots to its agent.
+/// One example per test case, so that cases run side by side.
 struct ExampleImagesTests {
-    static let examples = ["bigmem2", "data001", "test001", "workers"]
+    static let examples = ["bigmem2", "data001", "installer", "test001", "workers"]
+    /// Built twice from scratch, to the same bytes.
+    static let twice = ["bigmem2", "imagec-installer"]
 
-    @Test func theExamplesAreTheseFour() throws {
+    @Test func theExamplesAreTheseFive() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Support.repository.appendingPathComponent("systems").path)
             .filter { $0.hasSuffix(".swift") }.sorted()
         #expect(files == Self.examples.map { "\($0).swift" })
@@ -38,16 +41,33 @@ struct ExampleImagesTests {
         for system in systems {
             let one = try ImageBuilder(store: first).build(system, lock: lock, lockFile: lockFile)
             #expect(!one.reused && FileManager.default.fileExists(atPath: one.image.path))
-            // The main job is built twice from scratch: the recipe is the same for every example,
-            // and each cold build costs a minute or more of the suite's two cores.
-            guard system.model.hostName == "bigmem2" else { continue }
+            // The main job and the installer are built twice from scratch: the recipe is the same
+            // for every disk, and each cold build costs a minute or more of the suite's two cores.
+            guard Self.twice.contains(system.model.hostName) else { continue }
             let two = try ImageBuilder(store: second).build(system, lock: lock, lockFile: lockFile)
             #expect(!two.reused && one.digest == two.digest)
-            let sums = try [one, two].map { try String(contentsOf: $0.entry.checksumFile, encoding: .utf8) }
+            let initramfs = system.model.format == .initramfs
+            let sums = try [one, two].map { try String(contentsOf: initramfs ? URL(fileURLWithPath: $0.entry.initramfs.path + ".sha256")
+                                                            : $0.entry.checksumFile, encoding: .utf8) }
             #expect(sums[0] == sums[1], "\(system.model.hostName): two builds gave different images")
             try Self.empty(second)  // not needed any more: only one store's gigabytes while booting
-            try checkAndBoot(system.model, image: one.image, scratch: root)
+            if initramfs {
+                try bootInstaller(one.entry)
+            } else {
+                try checkAndBoot(system.model, image: one.image, scratch: root)
+            }
         }
+    }
+
+    /// The installer's kernel boots its initramfs, whose init (systemd) brings the network up
+    /// and starts the agent, which, given no boot server, says so.
+    func bootInstaller(_ entry: ImageEntry) throws {
+        let listing = try ImageBuilderTestSupport.output("/bin/sh", ["-c", "zstd -dc '\(entry.initramfs.path)' | cpio -t --quiet | head -3"])
+        #expect(listing.hasPrefix("init\nbin\n"), "\(listing)")
+        let outcome = try BootProbe.boot(kernel: entry.kernel, initramfs: entry.initramfs, arguments: "console=ttyS0,115200 net.ifnames=0",
+                                         until: "imagec-install: error: no boot server or token")
+        #expect(outcome.reached, "the installer's agent did not start within \(Int(outcome.seconds)) s:\n\(outcome.console)")
+        #expect(outcome.console.contains("Finished systemd-networkd-wait-online") || outcome.console.contains("Wait for Network to be Configured"))
     }
 
     /// bigmem2's image holds what its definition says, has its two root slots, and boots under

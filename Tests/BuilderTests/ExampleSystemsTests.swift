@@ -6,7 +6,7 @@ import Testing
 /// The example systems evaluate to exactly the canonical models in Golden/.
 /// Set IMAGEC_UPDATE_GOLDEN=1 to rewrite them after an intended change, then review the diff.
 struct ExampleSystemsTests {
-    static let files = ["bigmem2", "data001", "test001", "workers"]
+    static let files = ["bigmem2", "data001", "installer", "test001", "workers"]
 
     @Test(arguments: files)
     func canonicalModelMatchesGolden(name: String) throws {

@@ -4,7 +4,7 @@ import ImagecCore
 import ImageDSL
 import Testing
 
-/// The installer agent (Sources/Deployer/Installer/imagec-install) against `imagec serve` on
+/// The installer agent (`NetworkInstaller.agent`, as the installer's image holds it) against `imagec serve` on
 /// 127.0.0.1, writing a disk file as it writes a machine's disk: a first install on an empty
 /// disk, a redeploy after a one-file change that fetches almost nothing, a corrupted image
 /// refused with the default slot untouched, and a disk laid out otherwise left alone. The
@@ -12,7 +12,6 @@ import Testing
 /// mke2fs), so the test takes seconds.
 @Suite(.serialized)
 struct InstallerAgentTests {
-    static let agent = PoolTests.repository.appendingPathComponent("Sources/Deployer/Installer/imagec-install")
     static let sector = 512
     /// bios, esp, scratch, root-a, root-b: start and length in sectors.
     static let layout: [(name: String, start: Int, sectors: Int, type: String)] = [
@@ -116,7 +115,9 @@ struct InstallerAgentTests {
                 entry: entry.path, installer: InstallerBoot(kernel: "/dev/null", initramfs: "/dev/null"),
                 rootDisk: .serial("IMAGEC-ROOT-9"), identity: "")
             try state.begin(deploy, identity: identity.json)
-            let (status, output) = try run("/usr/bin/python3", [InstallerAgentTests.agent.path, "--server", "http://127.0.0.1:\(port)",
+            let agent = folder.appendingPathComponent("imagec-install")
+            try NetworkInstaller.agent.write(to: agent, atomically: true, encoding: .utf8)
+            let (status, output) = try run("/usr/bin/python3", [agent.path, "--server", "http://127.0.0.1:\(port)",
                                                                 "--token", deploy.token, "--disk", target.path, "--no-boot"])
             return (status, output, state.reports(token: deploy.token))
         }

@@ -36,6 +36,11 @@ public struct ImageTester: Sendable {
     public func test(
         _ build: ImageBuilder.Result, model: SystemModel, options: Options = Options(), progress: ProgressReporter
     ) throws -> [TestRecord] {
+        if model.format == .initramfs {
+            throw DefinitionError(.invalid, [Diagnostic(
+                "system '\(model.hostName)' is an initramfs: imagec test boots disk images; an installer is tested by the deploy that boots it",
+                at: model.location(of: "format"))])
+        }
         guard model.services.contains(where: { $0.type == OpenSSH.name }), !model.network.interfaces.isEmpty else {
             throw DefinitionError(.invalid, [Diagnostic(
                 "imagec test reaches the guest over SSH: system '\(model.hostName)' needs the OpenSSH service and a network interface",

@@ -102,6 +102,7 @@ public struct ImageBuilder: Sendable {
         let baseTools = Tools(environment: tools.environment, scratch: scratch.appendingPathComponent("base"))
         try FileManager.default.createDirectory(at: baseTools.scratch, withIntermediateDirectories: false)
         let preparing = BackgroundWork { () -> Bool in
+            if model.format == .initramfs { return true }  // no disk
             var reused = true
             let entry = try steps.step("root base") {
                 try store.entry(base.entryName) { folder in
@@ -130,6 +131,22 @@ public struct ImageBuilder: Sendable {
         }
         try steps.step("verify") {
             try Self.refuse(TreeVerification(model: model, root: root, scratch: scratch).problems(), progress: progress)
+        }
+        if model.format == .initramfs {
+            let entry = try store.entry(name) { folder in
+                let built = ImageEntry(folder: folder)
+                try steps.step("initramfs") {
+                    try Initramfs.write(root, to: built.initramfs, time: set.sourceDateEpoch)
+                    try FileManager.default.copyItem(at: try Initramfs.kernel(in: root), to: built.kernel)
+                }
+                let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.initramfs) }
+                try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
+                try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
+                try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+                try built.record(checksum: sha, of: built.initramfs, inputs: [layerEntry.lastPathComponent])
+            }
+            try store.recordRoot(entry, for: model.hostName)
+            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused, rootBaseReused: true)
         }
         var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
         try steps.step("changes") { try delta.compute() }

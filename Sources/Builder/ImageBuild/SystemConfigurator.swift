@@ -24,7 +24,8 @@ struct SystemConfigurator {
         try writeFileSystemTable()
         try write("/etc/apt/sources.list.d/imagec.sources", aptSourcesText)
         try writeUnits()
-        try writeBootConfiguration()
+        // An initramfs system is booted by its kernel and runs from memory: no boot loader.
+        if model.format != .initramfs { try writeBootConfiguration() }
         // The definition's own files come last: they win over anything generated.
         let accounts = try Accounts(root: root)
         for file in model.files {
@@ -128,6 +129,13 @@ struct SystemConfigurator {
     }
 
     private func writeFileSystemTable() throws {
+        if model.format == .initramfs {
+            // Its root is the initramfs in memory: only the declared mounts.
+            let lines = ["# Written by imagec from the system definition."]
+                + model.mounts.map { "\($0.what) \($0.mountPoint) \($0.type) \($0.options.joined(separator: ",")) 0 0" }
+            try write("/etc/fstab", lines.joined(separator: "\n") + "\n")
+            return
+        }
         // Two root slots share the other partitions, made with an earlier image: they are found
         // by their partition names, which every image of the layout gives them, and the root
         // keeps its size.

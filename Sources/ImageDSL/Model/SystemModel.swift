@@ -18,6 +18,9 @@ public struct SystemModel: Codable, Equatable, Sendable {
     public var kernelPackage: String
     public var kernelArguments: [String]
     public var firmware: Firmware
+    /// What the build makes; `nil` for a disk image, so systems declared before formats
+    /// existed keep their digests.
+    public var format: ImageFormat?
     public var disk: DiskLayout
     public var timezone: String
     public var locales: [String]

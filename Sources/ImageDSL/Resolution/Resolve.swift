@@ -108,6 +108,7 @@ extension OperatingSystem {
             kernelPackage: kernelPackage,
             kernelArguments: kernelArguments,
             firmware: firmware,
+            format: format == .disk ? nil : format,
             disk: disk,
             timezone: timezone,
             locales: locales,

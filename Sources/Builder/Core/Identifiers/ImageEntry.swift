@@ -25,6 +25,11 @@ public struct ImageEntry: Hashable, Sendable {
     /// (`SlotImage`, canonical JSON).
     public var slotImageFile: URL { folder.appendingPathComponent("slot-image.json") }
 
+    /// For an initramfs system (`ImageFormat.initramfs`): the compressed cpio archive and the
+    /// kernel that boots it, instead of a disk.
+    public var initramfs: URL { folder.appendingPathComponent("initramfs.img") }
+    public var kernel: URL { folder.appendingPathComponent("vmlinuz") }
+
     static let diskFile = "disk.raw"
 
     /// The partition table and block indexes, if the image has root slots.
@@ -43,9 +48,11 @@ public struct ImageEntry: Hashable, Sendable {
         ((try? String(contentsOf: inputsFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    /// Writes the checksum and the inputs of a new entry.
-    public func record(checksum: String, inputs: [String]) throws {
-        try "\(checksum)  \(Self.diskFile)\n".write(to: checksumFile, atomically: true, encoding: .utf8)
+    /// Writes the checksum of the disk (or of `file`, beside it as `<name>.sha256`) and the
+    /// inputs of a new entry.
+    public func record(checksum: String, of file: URL? = nil, inputs: [String]) throws {
+        let name = file?.lastPathComponent ?? Self.diskFile
+        try "\(checksum)  \(name)\n".write(to: folder.appendingPathComponent(name + ".sha256"), atomically: true, encoding: .utf8)
         try inputs.map { $0 + "\n" }.joined().write(to: inputsFile, atomically: true, encoding: .utf8)
     }
 }

@@ -1,3 +1,9 @@
+// The installer's agent, written into the installer's image by the NetworkInstaller service.
+// Python, standard library only (see Sources/Deployer/Installer/README.md). Edit it here: this
+// is its only copy, and the tests run it from here.
+extension NetworkInstaller {
+    /// `/usr/local/sbin/imagec-install`.
+    public static let agent = #"""
 #!/usr/bin/python3
 """imagec's installer agent: writes a host's new image into the root slot it is not running.
 
@@ -394,3 +400,5 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+"""#
+}
