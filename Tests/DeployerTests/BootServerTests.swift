@@ -77,7 +77,9 @@ struct BootServerTests {
 
         let chain = try await server.get("/boot.ipxe")
         #expect(chain.status == 200 && String(decoding: chain.body, as: UTF8.self)
-            == "#!ipxe\nchain --autofree http://127.0.0.1:\(server.port)/boot/${net0/mac}.ipxe\n")
+            == "#!ipxe\nchain --autofree http://127.0.0.1:\(server.port)/boot/${net0/mac:hexhyp}.ipxe\n")
+        // As iPXE asks for it: colons escaped.
+        #expect(try await server.get("/boot/52%3A54%3A00%3Aaa%3A00%3A01.ipxe").status == 404)
 
         let deploy = try server.deploy()
         let script = String(decoding: try await server.get("/boot/52-54-00-AA-00-09.ipxe").body, as: UTF8.self)

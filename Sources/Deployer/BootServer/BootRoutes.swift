@@ -62,10 +62,12 @@ public struct BootRoutes: Sendable {
     }
 
     public func respond(to request: Request) -> Response {
-        let parts = request.path.split(separator: "?", maxSplits: 1)[0].split(separator: "/").map(String.init)
+        // iPXE escapes what it puts in a URL (a MAC's colons as %3A).
+        let path = String(request.path.split(separator: "?", maxSplits: 1).first ?? "")
+        let parts = (path.removingPercentEncoding ?? path).split(separator: "/").map(String.init)
         switch (request.method, parts.count) {
         case ("GET", 1) where parts[0] == "boot.ipxe":
-            return .text(200, "#!ipxe\nchain --autofree \(base(request))/boot/${net0/mac}.ipxe\n")
+            return .text(200, "#!ipxe\nchain --autofree \(base(request))/boot/${net0/mac:hexhyp}.ipxe\n")
         case ("GET", 2) where parts[0] == "boot" && parts[1].hasSuffix(".ipxe"):
             return script(mac: String(parts[1].dropLast(5)), request: request)
         case ("GET", 3) where parts[0] == "deploys":
