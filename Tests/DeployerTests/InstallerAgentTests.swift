@@ -170,6 +170,11 @@ struct InstallerAgentTests {
         let target = bench.folder.appendingPathComponent("machine-disk.raw")
         // The machine's disk: larger than the image, with room for a partition imagec does not own.
         try bench.shell("truncate -s \((InstallerAgentTests.layout.last!.start + InstallerAgentTests.layout.last!.sectors + 16384) * 512) '\(target.path)'")
+        // What a used disk holds where the image has zeros (near the end of slot A, in the ESP).
+        let junk = [Self.start("root-a") + (64 << 20) - 200_000, Self.start("esp") + (60 << 20)]
+        for offset in junk {
+            try bench.shell("printf 'OLD DATA' | dd of='\(target.path)' bs=1 seek=\(offset) conv=notrunc status=none")
+        }
 
         let install = try bench.install(first, on: target)
         #expect(install.status == 0, "\(install.output)")
@@ -183,6 +188,10 @@ struct InstallerAgentTests {
         #expect(stat.contains("Mode:  0600"), "\(stat)")
         var environment = try #require(try Self.environment(target))
         #expect(environment.values == ["default_slot": "a", "trial_slot": "a", "trial_left": "1"])
+        for offset in junk {
+            #expect(try PoolTests.output("/bin/sh", ["-c", "dd if='\(target.path)' bs=1 skip=\(offset) count=8 status=none | od -An -c"])
+                .allSatisfy { "\\0 \n".contains($0) }, "old data left at byte \(offset)")
+        }
 
         // Booted and blessed (what deploy does once the checks pass); then data imagec must
         // not touch: a partition it does not own, after the slots, and files on scratch.

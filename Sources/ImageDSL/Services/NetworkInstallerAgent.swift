@@ -150,13 +150,23 @@ def is_zero(data):
     return data.count(0) == len(data)
 
 
-def write_part(fd, server, index, target, progress, seed=None):
+def zero(disk, offset, length):
+    """Zeroes bytes offset..offset+length of the disk the fast way: the device's write-zeroes
+    (or a hole punched in a disk file)."""
+    if os.path.isfile(disk):
+        run("fallocate", "--punch-hole", "--keep-size", "--offset", str(offset), "--length", str(length), disk)
+    else:
+        run("blkdiscard", "--zeroout", "--offset", str(offset), "--length", str(length), disk)
+
+
+def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
     """Makes bytes target..target+length of the disk hold the indexed part of the image.
 
     A block already there is kept; one that the seed (the other slot, usually an older image of
     the same host) holds at the same place is copied from it; only the others are fetched, in
     runs of up to 8 MiB, each block checked against its SHA-256. The bytes that end on the disk
-    are hashed in order and checked against the part's SHA-256. Returns the bytes written."""
+    are hashed in order and checked against the part's SHA-256. On a part just `zeroed`,
+    nothing is read: every block of data is fetched. Returns the bytes written."""
     size, offset, length = index["blockSize"], index["offset"], index["length"]
     blocks = index["blocks"]
     whole = hashlib.sha256()
@@ -189,7 +199,7 @@ def write_part(fd, server, index, target, progress, seed=None):
     for number, digest in enumerate(blocks):
         count = min(size, length - number * size)
         place = target + number * size
-        local = os.pread(fd, count, place)
+        local = bytes(count) if zeroed else os.pread(fd, count, place)
         if digest is None:
             flush()
             if not is_zero(local):
@@ -315,10 +325,11 @@ def install(arguments, server, step):
         if table is None:
             # An empty disk: the partition table, the boot partitions, the declared ones.
             step("partition")
-            written = write_part(fd, server, image["head"], 0, progress("partition", server))
+            zero(disk, 0, image["head"]["length"])
+            write_part(fd, server, image["head"], 0, progress("partition", server), zeroed=True)
             run("sfdisk", "--relocate", "gpt-bak-std", disk)
             if not arguments.disk:
-                subprocess.run(["blockdev", "--rereadpt", disk])
+                subprocess.run(["blockdev", "--rereadpt", disk], capture_output=True)  # busy: we hold it open; sfdisk told the kernel
             target, first = "a", True
         else:
             check_layout(disk, table, partitions)
@@ -329,7 +340,9 @@ def install(arguments, server, step):
 
         step("write slot", slot=target)
         other = None if first else by_name[f"root-{'a' if target == 'b' else 'b'}"]["start"] * SECTOR
-        write_part(fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target), seed=other)
+        if first:
+            zero(disk, slot["start"] * SECTOR, image["slot"]["length"])
+        write_part(fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target), seed=other, zeroed=first)
     finally:
         os.close(fd)
 
