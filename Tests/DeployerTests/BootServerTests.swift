@@ -1,10 +1,11 @@
 import BootServer
+import DefinitionEvaluation
 import Foundation
 import ImagecCore
 import ImageDSL
 import Testing
 
-/// `imagec serve` over a real socket on 127.0.0.1, asked by curl as iPXE and the installer ask:
+/// `imagec serve` (the command, in its own process) on 127.0.0.1, asked by curl as iPXE and the installer ask:
 /// scripts by MAC, range requests on the image, the identity once, reports, and what a
 /// finished deploy and a made-up token get.
 struct BootServerTests {
@@ -13,8 +14,8 @@ struct BootServerTests {
         let folder: URL
         let state: BootState
         let entry: URL
-        let task: Task<Void, any Error>
-        let port: Int
+        let server: ServeProcess
+        var port: Int { server.port }
 
         init() async throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-serve-\(UUID().uuidString.prefix(8))")
@@ -26,11 +27,7 @@ struct BootServerTests {
             try Data("{\"partitions\":[]}".utf8).write(to: entry.appendingPathComponent("slot-image.json"))
             try Data("KERNEL".utf8).write(to: folder.appendingPathComponent("vmlinuz"))
             try Data("INITRAMFS".utf8).write(to: folder.appendingPathComponent("initrd.img"))
-            let routes = BootRoutes(state: state)
-            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            task = Task { try await BootServer(routes: routes, host: "127.0.0.1", port: 0).run { continuation.yield($0) } }
-            var iterator = stream.makeAsyncIterator()
-            port = try #require(await iterator.next())
+            server = try ServeProcess(state: state)
         }
 
         func deploy(mac: String = "52:54:00:aa:00:09") throws -> PendingDeploy {
@@ -64,7 +61,7 @@ struct BootServerTests {
         }
 
         deinit {
-            task.cancel()
+            server.stop()
             try? FileManager.default.removeItem(at: folder)
         }
     }
@@ -138,5 +135,39 @@ struct BootServerTests {
             InstallerReport(kind: .step, step: "write slot", slot: "b"),
             InstallerReport(kind: .progress, step: "write slot", fetched: 65536, written: 131072, total: 4_194_304),
         ])
+    }
+}
+
+/// `imagec serve --listen 127.0.0.1:0` in its own process (as the lab runs it: a test's
+/// threads, blocked on builds and guests, cannot starve it), on the port it chose.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+
+    init(state: BootState) throws {
+        process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--quiet"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["IMAGEC_BOOT_STATE": state.directory.path]) { $1 }
+        let error = Pipe()
+        process.standardError = error
+        process.standardOutput = FileHandle.nullDevice
+        try process.start()
+        // "imagec serve: listening on 127.0.0.1:PORT, state in …"
+        var text = ""
+        while !text.contains(", state in"), process.isRunning {
+            let data = error.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let match = text.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/), let port = Int(match.1) else {
+            process.terminate()
+            throw BootServerError("imagec serve did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
     }
 }

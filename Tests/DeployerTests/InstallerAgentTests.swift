@@ -26,8 +26,8 @@ struct InstallerAgentTests {
     final class Bench: @unchecked Sendable {
         let folder: URL
         let state: BootState
-        let task: Task<Void, any Error>
-        let port: Int
+        let server: ServeProcess
+        var port: Int { server.port }
         let identity = HostFiles(files: [
             ("/etc/ssh/ssh_host_ed25519_key", "PRIVATE KEY OF bigmem9\n", 0o600),
             ("/etc/machine-id", "0123456789abcdef0123456789abcdef\n", 0o444),
@@ -37,15 +37,11 @@ struct InstallerAgentTests {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-agent-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             state = BootState(directory: folder.appendingPathComponent("state"))
-            let routes = BootRoutes(state: state)
-            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            task = Task { try await BootServer(routes: routes, host: "127.0.0.1", port: 0).run { continuation.yield($0) } }
-            var iterator = stream.makeAsyncIterator()
-            port = try #require(await iterator.next())
+            server = try ServeProcess(state: state)
         }
 
         deinit {
-            task.cancel()
+            server.stop()
             try? FileManager.default.removeItem(at: folder)
         }
 
