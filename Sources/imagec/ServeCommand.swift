@@ -22,17 +22,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print no request log.")
     var quiet = false
 
+    /// `--listen` as host and port; `nil` if it is not ADDRESS:PORT.
+    private var address: (host: String, port: Int)? {
+        guard let colon = listen.lastIndex(of: ":"), colon > listen.startIndex,
+              let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        return (String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+    }
+
     func validate() throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port),
-              colon > listen.startIndex else {
-            throw ValidationError("--listen: '\(listen)' is not ADDRESS:PORT, such as 0.0.0.0:8069")
-        }
+        guard address != nil else { throw ValidationError("--listen: '\(listen)' is not ADDRESS:PORT, such as 0.0.0.0:8069") }
     }
 
     func run() async throws {
-        let colon = listen.lastIndex(of: ":")!
-        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let port = Int(listen[listen.index(after: colon)...])!
+        let (host, port) = address!
         let state = BootState.standard
         let quiet = quiet
         let server = BootServer(routes: BootRoutes(state: state), host: host, port: port) { line in

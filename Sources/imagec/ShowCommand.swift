@@ -122,7 +122,7 @@ struct Summary {
         row("mounts", model.mounts.map { "\($0.what) on \($0.mountPoint)" }.joined(separator: ", "))
         row("checks", (model.checks ?? []).map(\.name).joined(separator: ", "))
         if case .bareMetal(let machine) = model.deployment?.machine {
-            row("deployment", "bare metal, BMC \(machine.bmc.summary), boots from \(machine.bootMAC), root disk \(machine.rootDisk.description)")
+            row("deployment", "bare metal, BMC \(machine.bmc.description), boots from \(machine.bootMAC), root disk \(machine.rootDisk.description)")
         }
     }
 
@@ -151,14 +151,5 @@ struct Summary {
         parts += network.routes.map { "route \($0.destination) via \($0.gateway)" }
         if !network.nameServers.isEmpty { parts.append("dns " + network.nameServers.joined(separator: " ")) }
         return parts.joined(separator: "; ")
-    }
-}
-
-extension BaseboardManagement {
-    var summary: String {
-        switch self {
-        case .redfish(let url, let system, _, _): "\(url) (Redfish, system \(system))"
-        case .ipmi(let host, let port, _): "\(host)\(port == 623 ? "" : ":\(port)") (IPMI)"
-        }
     }
 }

@@ -35,7 +35,7 @@ struct BootServerTests {
                 token: PendingDeploy.makeToken(), host: "bigmem9", mac: mac, swap: "swap-1", entry: entry.path,
                 installer: InstallerBoot(kernel: folder.appendingPathComponent("vmlinuz").path,
                                          initramfs: folder.appendingPathComponent("initrd.img").path, arguments: ["console=ttyS0"]),
-                rootDisk: .serial("IMAGEC-ROOT-9"), identity: "")
+                rootDisk: .serial("IMAGEC-ROOT-9"))
             try state.begin(deploy, identity: Data("IDENTITY-TAR".utf8))
             return deploy
         }

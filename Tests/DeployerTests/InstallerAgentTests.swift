@@ -109,7 +109,7 @@ struct InstallerAgentTests {
             let deploy = PendingDeploy(
                 token: PendingDeploy.makeToken(), host: "bigmem9", mac: "52:54:00:aa:00:09", swap: "swap-\(entry.lastPathComponent)",
                 entry: entry.path, installer: InstallerBoot(kernel: "/dev/null", initramfs: "/dev/null"),
-                rootDisk: .serial("IMAGEC-ROOT-9"), identity: "")
+                rootDisk: .serial("IMAGEC-ROOT-9"))
             try state.begin(deploy, identity: identity.json)
             let agent = folder.appendingPathComponent("imagec-install")
             try NetworkInstaller.agent.write(to: agent, atomically: true, encoding: .utf8)
@@ -263,5 +263,14 @@ struct InstallerAgentTests {
         #expect(refused.reports.last?.kind == .failed && refused.reports.last?.step == "find disk")
         #expect(refused.reports.last?.message?.contains("the layout of \(target.path) is not this image's") == true, "\(refused.output)")
         #expect(try Self.sha256(of: target, from: 0, count: 256 << 20) == before)
+
+        // No partition table, but a file system on the whole disk: someone's data.
+        let whole = bench.folder.appendingPathComponent("whole-disk.raw")
+        try bench.shell("truncate -s 256M '\(whole.path)' && mke2fs -q -t ext4 -L data '\(whole.path)'")
+        let data = try Self.sha256(of: whole, from: 0, count: 256 << 20)
+        let kept = try bench.install(image, on: whole)
+        #expect(kept.status == 1 && kept.reports.last?.kind == .failed)
+        #expect(kept.reports.last?.message?.contains("has no partition table but holds ext4: imagec does not overwrite it") == true, "\(kept.output)")
+        #expect(try Self.sha256(of: whole, from: 0, count: 256 << 20) == data)
     }
 }

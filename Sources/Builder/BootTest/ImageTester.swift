@@ -38,7 +38,7 @@ public struct ImageTester: Sendable {
     ) throws -> [TestRecord] {
         if model.format == .initramfs {
             throw DefinitionError(.invalid, [Diagnostic(
-                "system '\(model.hostName)' is an initramfs: imagec test boots disk images; an installer is tested by the deploy that boots it",
+                "system '\(model.hostName)' is built as an initramfs (ImageFormat.initramfs): imagec test boots disk images only",
                 at: model.location(of: "format"))])
         }
         guard model.services.contains(where: { $0.type == OpenSSH.name }), !model.network.interfaces.isEmpty else {

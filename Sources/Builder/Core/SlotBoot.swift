@@ -13,8 +13,6 @@ import Foundation
 /// - `trial_left`: `1` until the trial boot starts, `0` once it has;
 /// - `failed_slot`: the last slot whose trial was not blessed.
 public enum SlotBoot {
-    /// The slots' names, which are also the ends of their partition names (`root-a`).
-    public static let slots = ["a", "b"]
     /// The environment block's path on the EFI system partition.
     public static let environmentPath = "grub/grubenv"
     /// Where the running system mounts the EFI system partition, to bless its slot.

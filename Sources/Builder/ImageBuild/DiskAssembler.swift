@@ -24,17 +24,11 @@ struct DiskAssembler {
     /// The discoverable-partitions type of an x86-64 root file system.
     static let rootType = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 
-    /// Where the root partition starts, in sectors: after the BIOS boot partition, the EFI
-    /// system partition and the declared partitions. It comes last, so it can grow into a
-    /// larger disk on first boot.
+    /// Where the root partition (or slot A) starts, in sectors: after the BIOS boot partition,
+    /// the EFI system partition and the declared partitions. It comes last (with slot B after
+    /// it), so a single root can grow into a larger disk on first boot.
     static func rootStart(_ model: SystemModel) -> Int {
-        espStart + espSectors + model.disk.partitions.map { Int($0.size.bytes) / sector }.reduce(0, +)
-    }
-
-    /// The GPT partition numbers of root slots A and B: after the BIOS boot partition, the EFI
-    /// system partition and the declared partitions.
-    static func slotPartitions(_ model: SystemModel) -> (a: Int, b: Int) {
-        (model.disk.partitions.count + 3, model.disk.partitions.count + 4)
+        partitionTable(model).first { $0.name == "root" || $0.name == "root-a" }!.start
     }
 
     /// The image's partitions, in order: BIOS boot, EFI system, the declared ones, then the
@@ -110,7 +104,9 @@ struct DiskAssembler {
             try tools.run("/usr/bin/mmd", ["-i", esp.path, "::/EFI", "::/EFI/BOOT"])
             try tools.run("/usr/bin/mcopy", ["-i", esp.path, efi.path, "::/EFI/BOOT/BOOTX64.EFI"])
             if slotted {
-                let slots = Self.slotPartitions(model)
+                let table = Self.partitionTable(model)
+                func number(_ name: String) -> Int { table.first { $0.name == name }!.number }
+                let slots = (a: number("root-a"), b: number("root-b"))
                 let chooser = scratch.appendingPathComponent("grub.cfg"), environment = scratch.appendingPathComponent("grubenv")
                 try SlotBoot.chooser(partitions: slots).write(to: chooser, atomically: true, encoding: .utf8)
                 try SlotBoot.Environment(["default_slot": "a"]).block!.write(to: environment)

@@ -132,6 +132,12 @@ public struct ImageBuilder: Sendable {
         try steps.step("verify") {
             try Self.refuse(TreeVerification(model: model, root: root, scratch: scratch).problems(), progress: progress)
         }
+        // Beside what a build makes: its system, its lock set, its log.
+        func describe(_ folder: URL) throws {
+            try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
+            try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
+            try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+        }
         if model.format == .initramfs {
             let entry = try store.entry(name) { folder in
                 let built = ImageEntry(folder: folder)
@@ -140,9 +146,7 @@ public struct ImageBuilder: Sendable {
                     try FileManager.default.copyItem(at: try Initramfs.kernel(in: root), to: built.kernel)
                 }
                 let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.initramfs) }
-                try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
-                try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
-                try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+                try describe(folder)
                 try built.record(checksum: sha, of: built.initramfs, inputs: [layerEntry.lastPathComponent])
             }
             try store.recordRoot(entry, for: model.hostName)
@@ -168,9 +172,7 @@ public struct ImageBuilder: Sendable {
                     try CanonicalJSON.encode(value: slot).write(to: built.slotImageFile)
                 }
             }
-            try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
-            try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
-            try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)
+            try describe(folder)
             // The entries it was made from, which garbage collection keeps with it.
             let inputs = [layerEntry.lastPathComponent, base.entryName]
                 + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }

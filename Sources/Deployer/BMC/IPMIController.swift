@@ -42,9 +42,10 @@ public struct IPMIController: BaseboardController {
     }
 
     private func ipmitool(_ command: [String]) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-ipmi-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(at: folder) }
+        try withPrivateFolder("imagec-ipmi") { folder in try ipmitool(command, in: folder) }
+    }
+
+    private func ipmitool(_ command: [String], in folder: URL) throws -> String {
         let password = folder.appendingPathComponent("password")
         try Data(credentials.password.utf8).write(to: password)
         let arguments = ["-I", "lanplus", "-H", host, "-p", String(port), "-U", credentials.user, "-f", password.path, "-N", "2", "-R", "3"]

@@ -73,9 +73,10 @@ public struct RedfishController: BaseboardController {
 
     /// One request; returns the body of a 2xx answer, and says what any other means.
     private func send(_ method: String, _ url: URL, body: [String: Any]?) throws -> Data {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-redfish-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(at: folder) }
+        try withPrivateFolder("imagec-redfish") { folder in try send(method, url, body: body, in: folder) }
+    }
+
+    private func send(_ method: String, _ url: URL, body: [String: Any]?, in folder: URL) throws -> Data {
         // The password goes in a file only this user reads, not on curl's command line.
         let escaped = "\(credentials.user):\(credentials.password)".replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "\"", with: "\\\"")

@@ -65,7 +65,8 @@ public struct BootRoutes: Sendable {
         // iPXE escapes what it puts in a URL (a MAC's colons as %3A).
         let path = String(request.path.split(separator: "?", maxSplits: 1).first ?? "")
         let parts = (path.removingPercentEncoding ?? path).split(separator: "/").map(String.init)
-        switch (request.method, parts.count) {
+        // HEAD is answered as GET (the server sends no body).
+        switch (request.method == "HEAD" ? "GET" : request.method, parts.count) {
         case ("GET", 1) where parts[0] == "boot.ipxe":
             return .text(200, "#!ipxe\nchain --autofree \(base(request))/boot/${net0/mac:hexhyp}.ipxe\n")
         case ("GET", 2) where parts[0] == "boot" && parts[1].hasSuffix(".ipxe"):
@@ -105,7 +106,7 @@ public struct BootRoutes: Sendable {
 
     private func deployFile(token: String, name: String, request: Request) -> Response {
         guard let deploy = state.deploy(token: token) else { return .text(404, "no deploy has this token\n") }
-        guard state.isPending(token) else { return .text(410, "the deploy of \(deploy.host) is over\n") }
+        guard state.isPending(deploy) else { return .text(410, "the deploy of \(deploy.host) is over\n") }
         let entry = ImageEntry(folder: URL(fileURLWithPath: deploy.entry))
         switch name {
         case "kernel": return file(deploy.installer.kernel, request: request)
@@ -114,7 +115,7 @@ public struct BootRoutes: Sendable {
         case "slot-image.json": return file(entry.slotImageFile.path, request: request, type: "application/json")
         case "disk": return file(entry.disk.path, request: request)
         case "identity":
-            guard let archive = state.takeIdentity(token: token) else {
+            guard let archive = state.takeIdentity(of: deploy) else {
                 return .text(410, "the identity of \(deploy.host) was handed over already\n")
             }
             return Response(status: 200, contentType: "application/json", headers: [:], body: .bytes(archive))

@@ -1,5 +1,6 @@
 import Foundation
 import ImagecCore
+import ImageDSL
 
 /// The boot server's state, in a directory that `imagec deploy` writes and `imagec serve`
 /// reads at every request, so either can restart at any time:
@@ -7,7 +8,8 @@ import ImagecCore
 /// - `hosts/<mac>`: the host name of a machine imagec deploys (its MAC, lower case);
 /// - `deploys/<token>.json`: a deploy (`PendingDeploy`);
 /// - `pending/<mac>`: the token of the machine's deploy in progress, if any;
-/// - `identity/<token>.json`: the host's identity (`{"files": [{"path", "mode", "contents" in base64}]}`), renamed `.taken` once handed over;
+/// - `identity/<token>.json`: the host's identity (`{"files": [{"path", "mode", "contents" in base64}]}`),
+///   renamed `.taken` as it is handed over, then removed;
 /// - `reports/<token>.jsonl`: what the installer reported (`InstallerReport`, one per line).
 ///
 /// Every file is written whole under a temporary name and renamed into place.
@@ -29,13 +31,11 @@ public struct BootState: Sendable {
         try write(Data((host + "\n").utf8), to: "hosts/\(try Self.checked(mac: mac))")
     }
 
-    /// Makes `deploy` the machine's pending deploy, its identity archive `identity`.
+    /// Makes `deploy` the machine's pending deploy, handing over `identity` once.
     public func begin(_ deploy: PendingDeploy, identity: Data) throws {
         let mac = try Self.checked(mac: deploy.mac)
         try write(identity, to: "identity/\(try Self.checked(token: deploy.token)).json")
-        var record = deploy
-        record.identity = url("identity/\(deploy.token).json").path
-        try write(try CanonicalJSON.encode(value: record), to: "deploys/\(deploy.token).json")
+        try write(try CanonicalJSON.encode(value: deploy), to: "deploys/\(deploy.token).json")
         try register(host: deploy.host, mac: mac)
         try write(Data((deploy.token + "\n").utf8), to: "pending/\(mac)")
     }
@@ -69,15 +69,15 @@ public struct BootState: Sendable {
         return try? JSONDecoder().decode(PendingDeploy.self, from: data)
     }
 
-    /// Whether `token` is its machine's pending deploy.
-    public func isPending(_ token: String) -> Bool {
-        deploy(token: token).map { pendingToken(mac: $0.mac) == token } ?? false
+    /// Whether `deploy` is its machine's pending deploy.
+    public func isPending(_ deploy: PendingDeploy) -> Bool {
+        pendingToken(mac: deploy.mac) == deploy.token
     }
 
-    /// The identity archive of a pending deploy, the first time only.
-    public func takeIdentity(token: String) -> Data? {
-        guard isPending(token) else { return nil }
-        let archive = url("identity/\(token).json"), taken = url("identity/\(token).taken")
+    /// The identity of a pending deploy, the first time only.
+    public func takeIdentity(of deploy: PendingDeploy) -> Data? {
+        guard isPending(deploy) else { return nil }
+        let archive = url("identity/\(deploy.token).json"), taken = url("identity/\(deploy.token).taken")
         // The rename is the once: of two requests, one renames, the other finds nothing.
         guard rename(archive.path, taken.path) == 0 else { return nil }
         defer { unlink(taken.path) }
@@ -111,8 +111,7 @@ public struct BootState: Sendable {
 
     /// `mac` in lower case with colons, or an error if it is not a MAC address.
     public static func checked(mac: String) throws -> String {
-        let normal = mac.lowercased().replacingOccurrences(of: "-", with: ":")
-        guard normal.wholeMatch(of: /[0-9a-f]{2}(:[0-9a-f]{2}){5}/) != nil else { throw BootServerError("'\(mac)' is not a MAC address") }
+        guard let normal = BareMetal.normalized(mac: mac) else { throw BootServerError("'\(mac)' is not a MAC address") }
         return normal
     }
 

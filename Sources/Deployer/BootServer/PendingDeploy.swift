@@ -1,5 +1,4 @@
 import Foundation
-import ImagecCore
 import ImageDSL
 
 /// A deploy that `imagec serve` hands to a machine's installer: what `imagec deploy` records
@@ -17,11 +16,9 @@ public struct PendingDeploy: Codable, Equatable, Sendable {
     public var installer: InstallerBoot
     /// The root disk the installer writes.
     public var rootDisk: DiskSelector
-    /// The host's identity (its host keys, machine ID), handed over once.
-    public var identity: String
 
     public init(token: String, host: String, mac: String, swap: String, entry: String, installer: InstallerBoot,
-                rootDisk: DiskSelector, identity: String) {
+                rootDisk: DiskSelector) {
         self.token = token
         self.host = host
         self.mac = mac
@@ -29,7 +26,6 @@ public struct PendingDeploy: Codable, Equatable, Sendable {
         self.entry = entry
         self.installer = installer
         self.rootDisk = rootDisk
-        self.identity = identity
     }
 
     /// A new token: 32 random bytes, in hex.
@@ -37,9 +33,6 @@ public struct PendingDeploy: Codable, Equatable, Sendable {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
-
-    /// The image's disk in its store entry.
-    public var disk: URL { ImageEntry(folder: URL(fileURLWithPath: entry)).disk }
 }
 
 /// How a machine boots the installer: the files iPXE fetches and the kernel's arguments.

@@ -19,13 +19,19 @@ public struct BareMetal: Codable, Hashable, Sendable {
         self.rootDisk = rootDisk
     }
 
+    /// `mac` as imagec writes MAC addresses (lower case, colons: `b8:ca:3a:6e:12:40`; `-` is
+    /// taken for `:`), or `nil` if it is not one.
+    public static func normalized(mac: String) -> String? {
+        let normal = mac.lowercased().replacingOccurrences(of: "-", with: ":")
+        return normal.wholeMatch(of: /[0-9a-f]{2}(:[0-9a-f]{2}){5}/) == nil ? nil : normal
+    }
+
     /// What is wrong with the value, if anything.
     public func validate() -> [String] {
         var problems = bmc.validate() + rootDisk.validate()
-        let octets = bootMAC.split(separator: ":", omittingEmptySubsequences: false)
-        if octets.count != 6 || !octets.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) {
+        if Self.normalized(mac: bootMAC) == nil {
             problems.append("the boot MAC '\(bootMAC)' is not a MAC address such as b8:ca:3a:6e:12:40")
-        } else if let first = UInt8(octets[0], radix: 16), first & 1 == 1 {
+        } else if let first = UInt8(bootMAC.prefix(2), radix: 16), first & 1 == 1 {
             problems.append("the boot MAC '\(bootMAC)' is a multicast address, which no NIC has")
         }
         return problems

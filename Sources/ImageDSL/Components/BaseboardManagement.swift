@@ -22,6 +22,14 @@ public enum BaseboardManagement: Codable, Hashable, Sendable {
         .ipmi(host: host, port: port, credentialsFile: credentialsFile)
     }
 
+    /// The BMC, for messages: `https://bmc.lab.example (Redfish, system 1)`, `bmc3 (IPMI)`.
+    public var description: String {
+        switch self {
+        case .redfish(let url, let system, _, _): "\(url) (Redfish, system \(system))"
+        case .ipmi(let host, let port, _): "\(host)\(port == 623 ? "" : ":\(port)") (IPMI)"
+        }
+    }
+
     /// What is wrong with the value, if anything.
     public func validate() -> [String] {
         var problems: [String] = []

@@ -71,9 +71,9 @@ public struct Deployment: Codable, Hashable, Sendable, SystemComponent {
     public var volumes: [String: String]
     public var shutdown: Shutdown
 
-    /// A physical machine's deployment. Its images are published into the local pool
-    /// `images`, which `imagec serve` serves to the machine's installer; `disk` is the name the
-    /// host's current image has there.
+    /// A physical machine's deployment: `imagec serve` hands the machine's installer its image
+    /// from the store. `images` is the local pool recorded for its deploys (in the ledger);
+    /// `disk` is `root`, which a bare-metal host does not share with another.
     public init(bareMetal machine: BareMetal, images: String = "/var/lib/imagec/boot", prefix: String = "imagec", ssh: String? = nil) {
         self.init(to: .local(images), disk: "root", prefix: prefix, machine: .bareMetal(machine), ssh: ssh)
     }

@@ -76,17 +76,7 @@ extension Deployment.Machine {
         switch self {
         case .libvirt(let domain, let uri): "libvirt domain '\(domain)' at \(uri)"
         case .proxmoxVM(let vmid, _, let api, _): "Proxmox VM \(vmid) at \(api)"
-        case .bareMetal(let machine): "the machine of BMC \(machine.bmc.identity)"
-        }
-    }
-}
-
-extension BaseboardManagement {
-    /// The BMC and the machine it manages.
-    var identity: String {
-        switch self {
-        case .redfish(let url, let system, _, _): "\(url) (system \(system))"
-        case .ipmi(let host, let port, _): "\(host):\(port) (IPMI)"
+        case .bareMetal(let machine): "the machine of BMC \(machine.bmc.description)"
         }
     }
 }

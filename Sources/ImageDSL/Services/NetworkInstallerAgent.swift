@@ -1,5 +1,5 @@
 // The installer's agent, written into the installer's image by the NetworkInstaller service.
-// Python, standard library only (see Sources/Deployer/Installer/README.md). Edit it here: this
+// Python, standard library only (see docs/installer.md). Edit it here: this
 // is its only copy, and the tests run it from here.
 extension NetworkInstaller {
     /// `/usr/local/sbin/imagec-install`.
@@ -13,13 +13,13 @@ imagec.token= that `imagec serve` put in the machine's iPXE script (or with --se
 partition table and the partitions imagec owns, slot A; on a disk imagec partitioned it checks
 the layout and writes the slot that is not the default. It reads each block of that slot and
 copies from the other slot, or fetches, only the blocks whose SHA-256 differs from the image's
-block index, checks every block it fetches, then the whole slot. It writes the host's identity into the slot, sets the slot to
-be tried once at the next boot (GRUB environment), and kexecs into it (a reboot where kexec
-fails). Each step is reported to the server; a failure is reported with its step and output,
+block index, checks every block it fetches, then the whole slot. It writes the host's identity
+into the slot, sets the slot to be tried once at the next boot (GRUB environment), and kexecs
+into it (a reboot where kexec fails). Each step is reported to the server; a failure is reported with its step and output,
 and leaves the default slot as it was.
 
-Python's standard library only, and these programs: sfdisk, lsblk, mtype/mcopy (mtools),
-debugfs, kexec.
+Python's standard library only, and these programs: sfdisk, lsblk, wipefs, blkdiscard,
+fallocate, mtype/mcopy (mtools), debugfs, kexec.
 """
 
 import argparse
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.parse
 
 SECTOR = 512
@@ -93,8 +94,8 @@ class Server:
             print(f"imagec-install: cannot report: {failure}", file=sys.stderr)
 
 
-def run(*command, stdin=None):
-    result = subprocess.run(command, input=stdin, capture_output=True)
+def run(*command):
+    result = subprocess.run(command, capture_output=True)
     if result.returncode != 0:
         raise Failure(f"{command[0]} failed (exit {result.returncode})", (result.stdout + result.stderr).decode("utf-8", "replace"))
     return result.stdout
@@ -123,9 +124,13 @@ def disk_size(fd):
 
 
 def partition_table(disk):
-    """The disk's GPT partitions by name, or None if it has no partition table."""
+    """The disk's GPT partitions by name, or None if it holds nothing: no partition table, and
+    no file system or other signature on the whole disk (which is never overwritten)."""
     result = subprocess.run(["sfdisk", "--json", disk], capture_output=True)
     if result.returncode != 0:
+        signatures = run("wipefs", "--no-act", "--noheadings", "--output", "TYPE", disk).decode().split()
+        if signatures:
+            raise Failure(f"{disk} has no partition table but holds {', '.join(sorted(set(signatures)))}: imagec does not overwrite it")
         return None
     table = json.loads(result.stdout)["partitiontable"]
     if table.get("label") != "gpt":
@@ -186,9 +191,6 @@ def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
         os.pwrite(fd, data, target + start)
         state["written"] += len(data)
         whole.update(data)
-        if time.monotonic() - state["reported"] > 2:
-            progress(server.fetched, state["written"], length)
-            state["reported"] = time.monotonic()
 
     def flush():
         if state["run"] is not None:
@@ -197,6 +199,9 @@ def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
 
     number = 0
     for number, digest in enumerate(blocks):
+        if time.monotonic() - state["reported"] > 2:
+            progress(server.fetched, state["written"], length)
+            state["reported"] = time.monotonic()
         count = min(size, length - number * size)
         place = target + number * size
         local = bytes(count) if zeroed else os.pread(fd, count, place)
@@ -269,9 +274,10 @@ def inject_identity(disk, slot, identity):
             file.write("\n".join(requests) + "\n")
         run("debugfs", "-w", "-f", script, device)
         # debugfs reports a failed request on its output, not in its exit status.
-        check = run("debugfs", "-R", f"stat {identity['files'][0]['path']}", device).decode("utf-8", "replace") if identity["files"] else ""
-        if identity["files"] and "Inode:" not in check:
-            raise Failure("the host's identity could not be written into the slot", check)
+        for entry in identity["files"]:
+            check = run("debugfs", "-R", f"stat {entry['path']}", device).decode("utf-8", "replace")
+            if "Inode:" not in check:
+                raise Failure(f"the host's {entry['path']} could not be written into the slot", check)
 
 
 def boot_arguments(disk, slot):
@@ -390,7 +396,9 @@ def main():
 
     try:
         disk, esp, slot, target, environment = install(arguments, server, step)
-    except Failure as failure:
+    except Exception as error:
+        # Anything unforeseen is reported as a failure of its step too.
+        failure = error if isinstance(error, Failure) else Failure(f"{type(error).__name__}: {error}", traceback.format_exc())
         print(f"imagec-install: {current['step']}: {failure}\n{failure.output}", file=sys.stderr)
         server.report("failed", step=current["step"], slot=current["slot"], message=str(failure), output=failure.output[-8000:])
         if not arguments.no_boot:
