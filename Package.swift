@@ -72,11 +72,11 @@ let package = Package(
             name: "SwapLedger", dependencies: ["ImagecCore", "ImageDSL", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Deployer/Ledger", exclude: ["README.md"]),
         .target(
-            name: "Targets", dependencies: ["ImagecCore", "Checks", "Pools", "Identity", "Hypervisors", "SwapLedger", "ImageDSL"],
+            name: "Targets", dependencies: ["ImagecCore", "Checks", "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "ImageDSL"],
             path: "Sources/Deployer/Targets", exclude: ["README.md"]),
         .target(
             name: "Fleet",
-            dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "ImageBuild", "BootTest", "DefinitionReview", "Pools", "SwapLedger", "Targets", "ImageDSL"],
+            dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "ImageBuild", "BootTest", "DefinitionReview", "Pools", "BootServer", "SwapLedger", "Targets", "ImageDSL"],
             path: "Sources/Deployer/Fleet", exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",

@@ -17,7 +17,10 @@ struct DeployCommand: AsyncParsableCommand {
             make the host's candidate with its identity, then stop the machine, rename its root disk \
             to <disk>_d<swap> (or <disk>_original), give the candidate the disk's name, start it and \
             run the system's checks over SSH with the host's stable key. A failed check swaps the \
-            previous disk back. Every step is in the ledger ($IMAGEC_LEDGER, default \
+            previous disk back. A bare-metal machine is booted through its BMC into the network \
+            installer (`imagec serve`, state in $IMAGEC_BOOT_STATE), which writes the root slot it \
+            does not run and kexecs into it; once its checks pass the slot is the default, and a \
+            failed check power-cycles it back to the previous slot. Every step is in the ledger ($IMAGEC_LEDGER, default \
             /var/lib/imagec/ledger.sqlite) before it is taken: an interrupted deploy is finished by \
             `imagec deploy --resume` or undone by `imagec rollback HOST`.
             """)
@@ -45,6 +48,11 @@ struct DeployCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Hosts deployed at once.")
     var jobs = 4
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The network installer's definition, for bare-metal machines (default: installer.swift beside the first file).",
+        valueName: "file"))
+    var installer: String?
 
     @OptionGroup var output: ProgressOptions
 
@@ -76,7 +84,15 @@ struct DeployCommand: AsyncParsableCommand {
         rollout.force = force
         // Refused before anything is fetched or built, or libguestfs probed.
         try rollout.refuseUnfinished(try Rollout.hosts(of: definitions))
+        if try Rollout.hosts(of: definitions).contains(where: { $0.model.deployment?.isBareMetal == true }) {
+            let file = installer ?? URL(fileURLWithPath: files[0]).deletingLastPathComponent().appendingPathComponent("installer.swift").path
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ValidationError("\(file) does not exist: bare-metal machines boot the network installer; name its definition with --installer FILE")
+            }
+            rollout.installer = try context.definition(file, fetchingPackages: false)
+        }
         for index in definitions.indices { try definitions[index].fetchPackages(progress: context.progress) }
+        try rollout.installer?.fetchPackages(progress: context.progress)
         rollout.deployer.drivers = try context.drivers(probing: definitions.first?.builder.store)
         try finish(try await rollout.run(try Rollout.hosts(of: definitions)))
     }

@@ -171,6 +171,11 @@ final class FakeAccess: HostAccess, @unchecked Sendable {
         if broken.contains(runs) { return HealthCheck.Outcome(checks: [], failure: "check 'never' failed:\n    (runs \(runs))") }
         return HealthCheck.Outcome(checks: [], failure: nil)
     }
+
+    /// The fake machines run no shell.
+    func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String) {
+        (127, "the fake machine \(record.host) has no shell")
+    }
 }
 
 /// Hosts on fake machines and a fake pool, a real ledger in a temporary folder, and the

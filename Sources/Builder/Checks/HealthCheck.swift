@@ -63,6 +63,14 @@ public struct HealthCheck {
         (try? withShell { try $0.run("sync", timeout: 15).status == 0 }) ?? false
     }
 
+    /// Runs `script` on the machine (no waiting for SSH): its exit status and output.
+    public func run(script: String, timeout: Double) throws -> (status: Int32, output: String) {
+        try withShell { shell in
+            let result = try shell.run(script, timeout: timeout)
+            return (result.status, result.output)
+        }
+    }
+
     /// Waits for SSH, then runs every check; `progress` gets a line per check.
     public func run(progress: ProgressReporter) throws -> Outcome {
         try withShell { shell in try run(shell, progress: progress) }

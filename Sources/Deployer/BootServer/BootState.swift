@@ -10,7 +10,8 @@ import ImageDSL
 /// - `pending/<mac>`: the token of the machine's deploy in progress, if any;
 /// - `identity/<token>.json`: the host's identity (`{"files": [{"path", "mode", "contents" in base64}]}`),
 ///   renamed `.taken` as it is handed over, then removed;
-/// - `reports/<token>.jsonl`: what the installer reported (`InstallerReport`, one per line).
+/// - `reports/<token>.jsonl`: what the installer reported (`InstallerReport`, one per line);
+/// - `slots/<host>.json`: what each root slot of the host holds, and which is the default (`HostSlots`).
 ///
 /// Every file is written whole under a temporary name and renamed into place.
 public struct BootState: Sendable {
@@ -33,11 +34,52 @@ public struct BootState: Sendable {
 
     /// Makes `deploy` the machine's pending deploy, handing over `identity` once.
     public func begin(_ deploy: PendingDeploy, identity: Data) throws {
+        try prepare(deploy, identity: identity)
+        try activate(deploy)
+    }
+
+    /// Records `deploy` and the identity it hands over, without making it pending: a machine
+    /// that boots from the network meanwhile still boots from its disk.
+    public func prepare(_ deploy: PendingDeploy, identity: Data) throws {
         let mac = try Self.checked(mac: deploy.mac)
         try write(identity, to: "identity/\(try Self.checked(token: deploy.token)).json")
         try write(try CanonicalJSON.encode(value: deploy), to: "deploys/\(deploy.token).json")
         try register(host: deploy.host, mac: mac)
-        try write(Data((deploy.token + "\n").utf8), to: "pending/\(mac)")
+    }
+
+    /// Makes a prepared deploy its machine's pending one: its next network boot installs it.
+    public func activate(_ deploy: PendingDeploy) throws {
+        try write(Data((deploy.token + "\n").utf8), to: "pending/\(try Self.checked(mac: deploy.mac))")
+    }
+
+    /// Whether the identity of `deploy` is still to be handed over.
+    public func holdsIdentity(of deploy: PendingDeploy) -> Bool {
+        FileManager.default.fileExists(atPath: url("identity/\(deploy.token).json").path)
+    }
+
+    /// The deploys recorded for `host`'s swap `swap`, the latest first.
+    public func deploys(host: String, swap: String) -> [PendingDeploy] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url("deploys").path)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+            .compactMap { name -> (PendingDeploy, Date)? in
+                guard let deploy = deploy(token: String(name.dropLast(5))), deploy.host == host, deploy.swap == swap else { return nil }
+                let modified = (try? FileManager.default.attributesOfItem(atPath: url("deploys/\(name)").path)[.modificationDate] as? Date) ?? .distantPast
+                return (deploy, modified)
+            }
+            .sorted { $0.1 > $1.1 }.map(\.0)
+    }
+
+    /// What `host`'s root slots hold, as last recorded; empty for a host never installed.
+    public func slots(of host: String) throws -> HostSlots {
+        guard let data = FileManager.default.contents(atPath: url("slots/\(try Self.checked(host: host)).json").path) else { return HostSlots() }
+        do { return try JSONDecoder().decode(HostSlots.self, from: data) } catch {
+            throw BootServerError("\(url("slots/\(host).json").path) is not a record of root slots: \(error)")
+        }
+    }
+
+    /// Records what `host`'s root slots hold.
+    public func record(_ slots: HostSlots, of host: String) throws {
+        try write(try CanonicalJSON.encode(value: slots), to: "slots/\(try Self.checked(host: host)).json")
     }
 
     /// The machine's deploy is over (done or given up): it boots from its disk again, and the
@@ -119,6 +161,12 @@ public struct BootState: Sendable {
     public static func checked(token: String) throws -> String {
         guard token.wholeMatch(of: /[0-9a-f]{64}/) != nil else { throw BootServerError("'\(token.prefix(16))' is not a deploy token") }
         return token
+    }
+
+    /// `host` if it can name a file: a host name.
+    static func checked(host: String) throws -> String {
+        guard host.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9.-]*/) != nil else { throw BootServerError("'\(host)' is not a host name") }
+        return host
     }
 
     private func pendingToken(mac: String) -> String? {

@@ -1,3 +1,4 @@
+import BootServer
 import BootTest
 import DefinitionEvaluation
 import Foundation
@@ -20,6 +21,9 @@ public struct Rollout: Sendable {
     public var jobs = 4
     /// Deploy images that have not passed `imagec test` (each swap is recorded as forced).
     public var force = false
+    /// The network installer's definition, which bare-metal machines boot to be reinstalled
+    /// (built like any system, as a kernel and an initramfs).
+    public var installer: DefinitionBuild?
 
     public init(deployer: HostDeployer) {
         self.deployer = deployer
@@ -106,15 +110,31 @@ public struct Rollout: Sendable {
     public func run(_ hosts: [Host]) async throws -> [HostDeployer.Outcome] {
         try refuseUnfinished(hosts)
         var requests: [HostDeployer.Request] = []
+        var installerBoot: InstallerBoot?
         for host in hosts {
             let built = try host.definition.build(host.system, progress: progress)
             let forced = try gate(entry: built.entry.name, of: host.model.hostName, in: host.definition.builder.store)
             let set = try host.definition.lock.set(for: host.model, lockFile: host.definition.lockFile)
+            if host.model.deployment?.isBareMetal == true, installerBoot == nil { installerBoot = try buildInstaller() }
             requests.append(HostDeployer.Request(
                 model: host.model, image: built.image, digest: built.digest,
-                provenance: try Provenance(definitions: host.definition.file, version: Imagec.version, set: set), forced: forced))
+                provenance: try Provenance(definitions: host.definition.file, version: Imagec.version, set: set), forced: forced,
+                installer: host.model.deployment?.isBareMetal == true ? installerBoot : nil))
         }
         return await deploy(requests)
+    }
+
+    /// Builds the network installer (cached like any image): its kernel, initramfs and arguments.
+    func buildInstaller() throws -> InstallerBoot {
+        guard let installer, let system = installer.systems.first else {
+            throw DeployError("a bare-metal machine is deployed through the network installer: name its definition (--installer FILE)", kind: .usage)
+        }
+        guard system.model.format == .initramfs else {
+            throw DeployError("\(installer.file): the installer '\(system.model.hostName)' is not built as an initramfs (ImageFormat.initramfs)", kind: .usage)
+        }
+        let built = try installer.build(system, progress: progress)
+        return InstallerBoot(kernel: built.entry.kernel.path, initramfs: built.entry.initramfs.path,
+                             arguments: system.model.kernelArguments)
     }
 
     /// Deploys built images, at most ``jobs`` hosts at once; an error of one host is its

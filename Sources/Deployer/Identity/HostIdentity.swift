@@ -68,3 +68,14 @@ public struct HostIdentity: Sendable {
         try editor.finish()
     }
 }
+
+extension HostIdentity {
+    /// The identity as the network installer receives it from `imagec serve`:
+    /// `{"files": [{"path", "mode", "contents" in base64}]}`.
+    public var installerDocument: Data {
+        get throws {
+            let files = files.map { ["path": $0.path, "mode": Int($0.mode), "contents": $0.contents.base64EncodedString()] as [String: Any] }
+            return try JSONSerialization.data(withJSONObject: ["files": files], options: [.sortedKeys])
+        }
+    }
+}

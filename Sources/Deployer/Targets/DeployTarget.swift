@@ -1,3 +1,4 @@
+import BootServer
 import Foundation
 import Identity
 import ImagecCore
@@ -46,9 +47,18 @@ public protocol DeployTarget: Sendable {
     /// running it again.
     func install(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws
 
+    /// Makes the incoming image stay once it passed its checks (a bare-metal machine's slot
+    /// becomes its boot loader's default). An error here fails the swap: it is rolled back.
+    func confirm(_ record: SwapRecord, system: any HostAccess) throws
+
     /// Undoes the swap from wherever it stopped: the machine runs the outgoing image again,
     /// and the incoming one is kept under its own name.
     func revert(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws
+}
+
+extension DeployTarget {
+    /// Nothing to do: the machine boots the incoming image under the disk's name already.
+    public func confirm(_ record: SwapRecord, system: any HostAccess) throws {}
 }
 
 /// An image a target holds for a host: what it is called there, its digest, and the swap
@@ -75,12 +85,17 @@ public struct ReadyImage: Sendable {
     public var metadata: [String: String]
     /// The host's SSH host keys and machine ID, written into the image once it is in place.
     public var identity: HostIdentity
+    /// The network installer a bare-metal machine boots to write the image (its kernel, its
+    /// initramfs, its kernel arguments); nil for other machines.
+    public var installer: InstallerBoot?
 
-    public init(host: String, file: URL, digest: ImageDigest, metadata: [String: String], identity: HostIdentity) {
+    public init(host: String, file: URL, digest: ImageDigest, metadata: [String: String], identity: HostIdentity,
+                installer: InstallerBoot? = nil) {
         self.host = host
         self.file = file
         self.digest = digest
         self.metadata = metadata
         self.identity = identity
+        self.installer = installer
     }
 }

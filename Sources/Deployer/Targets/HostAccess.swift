@@ -16,6 +16,8 @@ public protocol HostAccess: Sendable {
     /// Waits up to `bootTimeout` seconds for the system to answer, then runs `checks`.
     func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double,
                progress: ProgressReporter) throws -> HealthCheck.Outcome
+    /// Runs a shell script on the system as root: its exit status and output.
+    func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String)
 }
 
 /// ``HostAccess`` over SSH at the record's `ssh` address.
@@ -37,6 +39,10 @@ public struct SSHHostAccess: HostAccess {
     public func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double,
                       progress: ProgressReporter) throws -> HealthCheck.Outcome {
         try healthCheck(record, checks: checks, bootTimeout: bootTimeout).run(progress: progress)
+    }
+
+    public func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String) {
+        try healthCheck(record, checks: [], bootTimeout: 0).run(script: script, timeout: timeout)
     }
 
     private func healthCheck(_ record: SwapRecord, checks: [Check], bootTimeout: Double) throws -> HealthCheck {

@@ -1,3 +1,4 @@
+import BootServer
 import Checks
 import Foundation
 import Identity
@@ -40,13 +41,17 @@ public struct HostDeployer: Sendable {
         public var provenance: Provenance
         /// Deployed without a passed `imagec test`.
         public var forced: Bool
+        /// The network installer, for a bare-metal machine.
+        public var installer: InstallerBoot?
 
-        public init(model: SystemModel, image: URL, digest: ImageDigest, provenance: Provenance, forced: Bool) {
+        public init(model: SystemModel, image: URL, digest: ImageDigest, provenance: Provenance, forced: Bool,
+                    installer: InstallerBoot? = nil) {
             self.model = model
             self.image = image
             self.digest = digest
             self.provenance = provenance
             self.forced = forced
+            self.installer = installer
         }
     }
 
@@ -118,7 +123,8 @@ public struct HostDeployer: Sendable {
             let preparing = Date()
             progress(.stepStarted(SwapStep.prepare.rawValue))
             try target.prepare(ReadyImage(host: model.hostName, file: request.image, digest: request.digest,
-                                          metadata: request.provenance.metadata, identity: identity), swap: id)
+                                          metadata: request.provenance.metadata, identity: identity,
+                                          installer: request.installer), swap: id)
             try ledger.done(.prepare, of: id)
             progress(.stepFinished(SwapStep.prepare.rawValue, seconds: Date().timeIntervalSince(preparing)))
         } catch {
@@ -152,7 +158,12 @@ public struct HostDeployer: Sendable {
         let swapSeconds = Date().timeIntervalSince(started)
         progress(String(format: "swapped in %.1f s; checking %@ over SSH", swapSeconds, record.host))
         try journal.intend(.check)
-        let health = try check(record, checks: record.checks)
+        var health = try check(record, checks: record.checks)
+        if health.passed {
+            do { try target.confirm(record, system: drivers.access) } catch {
+                health.failure = "the new image passed its checks but could not be made to stay: \(error)"
+            }
+        }
         try journal.done(.check)
         guard let failure = health.failure else {
             let healthy = Date().timeIntervalSince(started)

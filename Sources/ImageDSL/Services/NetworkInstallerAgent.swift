@@ -41,6 +41,7 @@ ENVIRONMENT_SIZE = 1024
 ENVIRONMENT_HEADER = "# GRUB Environment Block\n"
 LARGEST_FETCH = 8 << 20
 RETRIES = 5
+ZERO_CHUNK = 8 << 20
 
 
 class Failure(Exception):
@@ -151,10 +152,6 @@ def check_layout(disk, table, partitions):
         raise Failure(f"the layout of {disk} is not this image's; imagec does not move partitions it may not own: " + "; ".join(problems))
 
 
-def is_zero(data):
-    return data.count(0) == len(data)
-
-
 def zero(disk, offset, length):
     """Zeroes bytes offset..offset+length of the disk the fast way: the device's write-zeroes
     (or a hole punched in a disk file)."""
@@ -164,18 +161,19 @@ def zero(disk, offset, length):
         run("blkdiscard", "--zeroout", "--offset", str(offset), "--length", str(length), disk)
 
 
-def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
+def write_part(disk, fd, server, index, target, progress, seed=None, zeroed=False):
     """Makes bytes target..target+length of the disk hold the indexed part of the image.
 
     A block already there is kept; one that the seed (the other slot, usually an older image of
     the same host) holds at the same place is copied from it; only the others are fetched, in
-    runs of up to 8 MiB, each block checked against its SHA-256. The bytes that end on the disk
+    runs of up to 8 MiB, each block checked against its SHA-256; a run of holes is zeroed in one
+    request (write-zeroes), never read. The bytes that end on the disk
     are hashed in order and checked against the part's SHA-256. On a part just `zeroed`,
     nothing is read: every block of data is fetched. Returns the bytes written."""
     size, offset, length = index["blockSize"], index["offset"], index["length"]
     blocks = index["blocks"]
     whole = hashlib.sha256()
-    state = {"written": 0, "reported": time.monotonic(), "run": None}
+    state = {"written": 0, "reported": time.monotonic(), "run": None, "hole": None}
 
     def fetch(first, end):
         start, stop = first * size, min(end * size, length)
@@ -204,14 +202,22 @@ def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
             state["reported"] = time.monotonic()
         count = min(size, length - number * size)
         place = target + number * size
-        local = bytes(count) if zeroed else os.pread(fd, count, place)
         if digest is None:
+            # A hole: zeroed with its neighbours in one request when the part is not zeroed yet.
             flush()
-            if not is_zero(local):
-                os.pwrite(fd, bytes(count), place)
-                state["written"] += count
-            whole.update(bytes(count))
+            if state["hole"] is None:
+                state["hole"] = number
+            if number + 1 < len(blocks) and blocks[number + 1] is None:
+                continue
+            first, state["hole"] = state["hole"], None
+            start, stop = first * size, min((number + 1) * size, length)
+            if not zeroed:
+                os.fsync(fd)
+                zero(disk, target + start, stop - start)
+            for chunk in range(start, stop, ZERO_CHUNK):
+                whole.update(bytes(min(ZERO_CHUNK, stop - chunk)))
             continue
+        local = bytes(count) if zeroed else os.pread(fd, count, place)
         if hashlib.sha256(local).hexdigest() != digest:
             other = os.pread(fd, count, seed + number * size) if seed is not None else b""
             if hashlib.sha256(other).hexdigest() != digest:
@@ -332,7 +338,7 @@ def install(arguments, server, step):
             # An empty disk: the partition table, the boot partitions, the declared ones.
             step("partition")
             zero(disk, 0, image["head"]["length"])
-            write_part(fd, server, image["head"], 0, progress("partition", server), zeroed=True)
+            write_part(disk, fd, server, image["head"], 0, progress("partition", server), zeroed=True)
             run("sfdisk", "--relocate", "gpt-bak-std", disk)
             if not arguments.disk:
                 subprocess.run(["blockdev", "--rereadpt", disk], capture_output=True)  # busy: we hold it open; sfdisk told the kernel
@@ -348,7 +354,7 @@ def install(arguments, server, step):
         other = None if first else by_name[f"root-{'a' if target == 'b' else 'b'}"]["start"] * SECTOR
         if first:
             zero(disk, slot["start"] * SECTOR, image["slot"]["length"])
-        write_part(fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target), seed=other, zeroed=first)
+        write_part(disk, fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target), seed=other, zeroed=first)
     finally:
         os.close(fd)
 

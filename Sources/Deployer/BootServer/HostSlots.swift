@@ -1,0 +1,39 @@
+import Foundation
+
+/// What a bare-metal host's two root slots hold, as imagec last left them: the image in each,
+/// and the default slot (the one that booted and passed its checks). The machine's own record
+/// is its GRUB environment; this one is imagec's, for the ledger's names and `imagec status`.
+public struct HostSlots: Codable, Equatable, Sendable {
+    /// The image a slot holds: its digest and the swap that wrote it.
+    public struct Content: Codable, Equatable, Sendable {
+        public var digest: String
+        public var swap: Int64
+
+        public init(digest: String, swap: Int64) {
+            self.digest = digest
+            self.swap = swap
+        }
+    }
+
+    /// `a` or `b`; nil before the first install passed its checks.
+    public var defaultSlot: String?
+    public var a: Content?
+    public var b: Content?
+
+    public init(defaultSlot: String? = nil, a: Content? = nil, b: Content? = nil) {
+        self.defaultSlot = defaultSlot
+        self.a = a
+        self.b = b
+    }
+
+    public subscript(slot: String) -> Content? {
+        get { slot == "a" ? a : slot == "b" ? b : nil }
+        set { if slot == "a" { a = newValue } else if slot == "b" { b = newValue } }
+    }
+
+    /// The slot a deploy writes: the one that is not the default (A on a new disk).
+    public var inactive: String { defaultSlot == "a" ? "b" : "a" }
+
+    /// The other slot's name.
+    public static func other(_ slot: String) -> String { slot == "a" ? "b" : "a" }
+}

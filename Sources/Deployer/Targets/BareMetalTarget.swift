@@ -1,0 +1,304 @@
+import BMC
+import BootServer
+import Foundation
+import ImagecCore
+import ImageDSL
+import SwapLedger
+
+/// A physical machine reinstalled through its BMC and the network boot onto the root slot it
+/// does not run: `imagec serve` is given the image and the installer; the BMC boots the machine
+/// from the network once and power-cycles it; the installer writes the slot (fetching only the
+/// blocks that differ), writes the host's identity, makes the slot the boot loader's trial and
+/// kexecs into it; the BMC is told to boot from the disk again. Once the checks pass, the slot
+/// becomes the default over SSH. Until then a power cycle boots the previous slot: that is the
+/// rollback, and the boot loader does it alone if the new system panics or hangs.
+///
+/// The machine's partitions other than its slots, and its other disks, are never written.
+public struct BareMetalTarget: DeployTarget {
+    public var host: String
+    public var machine: BareMetal
+    public var controller: any BaseboardController
+    /// Where `imagec serve` reads its deploys.
+    public var bootState: BootState
+    /// The host's identity as the installer receives it, made again for each installer run
+    /// (the installer takes it once).
+    public var identity: @Sendable () throws -> Data
+    /// Seconds from the power cycle to the installer's first report (a server's POST, iPXE,
+    /// the installer's boot).
+    public var installerTimeout: Double
+    /// Seconds the installer may go without reporting.
+    public var stallTimeout: Double
+    /// Seconds between two looks at the installer's reports.
+    public var pollInterval: Double = 2
+    public var progress: ProgressReporter
+
+    /// The machine boots from the network once, and is power-cycled.
+    public static let networkBoot = SwapStep("network-boot")
+    /// The installer writes the slot and boots it.
+    public static let install = SwapStep("install")
+    /// The machine boots from its disk again, from now on.
+    public static let diskBoot = SwapStep("disk-boot")
+
+    public init(host: String, machine: BareMetal, controller: any BaseboardController, bootState: BootState,
+                identity: @escaping @Sendable () throws -> Data, installerTimeout: Double = 900, stallTimeout: Double = 300,
+                progress: ProgressReporter = .silent) {
+        self.host = host
+        self.machine = machine
+        self.controller = controller
+        self.bootState = bootState
+        self.identity = identity
+        self.installerTimeout = installerTimeout
+        self.stallTimeout = stallTimeout
+        self.progress = progress
+    }
+
+    public var description: String { "bare metal \(host) (\(controller.description))" }
+    public var store: String { "imagec serve's state \(bootState.directory.path)" }
+    public var disk: String { "the root slots of the disk with \(machine.rootDisk.description)" }
+    public var steps: [SwapStep] { [Self.networkBoot, Self.install, Self.diskBoot] }
+
+    private var mac: String { BareMetal.normalized(mac: machine.bootMAC) ?? machine.bootMAC }
+
+    /// The BMC answers (a wrong password or address is said here, before anything changes).
+    public func checkReady() throws {
+        _ = try controller.powerState()
+    }
+
+    public func installed() throws -> InstalledImage? {
+        let slots = try bootState.slots(of: host)
+        guard let slot = slots.defaultSlot, let content = slots[slot] else { return nil }
+        return InstalledImage(name: "slot \(slot)", digest: content.digest, swap: content.swap)
+    }
+
+    public func generations() throws -> [InstalledImage] {
+        let slots = try bootState.slots(of: host)
+        guard let slot = slots.defaultSlot, let content = slots[HostSlots.other(slot)] else { return [] }
+        return [InstalledImage(name: "slot \(HostSlots.other(slot))", digest: content.digest, swap: content.swap)]
+    }
+
+    public func names(replacing installed: InstalledImage?) -> (incoming: String, outgoing: String) {
+        let slots = (try? bootState.slots(of: host)) ?? HostSlots()
+        return ("slot \(slots.inactive)", slots.defaultSlot.map { "slot \($0)" } ?? "none")
+    }
+
+    public func plan(replacing installed: InstalledImage?) -> [String] {
+        let (incoming, outgoing) = names(replacing: installed)
+        return [
+            "hand the image and the installer to imagec serve (\(bootState.directory.path)) for MAC \(mac)",
+            "through \(controller.description): boot from the network once and power-cycle",
+            "the installer writes \(incoming) of the disk with \(machine.rootDisk.description) (only the blocks that differ), "
+                + "the host's identity, and kexecs into it on trial",
+            "boot from the disk again; once the checks pass, \(incoming) is the default"
+                + (outgoing == "none" ? "" : "; if they fail, power-cycle back to \(outgoing)"),
+        ]
+    }
+
+    /// Records the deploy for `imagec serve`, not yet pending: the machine is not touched.
+    public func prepare(_ image: ReadyImage, swap: Int64) throws {
+        guard let installer = image.installer else {
+            throw DeployError("\(host) is a bare-metal machine: its deploy needs the network installer (imagec deploy --installer FILE)")
+        }
+        let entry = ImageEntry(folder: image.file.deletingLastPathComponent())
+        guard try entry.slotImage() != nil else {
+            throw DeployError("\(entry.folder.path) has no \(entry.slotImageFile.lastPathComponent): \(host)'s image has no root slots (Disk(rootSlots: .ab))")
+        }
+        for file in [installer.kernel, installer.initramfs] where !FileManager.default.fileExists(atPath: file) {
+            throw DeployError("the installer's \(file) is missing")
+        }
+        let deploy = PendingDeploy(token: PendingDeploy.makeToken(), host: host, mac: mac, swap: String(swap), entry: entry.folder.path,
+                                   installer: installer, rootDisk: machine.rootDisk)
+        try bootState.prepare(deploy, identity: try identity())
+        progress("\(host)'s deploy is ready in imagec serve's state; the installer will write \(names(replacing: nil).incoming)")
+    }
+
+    public func install(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
+        let reached = steps.firstIndex(of: record.step)
+        func taken(_ step: SwapStep) -> Bool {
+            guard let reached, let index = steps.firstIndex(of: step) else { return false }
+            return index < reached || (index == reached && record.stepDone)
+        }
+        if !taken(Self.networkBoot) {
+            try journal.step(Self.networkBoot) {
+                let deploy = try runnable(record)
+                try bootState.activate(deploy)
+                progress("\(host) boots the installer from imagec serve: network boot once, through \(controller.description)")
+                try controller.setBootDevice(.network, once: true)
+                try powerCycle(record, system: system)
+            }
+        }
+        if !taken(Self.install) {
+            try journal.step(Self.install) {
+                let (deploy, slot) = try waitForInstaller(record)
+                var slots = try bootState.slots(of: host)
+                slots[slot] = HostSlots.Content(digest: record.digest, swap: record.id!)
+                try bootState.record(slots, of: host)
+                progress("slot \(slot) written; \(host) boots it on trial (deploy \(deploy.token.prefix(8))…)")
+            }
+        }
+        if !taken(Self.diskBoot) {
+            try journal.step(Self.diskBoot) {
+                // Not trusting the one-time override: the disk, from now on.
+                try controller.setBootDevice(.disk, once: false)
+            }
+        }
+    }
+
+    /// The slot passed its checks: it becomes the boot loader's default, over SSH, once the
+    /// running root is seen to be that slot.
+    public func confirm(_ record: SwapRecord, system: any HostAccess) throws {
+        guard let slot = written(record) else { throw DeployError("the installer of swap \(record.id!) reported no slot written") }
+        let environment = "\(SlotBoot.espMountPoint)/\(SlotBoot.environmentPath)"
+        let read = try system.run(record, script: """
+            root=$(findmnt -no SOURCE /) && label=$(lsblk -no PARTLABEL "$root") || exit 3
+            if [ "$label" != root-\(slot) ]; then echo "the running root is $root ($label), not root-\(slot)"; exit 3; fi
+            base64 -w0 \(environment)
+            """, timeout: 30)
+        guard read.status == 0, let block = Data(base64Encoded: read.output.trimmingCharacters(in: .whitespacesAndNewlines)),
+              var values = SlotBoot.Environment(block: block) else {
+            throw DeployError("\(host) does not run slot \(slot) as it should: \(read.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        values["default_slot"] = slot
+        values["trial_slot"] = nil
+        values["trial_left"] = "0"
+        guard let blessed = values.block else { throw DeployError("\(host)'s GRUB environment is full") }
+        // In place, as GRUB's own save_env writes it.
+        let write = try system.run(record, script: """
+            printf '%s' \(blessed.base64EncodedString()) | base64 -d | dd of=\(environment) conv=notrunc,fsync status=none
+            """, timeout: 30)
+        guard write.status == 0 else { throw DeployError("cannot make slot \(slot) \(host)'s default: \(write.output)") }
+        var slots = try bootState.slots(of: host)
+        slots.defaultSlot = slot
+        slots[slot] = HostSlots.Content(digest: record.digest, swap: record.id!)
+        try bootState.record(slots, of: host)
+        progress("slot \(slot) is \(host)'s default now")
+    }
+
+    /// No more network installs; the disk as boot device; a power cycle, which boots the default
+    /// slot (the previous image): a trial slot not blessed is never booted twice.
+    public func revert(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
+        for deploy in bootState.deploys(host: host, swap: String(record.id!)) { try bootState.finish(token: deploy.token) }
+        try controller.setBootDevice(.disk, once: false)
+        let slots = try bootState.slots(of: host)
+        progress("power-cycling \(host) to boot " + (slots.defaultSlot.map { "its default slot, \($0)" } ?? "its disk (it had no slot before)"))
+        try powerCycle(record, system: system)
+        // A trial armed but not yet started (the installer stopped between arming it and its
+        // kexec) takes this boot: once more, and the boot loader gives up the trial.
+        guard let previous = slots.defaultSlot, let incoming = written(record), incoming != previous else { return }
+        let deadline = Date().addingTimeInterval(stallTimeout)
+        while Date() < deadline {
+            if let answer = try? system.run(record, script: "lsblk -no PARTLABEL \"$(findmnt -no SOURCE /)\"", timeout: 20), answer.status == 0 {
+                guard answer.output.contains("root-\(incoming)") else { return }
+                progress("\(host) took its unblessed trial slot \(incoming): power-cycling once more")
+                try powerCycle(record, system: system)
+                return
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+
+    // MARK: - Steps
+
+    /// The swap's deploy, if the installer can still run it; otherwise a new one, with a new
+    /// token and the identity again (a run that failed or took the identity is over).
+    private func runnable(_ record: SwapRecord) throws -> PendingDeploy {
+        let swap = String(record.id!)
+        guard var deploy = bootState.deploys(host: host, swap: swap).first else {
+            throw DeployError("imagec serve's state \(bootState.directory.path) has no deploy of \(host)'s swap \(swap): it was prepared elsewhere or removed")
+        }
+        let over = bootState.reports(token: deploy.token).contains { $0.kind == .done || $0.kind == .failed }
+        if over || !bootState.holdsIdentity(of: deploy) {
+            try bootState.finish(token: deploy.token)
+            deploy.token = PendingDeploy.makeToken()
+            try bootState.prepare(deploy, identity: try identity())
+        }
+        return deploy
+    }
+
+    /// Asks the running system to flush its file systems (if it answers), then cuts the power
+    /// and powers the machine on: a power cycle, which every BMC does and which makes the
+    /// machine read its boot settings afresh.
+    private func powerCycle(_ record: SwapRecord, system: any HostAccess) throws {
+        if try controller.powerState() == .on {
+            _ = system.requestSync(record)
+            try controller.power(.forceOff)
+        }
+        try controller.power(.on)
+    }
+
+    /// Follows the installer's reports until it is done; the slot it wrote. Fails with the
+    /// installer's step and output, or when it stops reporting, or the machine goes off.
+    private func waitForInstaller(_ record: SwapRecord) throws -> (PendingDeploy, String) {
+        let started = Date()
+        var lastReport = started, seen = 0, offSince: Date?, lastPower = Date.distantPast, lastShown = Date.distantPast
+        var deploy = try latest(record)
+        while true {
+            if let newer = bootState.deploys(host: host, swap: String(record.id!)).first, newer.token != deploy.token {
+                deploy = newer
+                seen = 0
+            }
+            let reports = bootState.reports(token: deploy.token)
+            for report in reports.dropFirst(seen) {
+                lastReport = Date()
+                switch report.kind {
+                case .step:
+                    progress("installer: \(report.step ?? "?")" + (report.slot.map { " (slot \($0))" } ?? ""))
+                case .progress where Date().timeIntervalSince(lastShown) >= 10 || report.written == report.total:
+                    lastShown = Date()
+                    progress("installer: \(report.step ?? "?"): " + Self.bytes(report))
+                case .progress:
+                    break
+                case .done:
+                    progress(String(format: "installer: done in %.0f s, %@ fetched", Date().timeIntervalSince(started),
+                                    ByteCount(bytes: UInt64(report.fetched ?? 0)).rounded))
+                    guard let slot = report.slot, ["a", "b"].contains(slot) else {
+                        throw DeployError("the installer of \(host) reported done without naming the slot it wrote")
+                    }
+                    return (deploy, slot)
+                case .failed:
+                    let output = (report.output ?? "").split(separator: "\n").suffix(20).map { "    \($0)" }.joined(separator: "\n")
+                    throw DeployError("the installer failed at its step '\(report.step ?? "?")': \(report.message ?? "no message")"
+                        + (output.isEmpty ? "" : "\n\(output)"))
+                }
+            }
+            seen = reports.count
+            let quiet = Date().timeIntervalSince(lastReport)
+            if reports.isEmpty, quiet > installerTimeout {
+                throw DeployError("no installer reported within \(Int(installerTimeout)) s: did \(host) boot from the network "
+                    + "(its boot order, the DHCP boot file pointing at imagec serve's /boot.ipxe)?")
+            }
+            if !reports.isEmpty, quiet > stallTimeout {
+                throw DeployError("\(host)'s installer has not reported for \(Int(stallTimeout)) s (last: \(reports.last!.step ?? "?"))")
+            }
+            if Date().timeIntervalSince(lastPower) >= 10 {
+                lastPower = Date()
+                if (try? controller.powerState()) == .off {
+                    if let offSince, Date().timeIntervalSince(offSince) >= 15 {
+                        throw DeployError("\(host) was powered off while its installer ran")
+                    }
+                    offSince = offSince ?? Date()
+                } else {
+                    offSince = nil
+                }
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+
+    private func latest(_ record: SwapRecord) throws -> PendingDeploy {
+        guard let deploy = bootState.deploys(host: host, swap: String(record.id!)).first else {
+            throw DeployError("imagec serve's state \(bootState.directory.path) has no deploy of \(host)'s swap \(record.id!)")
+        }
+        return deploy
+    }
+
+    /// The slot the swap's installer wrote, from its reports.
+    private func written(_ record: SwapRecord) -> String? {
+        bootState.deploys(host: host, swap: String(record.id!)).lazy
+            .compactMap { deploy in bootState.reports(token: deploy.token).last { $0.kind == .done }?.slot }.first
+    }
+
+    private static func bytes(_ report: InstallerReport) -> String {
+        func size(_ value: Int?) -> String { ByteCount(bytes: UInt64(max(0, value ?? 0))).rounded }
+        return "\(size(report.fetched)) fetched, \(size(report.written)) of \(size(report.total)) written"
+    }
+}
