@@ -38,6 +38,8 @@ public struct BareMetalTarget: DeployTarget {
     public static let install = SwapStep("install")
     /// The machine boots from its disk again, from now on.
     public static let diskBoot = SwapStep("disk-boot")
+    /// A rollback: the running system makes its other slot the trial, and reboots.
+    public static let switchSlot = SwapStep("switch-slot")
 
     public init(host: String, machine: BareMetal, controller: any BaseboardController, bootState: BootState,
                 identity: @escaping @Sendable () throws -> Data, installerTimeout: Double = 900, stallTimeout: Double = 300,
@@ -112,6 +114,7 @@ public struct BareMetalTarget: DeployTarget {
     }
 
     public func install(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
+        if record.kind == .rollback { return try switchSlot(record, journal: journal, system: system) }
         let reached = steps.firstIndex(of: record.step)
         func taken(_ step: SwapStep) -> Bool {
             guard let reached, let index = steps.firstIndex(of: step) else { return false }
@@ -147,30 +150,73 @@ public struct BareMetalTarget: DeployTarget {
     /// running root is seen to be that slot.
     public func confirm(_ record: SwapRecord, system: any HostAccess) throws {
         guard let slot = written(record) else { throw DeployError("the installer of swap \(record.id!) reported no slot written") }
-        let environment = "\(SlotBoot.espMountPoint)/\(SlotBoot.environmentPath)"
-        let read = try system.run(record, script: """
-            root=$(findmnt -no SOURCE /) && label=$(lsblk -no PARTLABEL "$root") || exit 3
-            if [ "$label" != root-\(slot) ]; then echo "the running root is $root ($label), not root-\(slot)"; exit 3; fi
-            base64 -w0 \(environment)
-            """, timeout: 30)
-        guard read.status == 0, let block = Data(base64Encoded: read.output.trimmingCharacters(in: .whitespacesAndNewlines)),
-              var values = SlotBoot.Environment(block: block) else {
-            throw DeployError("\(host) does not run slot \(slot) as it should: \(read.output.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        values["default_slot"] = slot
-        values["trial_slot"] = nil
-        values["trial_left"] = "0"
-        guard let blessed = values.block else { throw DeployError("\(host)'s GRUB environment is full") }
-        // In place, as GRUB's own save_env writes it.
-        let write = try system.run(record, script: """
-            printf '%s' \(blessed.base64EncodedString()) | base64 -d | dd of=\(environment) conv=notrunc,fsync status=none
-            """, timeout: 30)
-        guard write.status == 0 else { throw DeployError("cannot make slot \(slot) \(host)'s default: \(write.output)") }
+        var environment = try bootEnvironment(record, system: system, running: slot)
+        environment["default_slot"] = slot
+        environment["trial_slot"] = nil
+        environment["trial_left"] = "0"
+        try write(environment, record, system: system)
         var slots = try bootState.slots(of: host)
         slots.defaultSlot = slot
         slots[slot] = HostSlots.Content(digest: record.digest, swap: record.id!)
         try bootState.record(slots, of: host)
         progress("slot \(slot) is \(host)'s default now")
+    }
+
+    /// A rollback: the running system makes the other slot its trial and reboots into it; the
+    /// checks and ``confirm(_:system:)`` follow as for a deploy.
+    private func switchSlot(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
+        guard record.step != Self.switchSlot || !record.stepDone else { return }
+        let slot = try Self.slot(named: record.incoming)
+        try journal.step(Self.switchSlot) {
+            var environment = try bootEnvironment(record, system: system, running: HostSlots.other(slot))
+            environment["trial_slot"] = slot
+            environment["trial_left"] = "1"
+            try write(environment, record, system: system)
+            progress("\(host) reboots into slot \(slot), on trial")
+            let bootID = "cat /proc/sys/kernel/random/boot_id"
+            let before = try system.run(record, script: bootID, timeout: 30).output
+            _ = try system.run(record, script: "systemctl --no-block reboot", timeout: 30)
+            // The checks must not find the old system still answering.
+            let deadline = Date().addingTimeInterval(stallTimeout)
+            while Date() < deadline {
+                guard let answer = try? system.run(record, script: bootID, timeout: 15), answer.status == 0, answer.output == before else { return }
+                Thread.sleep(forTimeInterval: pollInterval)
+            }
+            throw DeployError("\(host) did not reboot within \(Int(stallTimeout)) s of being asked to")
+        }
+    }
+
+    /// The GRUB environment of the running system, which must run `running`.
+    private func bootEnvironment(_ record: SwapRecord, system: any HostAccess, running slot: String) throws -> SlotBoot.Environment {
+        let read = try system.run(record, script: """
+            root=$(findmnt -no SOURCE /) && label=$(lsblk -no PARTLABEL "$root") || exit 3
+            if [ "$label" != root-\(slot) ]; then echo "the running root is $root ($label), not root-\(slot)"; exit 3; fi
+            base64 -w0 \(Self.environmentFile)
+            """, timeout: 30)
+        guard read.status == 0, let block = Data(base64Encoded: read.output.trimmingCharacters(in: .whitespacesAndNewlines)),
+              let environment = SlotBoot.Environment(block: block) else {
+            throw DeployError("\(host) does not run slot \(slot) as it should: \(read.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return environment
+    }
+
+    /// Writes the running system's GRUB environment in place, as GRUB's own save_env does.
+    private func write(_ environment: SlotBoot.Environment, _ record: SwapRecord, system: any HostAccess) throws {
+        guard let block = environment.block else { throw DeployError("\(host)'s GRUB environment is full") }
+        let written = try system.run(record, script: """
+            printf '%s' \(block.base64EncodedString()) | base64 -d | dd of=\(Self.environmentFile) conv=notrunc,fsync status=none
+            """, timeout: 30)
+        guard written.status == 0 else { throw DeployError("cannot write \(host)'s \(Self.environmentFile): \(written.output)") }
+    }
+
+    private static let environmentFile = "\(SlotBoot.espMountPoint)/\(SlotBoot.environmentPath)"
+
+    /// `a` of `slot a`.
+    static func slot(named name: String) throws -> String {
+        guard let slot = name.split(separator: " ").last.map(String.init), ["a", "b"].contains(slot), name.hasPrefix("slot ") else {
+            throw DeployError("'\(name)' names no root slot")
+        }
+        return slot
     }
 
     /// No more network installs; the disk as boot device; a power cycle, which boots the default
@@ -291,9 +337,10 @@ public struct BareMetalTarget: DeployTarget {
         return deploy
     }
 
-    /// The slot the swap's installer wrote, from its reports.
+    /// The slot the swap's installer wrote, from its reports (a rollback's: the slot it goes back to).
     private func written(_ record: SwapRecord) -> String? {
-        bootState.deploys(host: host, swap: String(record.id!)).lazy
+        if record.kind == .rollback { return try? Self.slot(named: record.incoming) }
+        return bootState.deploys(host: host, swap: String(record.id!)).lazy
             .compactMap { deploy in bootState.reports(token: deploy.token).last { $0.kind == .done }?.slot }.first
     }
 

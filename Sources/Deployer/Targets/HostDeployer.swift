@@ -247,6 +247,11 @@ public struct HostDeployer: Sendable {
                   let image = generations.first(where: { $0.name == record.outgoing }) else {
                 throw DeployError("\(host)'s disk has no earlier generation in \(target.store) to roll back to", kind: .usage)
             }
+            // A bare-metal slot is written again by later deploys: it must still hold that image.
+            if let previous = record.previousDigest, let digest = image.digest, digest != previous {
+                throw DeployError("\(host)'s \(image.name) no longer holds the image swap \(record.id!) replaced (\(previous)): "
+                    + "it holds \(digest) (swap \(image.swap.map(String.init) ?? "?")); roll back with --to", kind: .usage)
+            }
             incoming = image
         }
         // The checks the incoming image passed when it was deployed, not the latest ones.
