@@ -16,6 +16,18 @@ public struct HostIdentity: Sendable {
         public var path: String
         public var contents: Data
         public var mode: Int32
+
+        public init(path: String, contents: Data, mode: Int32) {
+            self.path = path
+            self.contents = contents
+            self.mode = mode
+        }
+    }
+
+    /// An identity made of `files`.
+    public init(host: String, files: [File]) {
+        self.host = host
+        self.files = files
     }
 
     /// The host's identity from `secrets`, making what it does not have yet.

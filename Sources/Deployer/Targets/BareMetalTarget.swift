@@ -30,6 +30,9 @@ public struct BareMetalTarget: DeployTarget {
     public var stallTimeout: Double
     /// Seconds between two looks at the installer's reports.
     public var pollInterval: Double = 2
+    /// Seconds between two looks at the machine's power while the installer runs; off for
+    /// longer than one and a half of these is a failure.
+    public var powerCheckInterval: Double = 10
     public var progress: ProgressReporter
 
     /// The machine boots from the network once, and is power-cycled.
@@ -162,8 +165,8 @@ public struct BareMetalTarget: DeployTarget {
         progress("slot \(slot) is \(host)'s default now")
     }
 
-    /// A rollback: the running system makes the other slot its trial and reboots into it; the
-    /// checks and ``confirm(_:system:)`` follow as for a deploy.
+    /// A rollback: the running system makes the other slot its trial, powers off, and the BMC
+    /// powers it on; the checks and ``confirm(_:system:)`` follow as for a deploy.
     private func switchSlot(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
         guard record.step != Self.switchSlot || !record.stepDone else { return }
         let slot = try Self.slot(named: record.incoming)
@@ -172,17 +175,16 @@ public struct BareMetalTarget: DeployTarget {
             environment["trial_slot"] = slot
             environment["trial_left"] = "1"
             try write(environment, record, system: system)
-            progress("\(host) reboots into slot \(slot), on trial")
-            let bootID = "cat /proc/sys/kernel/random/boot_id"
-            let before = try system.run(record, script: bootID, timeout: 30).output
-            _ = try system.run(record, script: "systemctl --no-block reboot", timeout: 30)
-            // The checks must not find the old system still answering.
-            let deadline = Date().addingTimeInterval(stallTimeout)
-            while Date() < deadline {
-                guard let answer = try? system.run(record, script: bootID, timeout: 15), answer.status == 0, answer.output == before else { return }
-                Thread.sleep(forTimeInterval: pollInterval)
+            // Powered off and on through the BMC, not rebooted: the machine reads its boot
+            // settings afresh (a network boot left set by an earlier install does not come back).
+            progress("\(host) powers off, then on into slot \(slot), on trial")
+            try controller.setBootDevice(.disk, once: false)
+            if system.requestPowerOff(record) {
+                let deadline = Date().addingTimeInterval(stallTimeout)
+                while Date() < deadline, try controller.powerState() == .on { Thread.sleep(forTimeInterval: pollInterval) }
             }
-            throw DeployError("\(host) did not reboot within \(Int(stallTimeout)) s of being asked to")
+            if try controller.powerState() == .on { try controller.power(.forceOff) }
+            try controller.power(.on)
         }
     }
 
@@ -277,6 +279,8 @@ public struct BareMetalTarget: DeployTarget {
         let started = Date()
         var lastReport = started, seen = 0, offSince: Date?, lastPower = Date.distantPast, lastShown = Date.distantPast
         var deploy = try latest(record)
+        // The installer's step in progress (as seen here: when its report arrived), and its last progress.
+        var step: (String, Date)?, lastProgress: InstallerReport?
         while true {
             if let newer = bootState.deploys(host: host, swap: String(record.id!)).first, newer.token != deploy.token {
                 deploy = newer
@@ -285,8 +289,21 @@ public struct BareMetalTarget: DeployTarget {
             let reports = bootState.reports(token: deploy.token)
             for report in reports.dropFirst(seen) {
                 lastReport = Date()
+                if report.kind != .progress, let (name, began) = step {
+                    // The step before is over: its duration, and its throughput if it wrote.
+                    let seconds = Date().timeIntervalSince(began)
+                    var line = String(format: "installer: %@ took %.1f s", name, seconds)
+                    if let written = lastProgress?.written, written > 0, lastProgress?.step == name {
+                        line += String(format: " (%@ written, %.1f MiB/s; %@ fetched so far)", ByteCount(bytes: UInt64(written)).rounded,
+                                       Double(written) / 1_048_576 / max(seconds, 0.001), ByteCount(bytes: UInt64(lastProgress?.fetched ?? 0)).rounded)
+                    }
+                    progress(line)
+                    step = nil
+                }
+                if report.kind == .progress { lastProgress = report }
                 switch report.kind {
                 case .step:
+                    step = (report.step ?? "?", Date())
                     progress("installer: \(report.step ?? "?")" + (report.slot.map { " (slot \($0))" } ?? ""))
                 case .progress where Date().timeIntervalSince(lastShown) >= 10 || report.written == report.total:
                     lastShown = Date()
@@ -315,10 +332,10 @@ public struct BareMetalTarget: DeployTarget {
             if !reports.isEmpty, quiet > stallTimeout {
                 throw DeployError("\(host)'s installer has not reported for \(Int(stallTimeout)) s (last: \(reports.last!.step ?? "?"))")
             }
-            if Date().timeIntervalSince(lastPower) >= 10 {
+            if Date().timeIntervalSince(lastPower) >= powerCheckInterval {
                 lastPower = Date()
                 if (try? controller.powerState()) == .off {
-                    if let offSince, Date().timeIntervalSince(offSince) >= 15 {
+                    if let offSince, Date().timeIntervalSince(offSince) >= powerCheckInterval * 1.5 {
                         throw DeployError("\(host) was powered off while its installer ran")
                     }
                     offSince = offSince ?? Date()

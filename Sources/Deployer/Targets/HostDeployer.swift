@@ -152,8 +152,11 @@ public struct HostDeployer: Sendable {
                 try ledger.finish(id, result: .failed, failure: "swap: \(error); swapping back: \(revertError)")
                 throw DeployError("\(record.host): the swap failed (\(error)), and so did swapping back: \(revertError)")
             }
-            try ledger.finish(id, result: .failed, failure: "swap: \(error)")
-            return Outcome(host: record.host, swap: id, result: .failed, failure: "\(error)")
+            // The machine is checked on the image it went back to (there is none on a first install).
+            var report = "\(error)"
+            if record.previousDigest != nil { report += "\n" + (try checkRestored(record)) }
+            try ledger.finish(id, result: .failed, failure: "swap: \(report)")
+            return Outcome(host: record.host, swap: id, result: .failed, failure: report)
         }
         let swapSeconds = Date().timeIntervalSince(started)
         progress(String(format: "swapped in %.1f s; checking %@ over SSH", swapSeconds, record.host))

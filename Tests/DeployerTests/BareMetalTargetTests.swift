@@ -1,0 +1,206 @@
+import BMC
+import BootServer
+import Checks
+import Foundation
+import Identity
+import ImagecCore
+import ImageDSL
+import SwapLedger
+import Targets
+import Testing
+
+/// ``BareMetalTarget``'s steps against a fake BMC, a fake installer (reports written into a real
+/// boot-server state as the machine powers on from the network) and a fake running system (its
+/// GRUB environment): the state machine in a second, beside BareMetalDeployTests' real machine.
+@Suite(.serialized)
+struct BareMetalTargetTests {
+    /// A BMC that records what it is asked; powering on from the network runs `installer`.
+    final class FakeBMC: BaseboardController, @unchecked Sendable {
+        var description: String { "fake bmc" }
+        private let lock = NSLock()
+        private var power = PowerState.off, device = BootDevice.disk
+        private(set) var calls: [String] = []
+        var installer: @Sendable () -> Void = {}
+
+        func powerState() throws -> PowerState { lock.withLock { power } }
+        func setBootDevice(_ device: BootDevice, once: Bool) throws {
+            lock.withLock {
+                self.device = device
+                calls.append("boot \(device.rawValue)\(once ? " once" : "")")
+            }
+        }
+        func power(_ action: PowerAction) throws {
+            let network = lock.withLock { () -> Bool in
+                calls.append("power \(action.rawValue)")
+                let wasOff = power == .off
+                power = action == .forceOff || action == .gracefulShutdown ? .off : .on
+                return wasOff && power == .on && device == .network
+            }
+            if network { DispatchQueue.global().async(execute: installer) }
+        }
+        func cutPower() { lock.withLock { power = .off } }
+    }
+
+    /// The running system, as far as blessing a slot reads and writes it.
+    final class FakeSystem: HostAccess, @unchecked Sendable {
+        var running = "a"
+        var environment = SlotBoot.Environment(["default_slot": "a", "trial_slot": "a", "trial_left": "0"])
+
+        func requestPowerOff(_ record: SwapRecord) -> Bool { false }
+        func requestSync(_ record: SwapRecord) -> Bool { true }
+        func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double, progress: ProgressReporter) throws -> HealthCheck.Outcome {
+            HealthCheck.Outcome(checks: [], failure: nil)
+        }
+        func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String) {
+            if script.contains("base64 -w0") {
+                guard script.contains("!= root-\(running) ]") else { return (3, "the running root is /dev/vda3 (root-\(running))") }
+                return (0, environment.block!.base64EncodedString())
+            }
+            if let match = script.firstMatch(of: /printf '%s' ([A-Za-z0-9+\/=]+) \| base64 -d/),
+               let data = Data(base64Encoded: String(match.1)), let written = SlotBoot.Environment(block: data) {
+                environment = written
+                return (0, "")
+            }
+            return (127, "not faked: \(script)")
+        }
+    }
+
+    /// A target on a boot state, a store entry and a ledger in a temporary folder.
+    final class Bench: @unchecked Sendable {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("imagec-bmtarget-\(UUID().uuidString.prefix(8))")
+        let bmc = FakeBMC()
+        let system = FakeSystem()
+        let state: BootState
+        let ledger: Ledger
+        let entry: URL
+        let installer: InstallerBoot
+        let machine = BareMetal(bmc: .ipmi("bmc.lab.example"), bootMAC: "52:54:00:AA:00:09", rootDisk: .serial("S1"))
+
+        init() throws {
+            state = BootState(directory: folder.appendingPathComponent("boot"))
+            ledger = try Ledger(path: folder.appendingPathComponent("ledger.sqlite"))
+            entry = folder.appendingPathComponent("store/0123-bm9")
+            try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: true)
+            try Data(count: 4096).write(to: entry.appendingPathComponent("disk.raw"))
+            let index = BlockIndex(blockSize: 65536, offset: 0, length: 0, sha256: "", blocks: [])
+            try CanonicalJSON.encode(value: SlotImage(partitions: [], head: index, slot: index)).write(to: entry.appendingPathComponent("slot-image.json"))
+            for name in ["vmlinuz", "initramfs.img"] { try Data(name.utf8).write(to: folder.appendingPathComponent(name)) }
+            installer = InstallerBoot(kernel: folder.appendingPathComponent("vmlinuz").path, initramfs: folder.appendingPathComponent("initramfs.img").path)
+        }
+
+        deinit { try? FileManager.default.removeItem(at: folder) }
+
+        var target: BareMetalTarget {
+            var target = BareMetalTarget(host: "bm9", machine: machine, controller: bmc, bootState: state,
+                                         identity: { Data("{\"files\":[]}".utf8) }, installerTimeout: 5, stallTimeout: 5)
+            target.pollInterval = 0.02
+            target.powerCheckInterval = 0.2
+            return target
+        }
+
+        /// A deploy prepared, its swap begun in the ledger.
+        func prepared(digest: String = "sha256:0123") throws -> SwapRecord {
+            let (incoming, outgoing) = target.names(replacing: try target.installed())
+            let record = try ledger.begin(SwapRecord(
+                kind: .deploy, host: "bm9", target: Deployment(bareMetal: machine), machine: target.description, pool: target.store,
+                checks: [], ssh: "bm9", incoming: incoming, outgoing: outgoing, digest: digest, previousDigest: try target.installed()?.digest,
+                commit: "", forced: false))
+            try target.prepare(ReadyImage(host: "bm9", file: entry.appendingPathComponent("disk.raw"), digest: ImageDigest(hex: String(digest.dropFirst(7))),
+                                          metadata: [:], identity: HostIdentity(host: "bm9", files: []), installer: installer), swap: record.id!)
+            try ledger.done(.prepare, of: record.id!)
+            return try ledger.swap(record.id!)!
+        }
+
+        /// The installer of the pending deploy reports `reports`, a little apart.
+        func installerReports(_ reports: [InstallerReport]) {
+            let state = state, mac = machine.bootMAC
+            bmc.installer = {
+                guard let deploy = state.pending(mac: mac) else { return }
+                for report in reports {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    try? state.append(report, token: deploy.token)
+                    if report.kind == .done || report.kind == .failed { try? state.finish(token: deploy.token) }
+                }
+            }
+        }
+
+        func journal(_ record: SwapRecord) -> StepJournal { StepJournal(ledger: ledger, swap: record.id!, beforeStep: { _ in }) }
+    }
+
+    @Test func anInstallWritesTheSlotAndTheCheckedSlotBecomesTheDefault() throws {
+        let bench = try Bench()
+        let record = try bench.prepared()
+        // Prepared, not pending: a machine booting from the network meanwhile boots its disk.
+        #expect(bench.state.pending(mac: bench.machine.bootMAC) == nil)
+        bench.installerReports([InstallerReport(kind: .step, step: "write slot", slot: "a"),
+                                InstallerReport(kind: .progress, step: "write slot", slot: "a", fetched: 10, written: 10, total: 20),
+                                InstallerReport(kind: .done, step: "next boot", slot: "a", fetched: 10)])
+        try bench.target.install(record, journal: bench.journal(record), system: bench.system)
+        #expect(bench.bmc.calls == ["boot network once", "power on", "boot disk"])
+        #expect(try bench.state.slots(of: "bm9") == HostSlots(a: .init(digest: "sha256:0123", swap: record.id!)))
+        try bench.target.confirm(record, system: bench.system)
+        #expect(bench.system.environment["default_slot"] == "a" && bench.system.environment["trial_slot"] == nil)
+        #expect(try bench.target.installed()?.name == "slot a")
+        // The next deploy writes the other slot; a system that does not run it is not blessed.
+        let next = try bench.prepared(digest: "sha256:4567")
+        #expect(next.incoming == "slot b" && next.outgoing == "slot a")
+        bench.installerReports([InstallerReport(kind: .done, step: "next boot", slot: "b", fetched: 1)])
+        try bench.target.install(next, journal: bench.journal(next), system: bench.system)
+        #expect { try bench.target.confirm(next, system: bench.system) } throws: { "\($0)".contains("does not run slot b") }
+        #expect(bench.system.environment["default_slot"] == "a")
+    }
+
+    @Test func aFailedInstallerIsReportedAndRevertedToTheDisk() throws {
+        let bench = try Bench()
+        let record = try bench.prepared()
+        bench.installerReports([InstallerReport(kind: .step, step: "write slot", slot: "a"),
+                                InstallerReport(kind: .failed, step: "write slot", slot: "a", message: "block 7 does not match its SHA-256",
+                                                output: "curl: (18) transfer closed")])
+        #expect { try bench.target.install(record, journal: bench.journal(record), system: bench.system) } throws: {
+            "\($0)".contains("the installer failed at its step 'write slot': block 7 does not match its SHA-256") && "\($0)".contains("curl: (18)")
+        }
+        try bench.target.revert(record, journal: bench.journal(record), system: bench.system)
+        #expect(bench.bmc.calls == ["boot network once", "power on", "boot disk", "power forceOff", "power on"])
+        #expect(bench.state.pending(mac: bench.machine.bootMAC) == nil)
+        #expect(try bench.state.slots(of: "bm9") == HostSlots())
+    }
+
+    @Test func aMachinePoweredOffOrSilentFailsTheInstall() throws {
+        let bench = try Bench()
+        let record = try bench.prepared()
+        let bmc = bench.bmc
+        bench.installerReports([InstallerReport(kind: .step, step: "write slot", slot: "a")])
+        let installer = bmc.installer
+        bmc.installer = { installer(); bmc.cutPower() }
+        #expect { try bench.target.install(record, journal: bench.journal(record), system: bench.system) } throws: {
+            "\($0)".contains("was powered off while its installer ran")
+        }
+        // A machine that never boots the installer.
+        let silent = try bench.prepared()
+        bench.bmc.installer = {}
+        #expect { try bench.target.install(silent, journal: bench.journal(silent), system: bench.system) } throws: {
+            "\($0)".contains("no installer reported within 5 s")
+        }
+    }
+
+    @Test func aResumedInstallFollowsTheInstallerWithoutAnotherPowerCycle() throws {
+        let bench = try Bench()
+        var record = try bench.prepared()
+        bench.installerReports([InstallerReport(kind: .step, step: "write slot", slot: "a")])
+        // Interrupted once the network boot was done.
+        let journal = bench.journal(record)
+        try journal.intend(BareMetalTarget.networkBoot)
+        try bench.state.activate(try #require(bench.state.deploys(host: "bm9", swap: String(record.id!)).first))
+        try bench.bmc.setBootDevice(.network, once: true)
+        try bench.bmc.power(.on)
+        try journal.done(BareMetalTarget.networkBoot)
+        record = try #require(try bench.ledger.swap(record.id!))
+        let token = try #require(bench.state.deploys(host: "bm9", swap: String(record.id!)).first?.token)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            try? bench.state.append(InstallerReport(kind: .done, step: "next boot", slot: "a", fetched: 5), token: token)
+        }
+        try bench.target.install(record, journal: bench.journal(record), system: bench.system)
+        #expect(bench.bmc.calls == ["boot network once", "power on", "boot disk"])
+        #expect(try bench.state.slots(of: "bm9").a?.swap == record.id!)
+    }
+}
