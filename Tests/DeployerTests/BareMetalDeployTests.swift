@@ -16,8 +16,9 @@ import Testing
 ///
 /// An empty disk is installed (slot A); redeployed after a one-file change, powered off by its
 /// BMC in the middle of the write (back on slot A), then again (slot B, almost nothing
-/// fetched); rolled back by hand (slot A); given an image whose check fails (slot B again,
-/// rolled back to A). `/home` and the host key stay. Before any of it, an untested image and a wrong BMC password
+/// fetched); rolled back by hand (slot A); given an image whose check fails, then one whose
+/// kernel panics (slot B again, each time rolled back to A). `/home` and the host key stay.
+/// `imagec serve` is killed and restarted in the middle of the first install. Before any of it, an untested image and a wrong BMC password
 /// are refused with nothing touched.
 @Suite(.serialized)
 struct BareMetalDeployTests {
@@ -160,6 +161,14 @@ struct BareMetalDeployTests {
             return names.filter { $0.hasSuffix(".jsonl") }.flatMap { state.reports(token: String($0.dropLast(6))) }
         }
 
+        /// `imagec serve` killed (SIGKILL, in the middle of what it streams) and started again on its port.
+        func restartServer() throws {
+            guard let old = server else { return }
+            old.kill()
+            usleep(500_000)
+            server = try ServeProcess(state: state, port: old.port)
+        }
+
         func stop() {
             server?.stop()
             daemons.forEach { $0.stop() }
@@ -245,8 +254,23 @@ struct BareMetalDeployTests {
         #expect(!FileManager.default.fileExists(atPath: machine.state.directory.appendingPathComponent("pending").path))
 
         // The empty disk installed: network boot, slot A, kexec, checks; /home as it was.
+        // `imagec serve` is killed in the middle of the image's stream and started again: the
+        // installer's requests are retried, and every block is checked.
         try write(content: "one")
+        let restarted = Cut()
+        DispatchQueue.global().async {
+            let deadline = Date().addingTimeInterval(1200)
+            while Date() < deadline, !restarted.done {
+                if machine.reports.contains(where: { $0.kind == .progress && $0.slot == "a" && ($0.fetched ?? 0) > 128 << 20 }) {
+                    try? machine.restartServer()
+                    restarted.done = true
+                }
+                usleep(300_000)
+            }
+        }
         let first = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
+        #expect(restarted.done, "imagec serve was not restarted during the install")
+        restarted.done = true
         #expect(first.status == 0 && first.output.contains("is healthy") && first.output.contains("slot a is bm001's default now"), "\(first.output)")
         let publicKey = try String(contentsOf: folder.appendingPathComponent("secrets/hosts/bm001/ssh_host_ed25519_key.pub"), encoding: .utf8)
         let hostKey = publicKey.split(separator: " ").prefix(2).joined(separator: " ")
@@ -306,11 +330,20 @@ struct BareMetalDeployTests {
                 && broken.output.contains("runs its previous image (sha256:"), "\(broken.output)")
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
         #expect(try ssh("grep -a -o 'failed_slot=b' /boot/efi/grub/grubenv") == "failed_slot=b\n")
+        // A kernel that panics early in the boot: SSH never answers; a power cycle, and the boot
+        // loader boots slot A, not the unblessed trial.
+        try write(content: "four", extra: #"    SystemdUnit("imagec-panic.service", contents: "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo c > /proc/sysrq-trigger'\n[Install]\nWantedBy=sysinit.target\n")"# + "\n")
+        let panicking = try imagec(["deploy", "--force", "--boot-timeout", "180", "systems/bm001.swift"], boots: true)
+        #expect(panicking.status == 4 && panicking.output.contains("did not answer within 180 s") && panicking.output.contains("rolling bm001 back")
+                && panicking.output.contains("runs its previous image (sha256:"), "\(panicking.output)")
+        #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
+        #expect(try String(contentsOf: folder.appendingPathComponent("console.log"), encoding: .utf8).contains("Kernel panic"))
+
         // Slot B no longer holds what the rollback left: a plain rollback says so, touching nothing.
         let stale = try imagec(["rollback", "bm001"])
         #expect(stale.status != 0 && stale.output.contains("no longer holds the image"), "\(stale.output)")
         let history = try imagec(["status", "--history"])
-        #expect(history.output.components(separatedBy: " healthy ").count == 4 && history.output.components(separatedBy: " failed ").count == 3,
+        #expect(history.output.components(separatedBy: " healthy ").count == 4 && history.output.components(separatedBy: " failed ").count == 4,
                 "\(history.output)")
     }
 }

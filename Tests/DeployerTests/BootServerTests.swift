@@ -144,9 +144,10 @@ final class ServeProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    init(state: BootState) throws {
+    /// `imagec serve` on `port` of 127.0.0.1 (0: a free one).
+    init(state: BootState, port: Int = 0) throws {
         process.executableURL = DSLToolchain.currentExecutable.deletingLastPathComponent().appendingPathComponent("imagec")
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--quiet"]
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--quiet"]
         process.environment = ProcessInfo.processInfo.environment.merging(["IMAGEC_BOOT_STATE": state.directory.path]) { $1 }
         let error = Pipe()
         process.standardError = error
@@ -168,6 +169,12 @@ final class ServeProcess: @unchecked Sendable {
 
     func stop() {
         if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    /// Killed at once, in the middle of whatever it sends.
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -24,9 +24,11 @@ public struct InstallerReport: Codable, Equatable, Sendable {
     public var total: Int?
     public var message: String?
     public var output: String?
+    /// Seconds since the installer started, when it sent the report.
+    public var elapsed: Double?
 
     public init(kind: Kind, step: String? = nil, slot: String? = nil, fetched: Int? = nil, written: Int? = nil, total: Int? = nil,
-                message: String? = nil, output: String? = nil) {
+                message: String? = nil, output: String? = nil, elapsed: Double? = nil) {
         self.kind = kind
         self.step = step
         self.slot = slot
@@ -35,5 +37,6 @@ public struct InstallerReport: Codable, Equatable, Sendable {
         self.total = total
         self.message = message
         self.output = output
+        self.elapsed = elapsed
     }
 }

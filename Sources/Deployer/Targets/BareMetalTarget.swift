@@ -279,8 +279,8 @@ public struct BareMetalTarget: DeployTarget {
         let started = Date()
         var lastReport = started, seen = 0, offSince: Date?, lastPower = Date.distantPast, lastShown = Date.distantPast
         var deploy = try latest(record)
-        // The installer's step in progress (as seen here: when its report arrived), and its last progress.
-        var step: (String, Date)?, lastProgress: InstallerReport?
+        // The installer's step in progress and when it began, and its last progress.
+        var step: (String, Double)?, lastProgress: InstallerReport?
         while true {
             if let newer = bootState.deploys(host: host, swap: String(record.id!)).first, newer.token != deploy.token {
                 deploy = newer
@@ -289,9 +289,11 @@ public struct BareMetalTarget: DeployTarget {
             let reports = bootState.reports(token: deploy.token)
             for report in reports.dropFirst(seen) {
                 lastReport = Date()
+                // When the installer sent it (by its clock), else when it was read here.
+                let at = report.elapsed ?? Date().timeIntervalSince(started)
                 if report.kind != .progress, let (name, began) = step {
                     // The step before is over: its duration, and its throughput if it wrote.
-                    let seconds = Date().timeIntervalSince(began)
+                    let seconds = at - began
                     var line = String(format: "installer: %@ took %.1f s", name, seconds)
                     if let written = lastProgress?.written, written > 0, lastProgress?.step == name {
                         line += String(format: " (%@ written, %.1f MiB/s; %@ fetched so far)", ByteCount(bytes: UInt64(written)).rounded,
@@ -303,7 +305,7 @@ public struct BareMetalTarget: DeployTarget {
                 if report.kind == .progress { lastProgress = report }
                 switch report.kind {
                 case .step:
-                    step = (report.step ?? "?", Date())
+                    step = (report.step ?? "?", at)
                     progress("installer: \(report.step ?? "?")" + (report.slot.map { " (slot \($0))" } ?? ""))
                 case .progress where Date().timeIntervalSince(lastShown) >= 10 || report.written == report.total:
                     lastShown = Date()

@@ -41,6 +41,7 @@ ENVIRONMENT_SIZE = 1024
 ENVIRONMENT_HEADER = "# GRUB Environment Block\n"
 LARGEST_FETCH = 8 << 20
 RETRIES = 5
+STARTED = time.monotonic()
 ZERO_CHUNK = 8 << 20
 
 
@@ -88,6 +89,7 @@ class Server:
         return data
 
     def report(self, kind, **fields):
+        fields["elapsed"] = round(time.monotonic() - STARTED, 2)  # for the steps' durations
         body = json.dumps({"kind": kind, **{k: v for k, v in fields.items() if v is not None}}).encode()
         try:
             self.request("POST", "/reports", body=body, headers={"Content-Type": "application/json"}, expect=(204,))
