@@ -138,6 +138,8 @@ struct BareMetalTargetTests {
         try bench.target.install(record, journal: bench.journal(record), system: bench.system)
         #expect(bench.bmc.calls == ["boot network once", "power on", "boot disk"])
         #expect(try bench.state.slots(of: "bm9") == HostSlots(a: .init(digest: "sha256:0123", swap: record.id!)))
+        // Not blessed yet, A is still the boot loader's default: a deploy now would write B.
+        #expect(bench.target.names(replacing: nil) == (incoming: "slot b", outgoing: "none"))
         try bench.target.confirm(record, system: bench.system)
         #expect(bench.system.environment["default_slot"] == "a" && bench.system.environment["trial_slot"] == nil)
         #expect(try bench.target.installed()?.name == "slot a")

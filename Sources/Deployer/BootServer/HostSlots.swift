@@ -31,8 +31,9 @@ public struct HostSlots: Codable, Equatable, Sendable {
         set { if slot == "a" { a = newValue } else if slot == "b" { b = newValue } }
     }
 
-    /// The slot a deploy writes: the one that is not the default (A on a new disk).
-    public var inactive: String { defaultSlot == "a" ? "b" : "a" }
+    /// The slot a deploy writes: the one that is not the default (A on a new disk; B after a
+    /// first install that never passed its checks, which left A the boot loader's default).
+    public var inactive: String { (defaultSlot ?? (a == nil ? "b" : "a")) == "a" ? "b" : "a" }
 
     /// The other slot's name.
     public static func other(_ slot: String) -> String { slot == "a" ? "b" : "a" }
