@@ -31,12 +31,14 @@ struct RolloutTests {
         #expect(fleet.access.mostAtOnce == 2)
         for host in ["node1", "node2", "node3", "node5"] { #expect(fleet.machines[host]!.state.runs == "sha256:\(host)") }
 
-        // The plan reads the pool: node1 now replaces the image swap 1 put there.
+        // The plan reads the pool: node1 now replaces the image its swap put there (whose
+        // number depends on which host the two jobs started first).
+        let swap = try #require(fleet.ledger.swaps(of: "node1").first?.id)
         let plans = try rollout(fleet, jobs: 2).plan([FakeFleet.model("node1", shutdown: .powerOff)])
         #expect(plans.first?.text == """
             node1: fake:node1
               push and make node1-root_candidate in fake:pool
-              flush its file systems and power the machine off; node1-root → node1-root_d1; node1-root_candidate → node1-root; start it
+              flush its file systems and power the machine off; node1-root → node1-root_d\(swap); node1-root_candidate → node1-root; start it
               check over SSH at 127.0.0.1:1: boot, host name, users, works
             """, "\(plans)")
     }
