@@ -150,6 +150,18 @@ struct BareMetalTargetTests {
         try bench.target.install(next, journal: bench.journal(next), system: bench.system)
         #expect { try bench.target.confirm(next, system: bench.system) } throws: { "\($0)".contains("does not run slot b") }
         #expect(bench.system.environment["default_slot"] == "a")
+        // Back on slot A by itself (B's kernel panicked, say): the first check sees it, and
+        // the rollback needs no power cycle.
+        let check = try #require(bench.target.checks(for: next).first)
+        guard case .command(let script, _) = check.probe else { Issue.record("\(check)"); return }
+        #expect(check.name == "slot b" && script.contains("[ \"$label\" = root-b ]"))
+        let calls = bench.bmc.calls
+        try bench.target.revert(next, journal: bench.journal(next), system: bench.system)
+        #expect(bench.bmc.calls == calls + ["boot disk"])
+        // Running the trial slot still, it is power-cycled.
+        bench.system.running = "b"
+        try bench.target.revert(next, journal: bench.journal(next), system: bench.system)
+        #expect(bench.bmc.calls.suffix(3) == ["boot disk", "power forceOff", "power on"])
     }
 
     @Test func aFailedInstallerIsReportedAndRevertedToTheDisk() throws {

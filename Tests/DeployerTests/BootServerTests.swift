@@ -89,7 +89,7 @@ struct BootServerTests {
         // Once the deploy is over, the machine boots from its disk, and its files are gone.
         try server.state.finish(token: deploy.token)
         let after = try await server.get("/boot/52:54:00:aa:00:09.ipxe")
-        #expect(after.status == 200 && String(decoding: after.body, as: UTF8.self).hasSuffix("booting from its disk\nexit\n"))
+        #expect(after.status == 200 && String(decoding: after.body, as: UTF8.self).hasSuffix("booting from its disk\niseq ${platform} pcbios && sanboot --no-describe --drive 0x80 ||\nexit\n"))
         #expect(try await server.get("/deploys/\(deploy.token)/disk").status == 410)
         #expect(try await server.get("/deploys/\(String(repeating: "0", count: 64))/disk").status == 404)
         #expect(try await server.get("/deploys/..%2F..%2Fetc/disk").status == 404)

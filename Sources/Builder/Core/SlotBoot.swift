@@ -5,7 +5,9 @@ import Foundation
 /// slot on trial once if one is set, and otherwise the default slot. A trial that is not
 /// blessed before the next boot is not tried again: that boot is the default slot's, and the
 /// failed slot is recorded. No one needs to be there for the fallback (RAUC's and Mender's
-/// GRUB scheme, with one try).
+/// GRUB scheme, with one try). A slot's kernel resets the machine 10 s after a panic
+/// (``panicArgument``, unless the definition sets its own `panic=`), so a trial whose kernel
+/// panics comes back on the default slot by itself instead of hanging.
 ///
 /// The environment's variables:
 /// - `default_slot`: `a` or `b`, the slot that booted and passed its checks;
@@ -15,6 +17,8 @@ import Foundation
 public enum SlotBoot {
     /// The environment block's path on the EFI system partition.
     public static let environmentPath = "grub/grubenv"
+    /// The kernel argument of a slot's system: reset 10 s after a panic.
+    public static let panicArgument = "panic=10"
     /// Where the running system mounts the EFI system partition, to bless its slot.
     public static let espMountPoint = "/boot/efi"
 

@@ -196,7 +196,9 @@ struct SystemConfigurator {
 
     private func writeBootConfiguration() throws {
         let rootUUID = ids.fileSystemUUID("root")
-        let arguments = (["root=UUID=\(rootUUID)", "ro"] + model.kernelArguments).joined(separator: " ")
+        // A slot whose kernel panics resets, and comes back on the default slot (SlotBoot).
+        let panic = model.disk.rootSlots == .ab && !model.kernelArguments.contains { $0.hasPrefix("panic=") } ? [SlotBoot.panicArgument] : []
+        let arguments = (["root=UUID=\(rootUUID)", "ro"] + model.kernelArguments + panic).joined(separator: " ")
         try write("/boot/grub/grub.cfg", """
             # Written by imagec from the system definition.
             serial --unit=0 --speed=115200

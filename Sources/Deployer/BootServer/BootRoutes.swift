@@ -89,7 +89,15 @@ public struct BootRoutes: Sendable {
             return .text(404, "#!ipxe\necho imagec: no machine has MAC \(mac.prefix(17)); nothing to boot here\nexit 1\n")
         }
         guard let deploy = state.pending(mac: mac) else {
-            return .text(200, "#!ipxe\necho imagec: \(host) has no deploy pending: booting from its disk\nexit\n")
+            // A BIOS machine boots its first disk through iPXE, whatever boot order its firmware
+            // kept; UEFI firmware, given control back, goes on to the disk.
+            return .text(200, """
+                #!ipxe
+                echo imagec: \(host) has no deploy pending: booting from its disk
+                iseq ${platform} pcbios && sanboot --no-describe --drive 0x80 ||
+                exit
+
+                """)
         }
         let server = base(request), files = "\(server)/deploys/\(deploy.token)"
         let arguments = (["initrd=initramfs", "imagec.server=\(server)", "imagec.token=\(deploy.token)"] + deploy.installer.arguments)

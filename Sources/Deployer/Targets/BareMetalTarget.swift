@@ -149,6 +149,17 @@ public struct BareMetalTarget: DeployTarget {
         }
     }
 
+    /// First of all, that the machine runs the slot on trial: one whose kernel panicked or that
+    /// was reset comes back on the default slot by itself (the trial is used up), and then
+    /// answers as the previous image.
+    public func checks(for record: SwapRecord) -> [Check] {
+        guard let slot = written(record) else { return [] }
+        return [.command("""
+            label=$(lsblk -no PARTLABEL "$(findmnt -no SOURCE /)")
+            [ "$label" = root-\(slot) ] || { echo "\(host) runs $label: slot \(slot) did not stay up (its kernel panicked, or the machine was reset, during its trial boot)"; exit 1; }
+            """, timeout: 5, name: "slot \(slot)")]
+    }
+
     /// The slot passed its checks: it becomes the boot loader's default, over SSH, once the
     /// running root is seen to be that slot.
     public func confirm(_ record: SwapRecord, system: any HostAccess) throws {
@@ -227,6 +238,11 @@ public struct BareMetalTarget: DeployTarget {
         for deploy in bootState.deploys(host: host, swap: String(record.id!)) { try bootState.finish(token: deploy.token) }
         try controller.setBootDevice(.disk, once: false)
         let slots = try bootState.slots(of: host)
+        // Back on its default slot by itself (a trial that panicked or was reset): nothing to undo.
+        if let previous = slots.defaultSlot, runsOnly(previous, record, system: system) {
+            progress("\(host) came back on its default slot, \(previous), by itself: no power cycle needed")
+            return
+        }
         progress("power-cycling \(host) to boot " + (slots.defaultSlot.map { "its default slot, \($0)" } ?? "its disk (it had no slot before)"))
         try powerCycle(record, system: system)
         // A trial armed but not yet started (the installer stopped between arming it and its
@@ -242,6 +258,12 @@ public struct BareMetalTarget: DeployTarget {
             }
             Thread.sleep(forTimeInterval: pollInterval)
         }
+    }
+
+    /// Whether the machine answers, runs `slot` and has no trial left to boot.
+    private func runsOnly(_ slot: String, _ record: SwapRecord, system: any HostAccess) -> Bool {
+        guard let environment = try? bootEnvironment(record, system: system, running: slot) else { return false }
+        return environment["trial_slot"] == nil || environment["trial_left"] != "1"
     }
 
     // MARK: - Steps

@@ -47,6 +47,10 @@ public protocol DeployTarget: Sendable {
     /// running it again.
     func install(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws
 
+    /// Checks the target runs before the system's own, once the machine answers: that it runs
+    /// what the swap installed (a bare-metal machine may have come back on its other slot).
+    func checks(for record: SwapRecord) -> [Check]
+
     /// Makes the incoming image stay once it passed its checks (a bare-metal machine's slot
     /// becomes its boot loader's default). An error here fails the swap: it is rolled back.
     func confirm(_ record: SwapRecord, system: any HostAccess) throws
@@ -57,6 +61,9 @@ public protocol DeployTarget: Sendable {
 }
 
 extension DeployTarget {
+    /// None: the machine can only boot the disk the swap put in place.
+    public func checks(for record: SwapRecord) -> [Check] { [] }
+
     /// Nothing to do: the machine boots the incoming image under the disk's name already.
     public func confirm(_ record: SwapRecord, system: any HostAccess) throws {}
 }

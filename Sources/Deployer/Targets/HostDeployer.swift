@@ -161,7 +161,7 @@ public struct HostDeployer: Sendable {
         let swapSeconds = Date().timeIntervalSince(started)
         progress(String(format: "swapped in %.1f s; checking %@ over SSH", swapSeconds, record.host))
         try journal.intend(.check)
-        var health = try check(record, checks: record.checks)
+        var health = try check(record, checks: target.checks(for: record) + record.checks)
         if health.passed {
             do { try target.confirm(record, system: drivers.access) } catch {
                 health.failure = "the new image passed its checks but could not be made to stay: \(error)"
