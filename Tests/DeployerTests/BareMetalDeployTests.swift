@@ -16,7 +16,7 @@ import Testing
 ///
 /// An empty disk is installed (slot A); redeployed after a one-file change, powered off by its
 /// BMC in the middle of the write (back on slot A), then again (slot B, almost nothing
-/// fetched); rolled back by hand (slot A); given an image whose check fails, then one whose
+/// fetched); rolled back by hand (slot A); given an image with a unit that fails, then one whose
 /// kernel panics (slot B again, each time rolled back to A). `/home` and the host key stay.
 /// `imagec serve` is killed and restarted in the middle of the first install. Before any of it, an untested image and a wrong BMC password
 /// are refused with nothing touched.
@@ -325,11 +325,11 @@ struct BareMetalDeployTests {
         #expect(back.status == 0 && back.output.contains("then on into slot a, on trial") && back.output.contains("slot a is bm001's default now"), "\(back.output)")
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
 
-        // A check that cannot pass: slot B written again, then a power cycle back to slot A,
-        // which the boot loader kept as its default.
-        try write(content: "three", extra: "    Check.command(\"test -e /etc/imagec-never\", timeout: 5, name: \"never\")\n")
+        // A unit that fails, so the boot check does: slot B written again, then a power cycle
+        // back to slot A, which the boot loader kept as its default.
+        try write(content: "three", extra: #"    SystemdUnit("imagec-broken.service", contents: "[Service]\nType=oneshot\nExecStart=/bin/false\n[Install]\nWantedBy=multi-user.target\n")"# + "\n")
         let broken = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
-        #expect(broken.status == 4 && broken.output.contains("check 'never' failed") && broken.output.contains("rolling bm001 back")
+        #expect(broken.status == 4 && broken.output.contains("check 'boot' failed") && broken.output.contains("imagec-broken.service") && broken.output.contains("rolling bm001 back")
                 && broken.output.contains("runs its previous image (sha256:"), "\(broken.output)")
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
         #expect(try ssh("grep -a -o 'failed_slot=b' /boot/efi/grub/grubenv") == "failed_slot=b\n")
