@@ -219,7 +219,7 @@ struct BareMetalDeployTests {
                 let system = OperatingSystem(inheriting: Lab.oneDiskVM(address: "10.50.103.202", on: .testnet)) {
                     HostName("bm001")
                     // Debian's cloud kernel: the emulated machine has only virtio devices, and a
-                    // third of the generic kernel's bytes are written and booted under TCG.
+                    // quarter of the generic kernel's bytes (515 MiB written per install instead of 834).
                     Kernel("linux-image-cloud-amd64")
                     Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(2), rootSlots: .ab) {
                         PersistentVolume("home", mountPoint: "/home", size: .gibibytes(1), fileSystem: .xfs)
