@@ -17,10 +17,11 @@ struct DeployCommand: AsyncParsableCommand {
             make the host's candidate with its identity, then stop the machine, rename its root disk \
             to <disk>_d<swap> (or <disk>_original), give the candidate the disk's name, start it and \
             run the system's checks over SSH with the host's stable key. A failed check swaps the \
-            previous disk back. A bare-metal machine is booted through its BMC into the network \
-            installer (`imagec serve`, state in $IMAGEC_BOOT_STATE), which writes the root slot it \
-            does not run and kexecs into it; once its checks pass the slot is the default, and a \
-            failed check power-cycles it back to the previous slot. Every step is in the ledger ($IMAGEC_LEDGER, default \
+            previous disk back. A bare-metal machine that answers over SSH writes the root slot it does \
+            not run while it runs and kexecs into it (no firmware, no BMC); one that does not is \
+            booted through its BMC into the network installer (`imagec serve`, state in \
+            $IMAGEC_BOOT_STATE), which does the same. Once its checks pass the slot is the default; \
+            a failed check takes it back to the previous slot (a kexec, or a power cycle). Every step is in the ledger ($IMAGEC_LEDGER, default \
             /var/lib/imagec/ledger.sqlite) before it is taken: an interrupted deploy is finished by \
             `imagec deploy --resume` or undone by `imagec rollback HOST`.
             """)
@@ -54,6 +55,12 @@ struct DeployCommand: AsyncParsableCommand {
         valueName: "file"))
     var installer: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How bare-metal machines take their images: in-place (the running system writes its other root slot and kexecs), "
+            + "network (through the BMC and the network installer), or automatic (in place when the machine answers over SSH).",
+        valueName: "way"))
+    var via = BareMetalTarget.Via.automatic
+
     @OptionGroup var output: ProgressOptions
 
     @Flag(name: .long, help: "Print the results as JSON.")
@@ -68,18 +75,18 @@ struct DeployCommand: AsyncParsableCommand {
         let context = output.context
         if resume {
             // Finishing a swap writes no identity: no appliance, no KVM probe.
-            let rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
+            let rollout = try context.rollout(drivers: try drivers(context), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
             return try finish(try await rollout.resume())
         }
         var definitions = try files.map { try context.definition($0, system: system, fetchingPackages: false) }
         if dryRun {
-            let rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
+            let rollout = try context.rollout(drivers: try drivers(context), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
             let plans = try rollout.plan(try Rollout.hosts(of: definitions).map(\.model))
             if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: plans)) }
             else { plans.forEach { Swift.print($0.text) } }
             return
         }
-        var rollout = try context.rollout(drivers: try context.drivers(), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
+        var rollout = try context.rollout(drivers: try drivers(context), bootTimeout: bootTimeout, stopTimeout: stopTimeout)
         rollout.jobs = jobs
         rollout.force = force
         // Refused before anything is fetched or built, or libguestfs probed.
@@ -93,8 +100,14 @@ struct DeployCommand: AsyncParsableCommand {
         }
         for index in definitions.indices { try definitions[index].fetchPackages(progress: context.progress) }
         try rollout.installer?.fetchPackages(progress: context.progress)
-        rollout.deployer.drivers = try context.drivers(probing: definitions.first?.builder.store)
+        rollout.deployer.drivers = try drivers(context, probing: definitions.first?.builder.store)
         try finish(try await rollout.run(try Rollout.hosts(of: definitions)))
+    }
+
+    private func drivers(_ context: CommandContext, probing store: Store? = nil) throws -> DeployDrivers {
+        var drivers = try context.drivers(probing: store)
+        drivers.bareMetalVia = via
+        return drivers
     }
 
     /// The per-host table (or JSON); a host that is not healthy makes the exit status 4.
@@ -137,10 +150,16 @@ struct RollbackCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds a clean shutdown may take before the machine is powered off.")
     var stopTimeout: Double = 120
 
+    @Option(name: .long, help: ArgumentHelp("How a bare-metal machine switches slots: in-place (kexec), network (a power cycle through its BMC), or automatic.",
+                                            valueName: "way"))
+    var via = BareMetalTarget.Via.automatic
+
     func run() throws {
         let context = CommandContext()
         // A rollback writes no identity: libguestfs does not run.
-        var deployer = HostDeployer(ledger: try Ledger(), drivers: try context.drivers(), progress: context.progress)
+        var drivers = try context.drivers()
+        drivers.bareMetalVia = via
+        var deployer = HostDeployer(ledger: try Ledger(), drivers: drivers, progress: context.progress)
         deployer.bootTimeout = bootTimeout
         deployer.stopTimeout = stopTimeout
         let outcome = try deployer.rollback(host, to: to)
@@ -189,5 +208,15 @@ struct StatusCommand: ParsableCommand {
             [status.host, status.runs.map(shortDigest) ?? "-", status.since ?? "-", status.lastSwap,
              status.drift.map { $0 ? "no (drift)" : "yes" } ?? "-", status.rollbackTargets.joined(separator: ", ")]
         }))
+        for status in statuses {
+            guard let slots = status.slots else { continue }
+            Swift.print("\n\(status.host)'s root slots:")
+            Swift.print(Table.render([["slot", "holds", "swap", "default", "running", "last failed try"]] + slots.map { slot in
+                [slot.slot, slot.digest.map(shortDigest) ?? "-", slot.swap.map(String.init) ?? "-", slot.isDefault ? "yes" : "",
+                 slot.running.map { $0 ? "yes" : "" } ?? "?", slot.failedTry ?? ""]
+            }))
+        }
     }
 }
+
+extension BareMetalTarget.Via: ExpressibleByArgument {}

@@ -14,10 +14,13 @@ import Testing
 /// and SSH is forwarded from 127.0.0.1), run by a machine-less QEMU the domain's NIC connects to
 /// over a socket on 127.0.0.1.
 ///
-/// An empty disk is installed (slot A); redeployed after a one-file change, powered off by its
-/// BMC in the middle of the write (back on slot A), then again (slot B, almost nothing
-/// fetched); rolled back by hand (slot A); given an image with a unit that fails, then one whose
-/// kernel panics (slot B again, each time rolled back to A). `/home` and the host key stay.
+/// An empty disk is installed through the network (slot A); redeployed in place after a one-file
+/// change and powered off by its BMC in the middle of the write (back on slot A); redeployed
+/// through the network and IPMI (slot B, almost nothing fetched); rolled back by hand in place
+/// (slot A); redeployed in place with imagec killed in the middle of the write and again before
+/// the checks, and resumed (slot B, the BMC never asked for anything); given in place an image
+/// with a unit that fails (a kexec back), one whose kernel panics, and one whose init never
+/// starts (the watchdog resets it), each time back on slot B. `/home` and the host key stay.
 /// `imagec serve` is killed and restarted in the middle of the first install. Before any of it, an untested image and a wrong BMC password
 /// are refused with nothing touched.
 @Suite(.serialized)
@@ -63,6 +66,7 @@ struct BareMetalDeployTests {
                       <mac address='\(mac)'/><source address='127.0.0.1' port='\(sshPort + 1)'/><model type='virtio'/>
                     </interface>
                     <serial type='file'><source path='\(folder.path)/console.log' append='on'/></serial>
+                    <watchdog model='i6300esb' action='reset'/>
                   </devices>
                 </domain>
                 """, in: folder)
@@ -161,6 +165,18 @@ struct BareMetalDeployTests {
             return names.filter { $0.hasSuffix(".jsonl") }.flatMap { state.reports(token: String($0.dropLast(6))) }
         }
 
+        /// The deploys' tokens whose reports there are so far.
+        var reportedTokens: Set<String> {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: state.directory.appendingPathComponent("reports").path)) ?? []
+            return Set(names.filter { $0.hasSuffix(".jsonl") }.map { String($0.dropLast(6)) })
+        }
+
+        /// The power actions the Redfish BMC was asked for so far (resets, boot overrides).
+        var redfishActions: Int {
+            let log = (try? String(contentsOf: folder.appendingPathComponent("sushy.log"), encoding: .utf8)) ?? ""
+            return log.split(separator: "\n").filter { $0.contains("ComputerSystem.Reset") || $0.contains("\"PATCH ") }.count
+        }
+
         /// `imagec serve` killed (SIGKILL, in the middle of what it streams) and started again on its port.
         func restartServer() throws {
             guard let old = server else { return }
@@ -218,9 +234,8 @@ struct BareMetalDeployTests {
 
                 let system = OperatingSystem(inheriting: Lab.oneDiskVM(address: "10.50.103.202", on: .testnet)) {
                     HostName("bm001")
-                    // Debian's cloud kernel: the emulated machine has only virtio devices, and a
-                    // quarter of the generic kernel's bytes (515 MiB written per install instead of 834).
-                    Kernel("linux-image-cloud-amd64")
+                    // Debian's generic kernel, as a server runs: its watchdog driver (i6300esb) is
+                    // not in the cloud kernel, which has a third fewer bytes.
                     Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(2), rootSlots: .ab) {
                         PersistentVolume("home", mountPoint: "/home", size: .gibibytes(1), fileSystem: .xfs)
                     }
@@ -282,8 +297,9 @@ struct BareMetalDeployTests {
         let probe = "hostname; cat /etc/imagec-e2e; lsblk -no PARTLABEL \"$(findmnt -no SOURCE /)\"; cd /home/alice && sha256sum \(alice.keys.sorted().joined(separator: " ")) | sed 's|  |  /home/alice/|'"
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
 
-        // One file changed, and the machine powered off by its BMC in the middle of the slot's
-        // write: the deploy fails, the machine is powered on again and boots slot A.
+        // One file changed, deployed in place (the running system writes slot B), and the machine
+        // powered off by its BMC in the middle of the write: the deploy fails, the machine is
+        // powered on again and boots slot A.
         try write(content: "two")
         let cut = Cut()
         DispatchQueue.global().async {
@@ -300,15 +316,16 @@ struct BareMetalDeployTests {
         }
         let interrupted = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
         cut.done = true
-        #expect(interrupted.status == 4 && interrupted.output.contains("was powered off while its installer ran")
+        #expect(interrupted.status == 4 && interrupted.output.contains("writes slot b while it runs slot a, over SSH")
+                && interrupted.output.contains("was powered off while its installer ran")
                 && interrupted.output.contains("runs its previous image (sha256:"), "\(interrupted.output)")
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
 
-        // Again, with the BMC reached by IPMI (virtualbmc): slot B, almost nothing fetched; the
-        // same host key, /home intact.
+        // Through the network, with the BMC reached by IPMI (virtualbmc): slot B, almost nothing
+        // fetched; the same host key, /home intact.
         try machine.startIPMI()
         try write(content: "two", bmc: ".ipmi(\"127.0.0.1\", port: \(machine.ipmiPort), credentialsFile: \"\(goodCredentials)\")")
-        let second = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
+        let second = try imagec(["deploy", "--force", "--via", "network", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
         #expect(second.status == 0 && second.output.contains("slot b is bm001's default now") && second.output.contains("through ipmi"), "\(second.output)")
         #expect(try ssh(probe) == "bm001\ntwo\nroot-b\n" + homeSums)
         let fetched = try #require(machine.reports.first { $0.kind == .done && $0.slot == "b" }?.fetched)
@@ -320,34 +337,89 @@ struct BareMetalDeployTests {
         let allocated = Int(info.st_blocks) * 512
         #expect(fetched * 20 < allocated, "fetched \(fetched) bytes of an image of \(allocated) allocated")
 
-        // Back by hand: slot A, on trial through a reboot, then its default once checked.
+        // Back by hand, in place: the running system kexecs into slot A on trial, which becomes
+        // the default once checked.
+        try write(content: "two")
         let back = try imagec(["rollback", "--boot-timeout", "900", "bm001"], boots: true)
-        #expect(back.status == 0 && back.output.contains("then on into slot a, on trial") && back.output.contains("slot a is bm001's default now"), "\(back.output)")
+        #expect(back.status == 0 && back.output.contains("kexecs into slot a, on trial") && back.output.contains("slot a is bm001's default now"), "\(back.output)")
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
 
-        // A unit that fails, so the boot check does: slot B written again, then a power cycle
-        // back to slot A, which the boot loader kept as its default.
-        try write(content: "three", extra: #"    SystemdUnit("imagec-broken.service", contents: "[Service]\nType=oneshot\nExecStart=/bin/false\n[Install]\nWantedBy=multi-user.target\n")"# + "\n")
+        // One file changed, in place: imagec is killed (SIGKILL) in the middle of the slot's write;
+        // the machine keeps running slot A; `--resume` finishes the deploy. No network boot, the
+        // BMC never asked for anything; almost nothing sent; the same host key, /home intact.
+        try write(content: "three")
+        let actions = machine.redfishActions, tokens = machine.reportedTokens
+        let (killed, killedLog) = try DeployTests.start(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], in: folder, environment: environment)
+        let killDeadline = Date().addingTimeInterval(900)
+        while Date() < killDeadline, killed.isRunning,
+              !machine.reportedTokens.subtracting(tokens).contains(where: { token in
+                  machine.state.reports(token: token).contains { $0.kind == .step && $0.step == "write slot" } }) {
+            usleep(200_000)
+        }
+        sleep(3)
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        #expect(try String(contentsOf: killedLog, encoding: .utf8).contains("writes slot b while it runs slot a"))
+        #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
+        // Resumed, and killed again once the machine runs slot B on trial, before its checks.
+        let (paused, pausedLog) = try DeployTests.start(["deploy", "--resume", "--boot-timeout", "900"], in: folder,
+                                                        environment: environment.merging(["IMAGEC_PAUSE_BEFORE": "check"]) { $1 })
+        let pauseDeadline = Date().addingTimeInterval(900)
+        while Date() < pauseDeadline, paused.isRunning,
+              !((try? String(contentsOf: pausedLog, encoding: .utf8))?.contains("paused before check") ?? false) {
+            usleep(200_000)
+        }
+        kill(paused.processIdentifier, SIGKILL)
+        paused.waitUntilExit()
+        #expect(try String(contentsOf: pausedLog, encoding: .utf8).contains("slot b written; bm001 kexecs into it on trial"))
+        let resumed = try imagec(["deploy", "--resume", "--boot-timeout", "900"], boots: true)
+        #expect(resumed.status == 0 && resumed.output.contains("slot b is bm001's default now"), "\(resumed.output)")
+        #expect(try ssh(probe) == "bm001\nthree\nroot-b\n" + homeSums)
+        #expect(machine.redfishActions == actions, "the BMC was asked to act during a deploy in place")
+        let sent = machine.reportedTokens.subtracting(tokens).flatMap { machine.state.reports(token: $0) }
+            .filter { $0.kind == .done }.compactMap(\.fetched).reduce(0, +)
+        #expect(sent > 0 && sent * 20 < allocated, "sent \(sent) bytes of an image of \(allocated) allocated")
+        #expect(try ssh("grep -a -o 'default_slot=b' /boot/efi/grub/grubenv") == "default_slot=b\n")
+
+        // A unit that fails, so the boot check does: slot A written in place, then a kexec back
+        // to slot B, which the boot loader kept as its default.
+        try write(content: "four", extra: #"    SystemdUnit("imagec-broken.service", contents: "[Service]\nType=oneshot\nExecStart=/bin/false\n[Install]\nWantedBy=multi-user.target\n")"# + "\n")
         let broken = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
         #expect(broken.status == 4 && broken.output.contains("check 'boot' failed") && broken.output.contains("imagec-broken.service") && broken.output.contains("rolling bm001 back")
+                && broken.output.contains("kexecs back into its default slot, b")
                 && broken.output.contains("runs its previous image (sha256:"), "\(broken.output)")
-        #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
-        #expect(try ssh("grep -a -o 'failed_slot=b' /boot/efi/grub/grubenv") == "failed_slot=b\n")
+        #expect(try ssh(probe) == "bm001\nthree\nroot-b\n" + homeSums)
+        #expect(try ssh("grep -a -o 'failed_slot=a' /boot/efi/grub/grubenv") == "failed_slot=a\n")
         // A kernel that panics early in the boot: it resets (panic=10), and the boot loader boots
-        // slot A, not the used-up trial; the deploy sees the machine on slot A and needs no power cycle.
-        try write(content: "four", extra: #"    SystemdUnit("imagec-panic.service", contents: "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo c > /proc/sysrq-trigger'\n[Install]\nWantedBy=sysinit.target\n")"# + "\n")
+        // slot B, not the used-up trial; the deploy sees the machine on slot B and needs no power cycle.
+        try write(content: "five", extra: #"    SystemdUnit("imagec-panic.service", contents: "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo c > /proc/sysrq-trigger'\n[Install]\nWantedBy=sysinit.target\n")"# + "\n")
         let panicking = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
-        #expect(panicking.status == 4 && panicking.output.contains("check 'slot b' failed") && panicking.output.contains("slot b did not stay up")
-                && panicking.output.contains("came back on its default slot, a, by itself")
+        #expect(panicking.status == 4 && panicking.output.contains("check 'slot a' failed") && panicking.output.contains("slot a did not stay up")
+                && panicking.output.contains("came back on its default slot, b, by itself")
                 && panicking.output.contains("runs its previous image (sha256:"), "\(panicking.output)")
-        #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
-        #expect(try String(contentsOf: folder.appendingPathComponent("console.log"), encoding: .utf8).contains("Kernel panic"))
+        #expect(try ssh(probe) == "bm001\nthree\nroot-b\n" + homeSums)
+        let console = { (try? String(contentsOf: folder.appendingPathComponent("console.log"), encoding: .utf8)) ?? "" }
+        #expect(console().components(separatedBy: "Kernel panic").count == 2)
+        // A system that hangs before user space (its init never starts): the watchdog, armed
+        // through the kexec, resets the machine, which boots slot B by itself.
+        try write(content: "six", extra: #"    KernelArguments("init=/bin/sh")"# + "\n")
+        let hanging = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
+        #expect(hanging.status == 4 && hanging.output.contains("check 'slot a' failed")
+                && hanging.output.contains("came back on its default slot, b, by itself"), "\(hanging.output)")
+        #expect(try ssh(probe) == "bm001\nthree\nroot-b\n" + homeSums)
+        #expect(console().components(separatedBy: "Kernel panic").count == 2, "the hanging system panicked instead")
+        #expect(machine.redfishActions == actions, "the BMC was asked to act during a deploy in place")
+        // Both slots in `imagec status`: B the default and running, A the hang's given-up try.
+        let status = try imagec(["status"]).output
+        let rows = status.split(separator: "\n").map(String.init)
+        #expect(status.contains("bm001's root slots:") && rows.contains { $0.wholeMatch(of: /b +sha256:\S+ +\d+ +yes +yes */) != nil }
+                && rows.contains { row in row.wholeMatch(of: /a +sha256:\S+ +(\d+) +swap (\d+)/).map { $0.1 == $0.2 } ?? false }, "\(status)")
 
-        // Slot B no longer holds what the rollback left: a plain rollback says so, touching nothing.
+        // Slot A no longer holds what the rollback left: a plain rollback says so, touching nothing.
         let stale = try imagec(["rollback", "bm001"])
         #expect(stale.status != 0 && stale.output.contains("no longer holds the image"), "\(stale.output)")
         let history = try imagec(["status", "--history"])
-        #expect(history.output.components(separatedBy: " healthy ").count == 4 && history.output.components(separatedBy: " failed ").count == 4,
+        #expect(history.output.components(separatedBy: " healthy ").count == 5 && history.output.components(separatedBy: " failed ").count == 5,
                 "\(history.output)")
     }
 }

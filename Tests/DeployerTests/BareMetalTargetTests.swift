@@ -41,10 +41,15 @@ struct BareMetalTargetTests {
         func cutPower() { lock.withLock { power = .off } }
     }
 
-    /// The running system, as far as blessing a slot reads and writes it.
+    /// The running system, as far as blessing a slot reads and writes it; with `inPlace`, it
+    /// answers imagec's probe and runs its agent (`agent` says what the agent reports).
     final class FakeSystem: HostAccess, @unchecked Sendable {
         var running = "a"
         var environment = SlotBoot.Environment(["default_slot": "a", "trial_slot": "a", "trial_left": "0"])
+        var inPlace = false
+        var state: BootState?
+        var agent: (String) -> [InstallerReport] = { _ in [] }
+        private(set) var agentRuns = 0, switches: [String] = []
 
         func requestPowerOff(_ record: SwapRecord) -> Bool { false }
         func requestSync(_ record: SwapRecord) -> Bool { true }
@@ -61,7 +66,43 @@ struct BareMetalTargetTests {
                 environment = written
                 return (0, "")
             }
+            guard inPlace else { return (127, "not faked: \(script)") }
+            if script.contains("command -v $tool") {
+                return (0, (["running=\(running)"] + environment.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: "\n"))
+            }
+            if let slot = script.firstMatch(of: /--boot-slot ([ab])/)?.1 {
+                // The agent's --boot-slot: a kexec into the slot, on trial or as the default.
+                switches.append(String(slot))
+                if script.contains("--trial") {
+                    environment["trial_slot"] = String(slot)
+                } else {
+                    if let trial = environment["trial_slot"], trial != String(slot) { environment["failed_slot"] = trial }
+                    environment["default_slot"] = String(slot)
+                    environment["trial_slot"] = nil
+                }
+                running = String(slot)
+                return (0, "")
+            }
             return (127, "not faked: \(script)")
+        }
+
+        func run(_ record: SwapRecord, script: String, timeout: Double, forwarding: (remote: Int, local: Int)) throws -> (status: Int32, output: String) {
+            guard inPlace, script.contains("--in-place"), let token = script.firstMatch(of: /--token ([0-9a-f]+)/)?.1, let state else {
+                return (255, "not faked: \(script)")
+            }
+            agentRuns += 1
+            let reports = agent(String(token))
+            for report in reports {
+                try state.append(report, token: String(token))
+                if report.kind == .done || report.kind == .failed { try state.finish(token: String(token)) }
+            }
+            // Done: the trial armed, and the kexec into it.
+            if let slot = reports.last(where: { $0.kind == .done })?.slot {
+                environment["trial_slot"] = slot
+                environment["trial_token"] = String(token.prefix(16))
+                running = slot
+            }
+            return (reports.contains { $0.kind == .done } ? 0 : 1, "")
         }
     }
 
@@ -216,5 +257,77 @@ struct BareMetalTargetTests {
         try bench.target.install(record, journal: bench.journal(record), system: bench.system)
         #expect(bench.bmc.calls == ["boot network once", "power on", "boot disk"])
         #expect(try bench.state.slots(of: "bm9").a?.swap == record.id!)
+    }
+
+    @Test func aRunningSystemTakesItsImageInPlaceAndTheBMCIsNeverAsked() throws {
+        let bench = try Bench()
+        bench.system.inPlace = true
+        bench.system.state = bench.state
+        bench.system.environment = SlotBoot.Environment(["default_slot": "a", "trial_left": "0"])
+        try bench.state.record(HostSlots(defaultSlot: "a", a: .init(digest: "sha256:0000", swap: 0)), of: "bm9")
+        bench.system.agent = { _ in [InstallerReport(kind: .step, step: "write slot", slot: "b"),
+                                     InstallerReport(kind: .done, step: "next boot", slot: "b", fetched: 3)] }
+        let record = try bench.prepared()
+        try bench.target.install(record, journal: bench.journal(record), system: bench.system)
+        #expect(bench.bmc.calls.isEmpty && bench.system.agentRuns == 1 && bench.system.running == "b")
+        #expect(try bench.state.slots(of: "bm9").b?.swap == record.id!)
+        #expect(try bench.ledger.steps(of: record.id!).map(\.0).contains(BareMetalTarget.inPlace.rawValue))
+        // Its checks fail: back into slot A by kexec, still without the BMC; B recorded as failed.
+        try bench.target.revert(record, journal: bench.journal(record), system: bench.system)
+        #expect(bench.bmc.calls.isEmpty && bench.system.switches == ["a"] && bench.system.running == "a")
+        #expect(bench.system.environment["default_slot"] == "a" && bench.system.environment["failed_slot"] == "b")
+        // `imagec status`: A the default and running, B the given-up try.
+        #expect(bench.target.slotStatus(record, system: bench.system) == [
+            SlotStatus(slot: "a", digest: "sha256:0000", swap: 0, isDefault: true, running: true, failedTry: nil),
+            SlotStatus(slot: "b", digest: "sha256:0123", swap: record.id!, isDefault: false, running: false, failedTry: "swap \(record.id!)"),
+        ])
+
+        // Again, and blessed: B is the default.
+        let next = try bench.prepared(digest: "sha256:4567")
+        try bench.target.install(next, journal: bench.journal(next), system: bench.system)
+        try bench.target.confirm(next, system: bench.system)
+        #expect(bench.system.environment["default_slot"] == "b" && bench.system.environment["trial_slot"] == nil
+                && bench.system.environment["trial_token"] == nil && bench.bmc.calls.isEmpty)
+
+        // Interrupted once the agent had kexeced into the trial: resumed, the slot counts as
+        // written (the trial's token is this swap's), the agent does not run again.
+        bench.system.running = "b"
+        bench.system.environment = SlotBoot.Environment(["default_slot": "b", "trial_left": "0"])
+        let third = try bench.prepared(digest: "sha256:89ab")
+        let journal = bench.journal(third)
+        try journal.intend(BareMetalTarget.inPlace)
+        let token = try #require(bench.state.deploys(host: "bm9", swap: String(third.id!)).first?.token)
+        bench.system.environment["trial_slot"] = "a"
+        bench.system.environment["trial_token"] = String(token.prefix(16))
+        bench.system.running = "a"
+        let runs = bench.system.agentRuns
+        try bench.target.install(try #require(try bench.ledger.swap(third.id!)), journal: bench.journal(third), system: bench.system)
+        let written = try bench.state.slots(of: "bm9").a?.swap
+        #expect(bench.system.agentRuns == runs && written == third.id!)
+    }
+
+    @Test func aMachineThatDoesNotAnswerGoesThroughTheNetworkUnlessInPlaceIsAsked() throws {
+        let bench = try Bench()
+        let record = try bench.prepared()
+        var inPlace = bench.target
+        inPlace.via = .inPlace
+        #expect { try inPlace.install(record, journal: bench.journal(record), system: bench.system) } throws: {
+            "\($0)".contains("bm9 cannot take its image in place")
+        }
+        #expect(bench.bmc.calls.isEmpty)
+        let events = EventLog()
+        var automatic = bench.target
+        automatic.progress = ProgressReporter { event in if case .message(let line) = event.kind { events.append(line) } }
+        bench.installerReports([InstallerReport(kind: .done, step: "next boot", slot: "a", fetched: 10)])
+        try automatic.install(record, journal: bench.journal(record), system: bench.system)
+        #expect(bench.bmc.calls == ["boot network once", "power on", "boot disk"])
+        #expect(events.lines.contains { $0.contains("cannot take its image in place") && $0.contains("through fake bmc and the network boot instead") })
+    }
+
+    final class EventLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [String] = []
+        func append(_ line: String) { lock.withLock { stored.append(line) } }
+        var lines: [String] { lock.withLock { stored } }
     }
 }

@@ -40,8 +40,9 @@ public struct GuestShell {
     }
 
     /// Runs `script` with `sh` in the guest; output is standard output and error together.
-    public func run(_ script: String, timeout: Double) throws -> Command.Result {
-        try Command(executable: "/usr/bin/ssh", arguments: sshArguments + ["--", "sh -c \(Self.quote(script))"])
+    /// `options` go before the others (`-R` forwardings).
+    public func run(_ script: String, timeout: Double, options: [String] = []) throws -> Command.Result {
+        try Command(executable: "/usr/bin/ssh", arguments: options + sshArguments + ["--", "sh -c \(Self.quote(script))"])
             .run(timeout: timeout, outputFile: scratch.appendingPathComponent("ssh-output.txt"))
     }
 

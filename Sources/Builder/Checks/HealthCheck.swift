@@ -63,10 +63,14 @@ public struct HealthCheck {
         (try? withShell { try $0.run("sync", timeout: 15).status == 0 }) ?? false
     }
 
-    /// Runs `script` on the machine (no waiting for SSH): its exit status and output.
-    public func run(script: String, timeout: Double) throws -> (status: Int32, output: String) {
+    /// Runs `script` on the machine (no waiting for SSH): its exit status and output. With
+    /// `forwarding`, the machine's 127.0.0.1:`remote` reaches this host's 127.0.0.1:`local`
+    /// while it runs.
+    public func run(script: String, timeout: Double, forwarding: (remote: Int, local: Int)? = nil) throws -> (status: Int32, output: String) {
         try withShell { shell in
-            let result = try shell.run(script, timeout: timeout)
+            let options = forwarding.map { ["-R", "127.0.0.1:\($0.remote):127.0.0.1:\($0.local)", "-o", "ExitOnForwardFailure=yes",
+                                            "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"] } ?? []
+            let result = try shell.run(script, timeout: timeout, options: options)
             return (result.status, result.output)
         }
     }

@@ -114,7 +114,7 @@ public struct BootRoutes: Sendable {
 
     private func deployFile(token: String, name: String, request: Request) -> Response {
         guard let deploy = state.deploy(token: token) else { return .text(404, "no deploy has this token\n") }
-        guard state.isPending(deploy) else { return .text(410, "the deploy of \(deploy.host) is over\n") }
+        guard state.isOpen(deploy) else { return .text(410, "the deploy of \(deploy.host) is over\n") }
         let entry = ImageEntry(folder: URL(fileURLWithPath: deploy.entry))
         switch name {
         case "kernel": return file(deploy.installer.kernel, request: request)

@@ -7,7 +7,8 @@ import ImageDSL
 ///
 /// - `hosts/<mac>`: the host name of a machine imagec deploys (its MAC, lower case);
 /// - `deploys/<token>.json`: a deploy (`PendingDeploy`);
-/// - `pending/<mac>`: the token of the machine's deploy in progress, if any;
+/// - `pending/<mac>`: the token of the machine's deploy in progress through the network, if any;
+/// - `in-place/<token>`: a deploy in progress in place (the running system's agent fetches it);
 /// - `identity/<token>.json`: the host's identity (`{"files": [{"path", "mode", "contents" in base64}]}`),
 ///   renamed `.taken` as it is handed over, then removed;
 /// - `reports/<token>.jsonl`: what the installer reported (`InstallerReport`, one per line);
@@ -52,6 +53,12 @@ public struct BootState: Sendable {
         try write(Data((deploy.token + "\n").utf8), to: "pending/\(try Self.checked(mac: deploy.mac))")
     }
 
+    /// Opens a prepared deploy to the running system's agent (a deploy in place): its files are
+    /// served, but the machine's network boot still boots its disk.
+    public func openInPlace(_ deploy: PendingDeploy) throws {
+        try write(Data((deploy.host + "\n").utf8), to: "in-place/\(try Self.checked(token: deploy.token))")
+    }
+
     /// Whether the identity of `deploy` is still to be handed over.
     public func holdsIdentity(of deploy: PendingDeploy) -> Bool {
         FileManager.default.fileExists(atPath: url("identity/\(deploy.token).json").path)
@@ -87,6 +94,7 @@ public struct BootState: Sendable {
     public func finish(token: String) throws {
         guard let deploy = deploy(token: token) else { return }
         if pendingToken(mac: deploy.mac) == token { unlink(url("pending/\(deploy.mac)").path) }
+        unlink(url("in-place/\(token)").path)
         unlink(url("identity/\(token).json").path)
     }
 
@@ -116,9 +124,14 @@ public struct BootState: Sendable {
         pendingToken(mac: deploy.mac) == deploy.token
     }
 
-    /// The identity of a pending deploy, the first time only.
+    /// Whether `deploy` is in progress: pending, or open in place. Only then are its files served.
+    public func isOpen(_ deploy: PendingDeploy) -> Bool {
+        isPending(deploy) || FileManager.default.fileExists(atPath: url("in-place/\(deploy.token)").path)
+    }
+
+    /// The identity of a deploy in progress, the first time only.
     public func takeIdentity(of deploy: PendingDeploy) -> Data? {
-        guard isPending(deploy) else { return nil }
+        guard isOpen(deploy) else { return nil }
         let archive = url("identity/\(deploy.token).json"), taken = url("identity/\(deploy.token).taken")
         // The rename is the once: of two requests, one renames, the other finds nothing.
         guard rename(archive.path, taken.path) == 0 else { return nil }

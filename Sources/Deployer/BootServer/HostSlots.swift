@@ -15,10 +15,25 @@ public struct HostSlots: Codable, Equatable, Sendable {
         }
     }
 
+    /// A trial that was given up: the slot, the swap that wrote it, and its image.
+    public struct FailedTry: Codable, Equatable, Sendable {
+        public var slot: String
+        public var swap: Int64
+        public var digest: String
+
+        public init(slot: String, swap: Int64, digest: String) {
+            self.slot = slot
+            self.swap = swap
+            self.digest = digest
+        }
+    }
+
     /// `a` or `b`; nil before the first install passed its checks.
     public var defaultSlot: String?
     public var a: Content?
     public var b: Content?
+    /// The last trial given up (its checks failed, or the machine came back by itself).
+    public var lastFailedTry: FailedTry?
 
     public init(defaultSlot: String? = nil, a: Content? = nil, b: Content? = nil) {
         self.defaultSlot = defaultSlot

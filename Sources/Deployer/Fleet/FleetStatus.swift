@@ -22,6 +22,8 @@ public struct FleetStatus: Codable, Sendable {
     public var drift: Bool?
     /// The earlier images it can go back to, by name.
     public var rollbackTargets: [String]
+    /// A bare-metal host's two root slots.
+    public var slots: [SlotStatus]?
 
     /// Every host of `ledger`, by name; `wanted` maps host names to the digests their
     /// definitions build now. A target that cannot be read shows nothing running.
@@ -36,7 +38,8 @@ public struct FleetStatus: Codable, Sendable {
                 host: host, runs: installed?.digest, since: since.map { ISO8601DateFormatter().string(from: $0) }, swap: installed?.swap,
                 lastSwap: "\(latest.id!) \(latest.kind.rawValue) \(latest.result.rawValue)", definition: wanted[host]?.description,
                 drift: wanted[host].map { $0.description != installed?.digest },
-                rollbackTargets: ((try? target?.generations()) ?? nil)?.map(\.name) ?? [])
+                rollbackTargets: ((try? target?.generations()) ?? nil)?.map(\.name) ?? [],
+                slots: (target as? BareMetalTarget)?.slotStatus(latest, system: drivers.access))
         }
     }
 

@@ -5,13 +5,16 @@ import ImagecCore
 import ImageDSL
 import SwapLedger
 
-/// A physical machine reinstalled through its BMC and the network boot onto the root slot it
-/// does not run: `imagec serve` is given the image and the installer; the BMC boots the machine
-/// from the network once and power-cycles it; the installer writes the slot (fetching only the
-/// blocks that differ), writes the host's identity, makes the slot the boot loader's trial and
-/// kexecs into it; the BMC is told to boot from the disk again. Once the checks pass, the slot
-/// becomes the default over SSH. Until then a power cycle boots the previous slot: that is the
-/// rollback, and the boot loader does it alone if the new system panics or hangs.
+/// A physical machine reinstalled onto the root slot it does not run. In place, when its running
+/// system answers over SSH: imagec's agent runs there, reaching the boot routes through the SSH
+/// connection (``LocalBootServer``), writes the slot (only the blocks that differ), the host's
+/// identity, arms the trial and the watchdog, and has systemd kexec into it: no firmware, no BMC.
+/// Otherwise through the network: `imagec serve` is given the image and the installer; the BMC
+/// boots the machine from the network once and power-cycles it; the installer does the same
+/// writes and kexecs; the BMC is told to boot from the disk again. Once the checks pass, the slot
+/// becomes the default over SSH. Until then the previous slot is one kexec or power cycle away:
+/// that is the rollback, and the boot loader does it alone if the new system panics, hangs (the
+/// watchdog resets it) or is never blessed (`imagec-trial.service` reboots it).
 ///
 /// The machine's partitions other than its slots, and its other disks, are never written.
 public struct BareMetalTarget: DeployTarget {
@@ -33,8 +36,25 @@ public struct BareMetalTarget: DeployTarget {
     /// Seconds between two looks at the machine's power while the installer runs; off for
     /// longer than one and a half of these is a failure.
     public var powerCheckInterval: Double = 10
+    /// How the slot is written: in place when the running system answers, else through the network.
+    public var via: Via = .automatic
+    /// Seconds the hardware watchdog gives a kexec and the trial boot after it, before it resets
+    /// the machine (which then boots its default slot).
+    public var watchdogTimeout = 300
     public var progress: ProgressReporter
 
+    /// How a deploy reaches the slot it writes.
+    public enum Via: String, CaseIterable, Sendable {
+        /// In place when the running system answers over SSH with its stable key, else the network.
+        case automatic
+        /// The running system writes the slot it does not run and kexecs into it: no firmware, no BMC.
+        case inPlace = "in-place"
+        /// The BMC power-cycles the machine into the network installer.
+        case network
+    }
+
+    /// The running system writes its other slot (imagec's agent, over SSH) and kexecs into it.
+    public static let inPlace = SwapStep("in-place")
     /// The machine boots from the network once, and is power-cycled.
     public static let networkBoot = SwapStep("network-boot")
     /// The installer writes the slot and boots it.
@@ -60,7 +80,8 @@ public struct BareMetalTarget: DeployTarget {
     public var description: String { "bare metal \(host) (\(controller.description))" }
     public var store: String { "imagec serve's state \(bootState.directory.path)" }
     public var disk: String { "the root slots of the disk with \(machine.rootDisk.description)" }
-    public var steps: [SwapStep] { [Self.networkBoot, Self.install, Self.diskBoot] }
+    public var steps: [SwapStep] { [Self.inPlace, Self.networkBoot, Self.install, Self.diskBoot] }
+    private static let networkSteps = [networkBoot, install, diskBoot]
 
     private var mac: String { BareMetal.normalized(mac: machine.bootMAC) ?? machine.bootMAC }
 
@@ -118,7 +139,11 @@ public struct BareMetalTarget: DeployTarget {
 
     public func install(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
         if record.kind == .rollback { return try switchSlot(record, journal: journal, system: system) }
-        let reached = steps.firstIndex(of: record.step)
+        if via != .network, !Self.networkSteps.contains(record.step) {
+            if record.step == Self.inPlace && record.stepDone { return }
+            if try installInPlace(record, journal: journal, system: system) { return }
+        }
+        let steps = Self.networkSteps, reached = steps.firstIndex(of: record.step)
         func taken(_ step: SwapStep) -> Bool {
             guard let reached, let index = steps.firstIndex(of: step) else { return false }
             return index < reached || (index == reached && record.stepDone)
@@ -168,6 +193,7 @@ public struct BareMetalTarget: DeployTarget {
         environment["default_slot"] = slot
         environment["trial_slot"] = nil
         environment["trial_left"] = "0"
+        environment["trial_token"] = nil
         try write(environment, record, system: system)
         var slots = try bootState.slots(of: host)
         slots.defaultSlot = slot
@@ -181,6 +207,12 @@ public struct BareMetalTarget: DeployTarget {
     private func switchSlot(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
         guard record.step != Self.switchSlot || !record.stepDone else { return }
         let slot = try Self.slot(named: record.incoming)
+        if via != .network, let machine = try? runningSlots(record, system: system), machine.running == HostSlots.other(slot) {
+            return try journal.step(Self.switchSlot) {
+                progress("\(host) kexecs into slot \(slot), on trial")
+                try bootSlot(slot, trial: true, record, system: system)
+            }
+        }
         try journal.step(Self.switchSlot) {
             var environment = try bootEnvironment(record, system: system, running: HostSlots.other(slot))
             environment["trial_slot"] = slot
@@ -235,14 +267,28 @@ public struct BareMetalTarget: DeployTarget {
     /// No more network installs; the disk as boot device; a power cycle, which boots the default
     /// slot (the previous image): a trial slot not blessed is never booted twice.
     public func revert(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws {
+        let incoming = written(record)
         for deploy in bootState.deploys(host: host, swap: String(record.id!)) { try bootState.finish(token: deploy.token) }
-        try controller.setBootDevice(.disk, once: false)
-        let slots = try bootState.slots(of: host)
+        var slots = try bootState.slots(of: host)
+        if let incoming, incoming != slots.defaultSlot {
+            slots.lastFailedTry = HostSlots.FailedTry(slot: incoming, swap: record.id!, digest: record.digest)
+            try bootState.record(slots, of: host)
+        }
+        let inPlace = (try? journal.ledger.steps(of: record.id!))?.contains { $0.0 == Self.inPlace.rawValue } ?? false
+        if !inPlace { try controller.setBootDevice(.disk, once: false) }
         // Back on its default slot by itself (a trial that panicked or was reset): nothing to undo.
         if let previous = slots.defaultSlot, runsOnly(previous, record, system: system) {
             progress("\(host) came back on its default slot, \(previous), by itself: no power cycle needed")
             return
         }
+        // In place, and running the trial: back into the default slot by kexec, no firmware.
+        if inPlace, let previous = slots.defaultSlot, let machine = try? runningSlots(record, system: system),
+           machine.running == HostSlots.other(previous) {
+            progress("\(host) kexecs back into its default slot, \(previous)")
+            try bootSlot(previous, trial: false, record, system: system)
+            return
+        }
+        if inPlace { try controller.setBootDevice(.disk, once: false) }
         progress("power-cycling \(host) to boot " + (slots.defaultSlot.map { "its default slot, \($0)" } ?? "its disk (it had no slot before)"))
         try powerCycle(record, system: system)
         // A trial armed but not yet started (the installer stopped between arming it and its
@@ -264,6 +310,137 @@ public struct BareMetalTarget: DeployTarget {
     private func runsOnly(_ slot: String, _ record: SwapRecord, system: any HostAccess) -> Bool {
         guard let environment = try? bootEnvironment(record, system: system, running: slot) else { return false }
         return environment["trial_slot"] == nil || environment["trial_left"] != "1"
+    }
+
+    // MARK: - Status
+
+    /// Both slots: what imagec recorded each holds, which is the default, the last trial given
+    /// up, and, when the running system answers, which it runs and its own record of a failed try.
+    public func slotStatus(_ record: SwapRecord, system: (any HostAccess)?) -> [SlotStatus] {
+        let slots = (try? bootState.slots(of: host)) ?? HostSlots()
+        let machine = system.flatMap { try? runningSlots(record, system: $0) }
+        return ["a", "b"].map { slot in
+            SlotStatus(slot: slot, digest: slots[slot]?.digest, swap: slots[slot]?.swap, isDefault: slots.defaultSlot == slot,
+                       running: machine.map { $0.running == slot },
+                       failedTry: slots.lastFailedTry.flatMap { $0.slot == slot && slots[slot]?.swap == $0.swap ? "swap \($0.swap)" : nil }
+                           ?? (machine?.environment["failed_slot"] == slot ? "the boot loader's last failed try" : nil))
+        }
+    }
+
+    // MARK: - In place
+
+    /// What the running system says of its slots.
+    struct RunningSlots {
+        var running: String
+        var environment: [String: String]
+    }
+
+    /// The slot the running system runs and its GRUB environment, over SSH; fails with why the
+    /// machine cannot take an image in place.
+    private func runningSlots(_ record: SwapRecord, system: any HostAccess) throws -> RunningSlots {
+        let probe = try system.run(record, script: """
+            for tool in python3 kexec debugfs sfdisk; do command -v $tool >/dev/null || { echo "it has no $tool"; exit 3; }; done
+            label=$(lsblk -no PARTLABEL "$(findmnt -no SOURCE /)")
+            case "$label" in root-a|root-b) ;; *) echo "its root is not a root slot ($label)"; exit 3 ;; esac
+            echo "running=${label#root-}"
+            grep -a '^[a-z_]*=' \(Self.environmentFile) || { echo "it has no GRUB environment at \(Self.environmentFile)"; exit 3; }
+            """, timeout: 30)
+        let lines = probe.output.split(separator: "\n").map(String.init)
+        guard probe.status == 0 else { throw DeployError(probe.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        var values: [String: String] = [:]
+        for line in lines { if let equals = line.firstIndex(of: "=") { values[String(line[..<equals])] = String(line[line.index(after: equals)...]) } }
+        guard let running = values.removeValue(forKey: "running") else { throw DeployError("no answer: \(probe.output)") }
+        return RunningSlots(running: running, environment: values)
+    }
+
+    /// Writes the slot through the running system; false (nothing written) when it cannot, and
+    /// the network may.
+    private func installInPlace(_ record: SwapRecord, journal: StepJournal, system: any HostAccess) throws -> Bool {
+        let swap = String(record.id!)
+        let machine: RunningSlots
+        do {
+            machine = try runningSlots(record, system: system)
+        } catch {
+            if via == .inPlace { throw DeployError("\(host) cannot take its image in place: \(error)") }
+            progress("\(host) cannot take its image in place (\(error)): through \(controller.description) and the network boot instead")
+            return false
+        }
+        try journal.step(Self.inPlace) {
+            // Resumed once the agent had armed the trial and kexeced: the slot is written.
+            if let token = machine.environment["trial_token"], !token.isEmpty, machine.environment["trial_slot"] == machine.running,
+               machine.environment["default_slot"] != machine.running,
+               bootState.deploys(host: host, swap: swap).contains(where: { $0.token.hasPrefix(token) }) {
+                return try recordWritten(machine.running, record)
+            }
+            guard machine.environment["default_slot", default: "a"] == machine.running else {
+                throw DeployError("\(host) runs slot \(machine.running), which is not its default: a trial is in progress (imagec rollback \(host))")
+            }
+            let deploy = try runnable(record)
+            try bootState.openInPlace(deploy)
+            let server = try LocalBootServer(state: bootState)
+            defer { server.stop() }
+            let remote = Int.random(in: 20000..<60000)
+            progress("\(host) writes slot \(HostSlots.other(machine.running)) while it runs slot \(machine.running), over SSH")
+            let session = Session()
+            let script = """
+                printf '%s' \(Data(NetworkInstaller.agent.utf8).base64EncodedString()) | base64 -d >/run/imagec-install || exit 1
+                exec python3 /run/imagec-install --in-place --server http://127.0.0.1:\(remote) --token \(deploy.token) --watchdog \(watchdogTimeout)
+                """
+            Thread.detachNewThread { [installerTimeout, stallTimeout] in
+                let result = Result { try system.run(record, script: script, timeout: installerTimeout + stallTimeout, forwarding: (remote, server.port)) }
+                session.end(result)
+            }
+            let (_, slot) = try waitForInstaller(record, session: session)
+            try recordWritten(slot, record)
+            waitForSwitch(from: machine.running, record, system: system, session: session)
+        }
+        return true
+    }
+
+    /// Waits until the system that ran `slot` has gone (the kexec under way) or the machine runs
+    /// another slot, so that the checks reach the new system, not the old one shutting down.
+    private func waitForSwitch(from slot: String, _ record: SwapRecord, system: any HostAccess, session: Session? = nil) {
+        let deadline = Date().addingTimeInterval(stallTimeout)
+        while Date() < deadline {
+            if session?.ended != nil || session == nil {
+                guard let machine = try? runningSlots(record, system: system), machine.running == slot else { return }
+            }
+            Thread.sleep(forTimeInterval: 1)
+        }
+    }
+
+    private func recordWritten(_ slot: String, _ record: SwapRecord) throws {
+        var slots = try bootState.slots(of: host)
+        slots[slot] = HostSlots.Content(digest: record.digest, swap: record.id!)
+        try bootState.record(slots, of: host)
+        progress("slot \(slot) written; \(host) kexecs into it on trial")
+    }
+
+    /// The running system kexecs into `slot`: on trial, or as its default (giving a trial up).
+    private func bootSlot(_ slot: String, trial: Bool, _ record: SwapRecord, system: any HostAccess) throws {
+        let result = try system.run(record, script: """
+            printf '%s' \(Data(NetworkInstaller.agent.utf8).base64EncodedString()) | base64 -d >/run/imagec-install || exit 1
+            python3 /run/imagec-install --boot-slot \(slot)\(trial ? " --trial" : "") --watchdog \(watchdogTimeout)
+            """, timeout: 120)
+        guard result.status == 0 else { throw DeployError("\(host) could not switch to slot \(slot): \(result.output)") }
+        waitForSwitch(from: HostSlots.other(slot), record, system: system)
+    }
+
+    /// The SSH session the agent runs in: how it ended, once it has.
+    final class Session: @unchecked Sendable {
+        private let lock = NSLock()
+        private var outcome: Result<(status: Int32, output: String), any Error>?
+        func end(_ outcome: Result<(status: Int32, output: String), any Error>) { lock.withLock { self.outcome = outcome } }
+        /// Why it ended, once it has: its output, or the error.
+        var ended: String? {
+            lock.withLock {
+                switch outcome {
+                case nil: nil
+                case .success(let result)?: "exit \(result.status): " + result.output.split(separator: "\n").suffix(20).joined(separator: "\n")
+                case .failure(let error)?: "\(error)"
+                }
+            }
+        }
     }
 
     // MARK: - Steps
@@ -297,7 +474,7 @@ public struct BareMetalTarget: DeployTarget {
 
     /// Follows the installer's reports until it is done; the slot it wrote. Fails with the
     /// installer's step and output, or when it stops reporting, or the machine goes off.
-    private func waitForInstaller(_ record: SwapRecord) throws -> (PendingDeploy, String) {
+    private func waitForInstaller(_ record: SwapRecord, session: Session? = nil) throws -> (PendingDeploy, String) {
         let started = Date()
         var lastReport = started, seen = 0, offSince: Date?, lastPower = Date.distantPast, lastShown = Date.distantPast
         var deploy = try latest(record)
@@ -348,6 +525,10 @@ public struct BareMetalTarget: DeployTarget {
                 }
             }
             seen = reports.count
+            // The agent's SSH session ended with no last report (read once more: it may have come since).
+            if let session, let ended = session.ended, bootState.reports(token: deploy.token).count == seen {
+                throw DeployError("imagec's agent on \(host) ended before it was done: \(ended)")
+            }
             let quiet = Date().timeIntervalSince(lastReport)
             if reports.isEmpty, quiet > installerTimeout {
                 throw DeployError("no installer reported within \(Int(installerTimeout)) s: did \(host) boot from the network "

@@ -22,6 +22,8 @@ public struct DeployDrivers: Sendable {
     public var bootState: BootState
     /// A host's identity as the network installer receives it.
     public var installerIdentity: @Sendable (String) throws -> Data
+    /// How bare-metal machines take their images: in place when they answer, or through the network.
+    public var bareMetalVia = BareMetalTarget.Via.automatic
 
     public init(pool: @escaping @Sendable (Deployment.Pool) throws -> any ImagePool,
                 hypervisor: @escaping @Sendable (Deployment.Machine) throws -> any Hypervisor,
@@ -75,8 +77,10 @@ public struct DeployDrivers: Sendable {
         }
         if case .bareMetal(let bareMetal) = machine {
             let identity = installerIdentity
-            return BareMetalTarget(host: host, machine: bareMetal, controller: try bmc(bareMetal.bmc), bootState: bootState,
-                                   identity: { try identity(host) }, progress: progress)
+            var target = BareMetalTarget(host: host, machine: bareMetal, controller: try bmc(bareMetal.bmc), bootState: bootState,
+                                         identity: { try identity(host) }, progress: progress)
+            target.via = bareMetalVia
+            return target
         }
         return DiskSwapTarget(pool: try pool(deployment.pool), machine: try hypervisor(machine), disk: deployment.disk,
                               prefix: deployment.prefix, shutdown: deployment.shutdown, stopTimeout: stopTimeout,

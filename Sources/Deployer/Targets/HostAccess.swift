@@ -18,6 +18,15 @@ public protocol HostAccess: Sendable {
                progress: ProgressReporter) throws -> HealthCheck.Outcome
     /// Runs a shell script on the system as root: its exit status and output.
     func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String)
+    /// Runs a shell script as root with the system's 127.0.0.1:`forwarding.remote` reaching this
+    /// host's 127.0.0.1:`forwarding.local` while it runs (an SSH remote forwarding).
+    func run(_ record: SwapRecord, script: String, timeout: Double, forwarding: (remote: Int, local: Int)) throws -> (status: Int32, output: String)
+}
+
+extension HostAccess {
+    public func run(_ record: SwapRecord, script: String, timeout: Double, forwarding: (remote: Int, local: Int)) throws -> (status: Int32, output: String) {
+        throw DeployError("\(record.host) cannot be reached with a forwarded port here")
+    }
 }
 
 /// ``HostAccess`` over SSH at the record's `ssh` address.
@@ -43,6 +52,10 @@ public struct SSHHostAccess: HostAccess {
 
     public func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String) {
         try healthCheck(record, checks: [], bootTimeout: 0).run(script: script, timeout: timeout)
+    }
+
+    public func run(_ record: SwapRecord, script: String, timeout: Double, forwarding: (remote: Int, local: Int)) throws -> (status: Int32, output: String) {
+        try healthCheck(record, checks: [], bootTimeout: 0).run(script: script, timeout: timeout, forwarding: forwarding)
     }
 
     private func healthCheck(_ record: SwapRecord, checks: [Check], bootTimeout: Double) throws -> HealthCheck {

@@ -18,8 +18,13 @@ into the slot, sets the slot to be tried once at the next boot (GRUB environment
 into it (a reboot where kexec fails). Each step is reported to the server; a failure is reported with its step and output,
 and leaves the default slot as it was.
 
-Python's standard library only, and these programs: sfdisk, lsblk, wipefs, blkdiscard,
-fallocate, mtype/mcopy (mtools), debugfs, kexec.
+With --in-place it runs on the machine's own running system instead (imagec starts it over SSH,
+the boot server reached through the SSH connection): it writes the slot the machine does not run
+the same way, through the mounted EFI system partition's GRUB environment, and switches with
+`systemctl kexec` (a clean stop, no firmware), the hardware watchdog armed for the trial where
+there is one. With --boot-slot it only switches the running system into a slot: a rollback.
+
+Python's standard library only, and these programs: sfdisk, lsblk, wipefs, fallocate, mtype/mcopy (mtools), debugfs, kexec.
 """
 
 import argparse
@@ -156,11 +161,10 @@ def check_layout(disk, table, partitions):
 
 def zero(disk, offset, length):
     """Zeroes bytes offset..offset+length of the disk the fast way: the device's write-zeroes
-    (or a hole punched in a disk file)."""
-    if os.path.isfile(disk):
-        run("fallocate", "--punch-hole", "--keep-size", "--offset", str(offset), "--length", str(length), disk)
-    else:
-        run("blkdiscard", "--zeroout", "--offset", str(offset), "--length", str(length), disk)
+    (or a hole punched in a disk file). Not blkdiscard, which opens the disk exclusively: a
+    running system has its other partitions mounted."""
+    mode = "--punch-hole" if os.path.isfile(disk) else "--zero-range"
+    run("fallocate", mode, "--keep-size", "--offset", str(offset), "--length", str(length), disk)
 
 
 ZEROS = {}
@@ -332,16 +336,124 @@ def kexec_into(disk, slot):
     run("kexec", "--exec")
 
 
-def install(arguments, server, step):
+MOUNTED_ENVIRONMENT = "/boot/efi/grub/grubenv"
+
+
+def running_slot():
+    """The root slot the running system booted: `a` or `b` (from its root's partition name)."""
+    source = run("findmnt", "-no", "SOURCE", "/").decode().strip()
+    label = run("lsblk", "-no", "PARTLABEL", source).decode().strip()
+    if label not in ("root-a", "root-b"):
+        raise Failure(f"the running root {source} is not a root slot (its partition name is '{label}')")
+    return label[-1]
+
+
+def read_mounted_environment():
+    with open(MOUNTED_ENVIRONMENT, "rb") as file:
+        text = file.read().decode("utf-8", "replace")
+    if not text.startswith(ENVIRONMENT_HEADER):
+        raise Failure(f"{MOUNTED_ENVIRONMENT} is not a GRUB environment block")
+    return dict(line.split("=", 1) for line in text[len(ENVIRONMENT_HEADER):].split("\n")
+                if line and not line.startswith("#") and "=" in line)
+
+
+def write_mounted_environment(values):
+    """Rewrites the block in place, as GRUB's save_env does: same size, same clusters."""
+    text = ENVIRONMENT_HEADER + "".join(f"{k}={v}\n" for k, v in sorted(values.items()) if v != "")
+    with open(MOUNTED_ENVIRONMENT, "r+b") as file:
+        file.write((text + "#" * (ENVIRONMENT_SIZE - len(text))).encode())
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def switch(disk, slot, watchdog):
+    """Loads the slot's kernel for kexec, and has systemd arm the hardware watchdog for the kexec
+    and the boot after it (KExecWatchdogSec, where the machine has a watchdog)."""
+    kernel, initrd, arguments = boot_arguments(disk, slot)
+    device = f"{disk}?offset={slot['start'] * SECTOR}"
+    folder = tempfile.mkdtemp()
+    run("debugfs", "-R", f"dump {kernel} {folder}/kernel", device)
+    run("debugfs", "-R", f"dump {initrd} {folder}/initrd", device)
+    run("kexec", "--load", f"{folder}/kernel", f"--initrd={folder}/initrd", f"--append={arguments}")
+    if watchdog and any(name.startswith("watchdog") for name in os.listdir("/dev")):
+        subprocess.run(["busctl", "set-property", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                        "org.freedesktop.systemd1.Manager", "KExecWatchdogUSec", "t", str(watchdog * 1000000)], capture_output=True)
+
+
+def install_in_place(arguments, server, step):
+    """The slot the running system does not run, written while it runs; the trial armed."""
+    image, partitions, by_name, disk = plan_and_disk(arguments, server, step)
+    table = partition_table(disk)
+    if table is None:
+        raise Failure(f"{disk} holds no partition table: the running system is not on it")
+    check_layout(disk, table, partitions)
+    running = running_slot()
+    environment = read_mounted_environment()
+    if environment.get("default_slot", "a") != running:
+        raise Failure(f"this machine runs slot {running}, but its default slot is {environment.get('default_slot', 'a')}: "
+                      "a trial is in progress (imagec deploy --resume, or imagec rollback)")
+    target = "b" if running == "a" else "a"
+    slot = by_name[f"root-{target}"]
+
+    step("write slot", slot=target)
+    fd = os.open(disk, os.O_RDWR)
+    try:
+        write_part(disk, fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target),
+                   seed=by_name[f"root-{running}"]["start"] * SECTOR)
+    finally:
+        os.close(fd)
+
+    write_identity(server, step, disk, slot, target)
+
+    step("next boot", slot=target)
+    switch(disk, slot, arguments.watchdog)
+    # The kexec is the slot's one trial (a reset during it, or a panic, boots the default slot);
+    # the token says which deploy armed it, for a deploy that resumes.
+    environment.update({"trial_slot": target, "trial_left": "0", "trial_token": arguments.token[:16]})
+    write_mounted_environment(environment)
+    return target
+
+
+def boot_slot(arguments):
+    """Switches the running system into a slot: as a trial (a rollback by hand), or as the
+    default (a trial that failed its checks, given up)."""
+    slot = arguments.boot_slot
+    root = run("findmnt", "-no", "SOURCE", "/").decode().strip()
+    disk = arguments.disk or "/dev/" + run("lsblk", "-no", "PKNAME", root).decode().strip()
+    table = partition_table(disk) or {}
+    if f"root-{slot}" not in table:
+        raise Failure(f"{disk} has no partition root-{slot}")
+    switch(disk, {"start": table[f"root-{slot}"][0]}, arguments.watchdog)
+    environment = read_mounted_environment()
+    if arguments.trial:
+        environment.update({"trial_slot": slot, "trial_left": "0", "trial_token": ""})
+    else:
+        if environment.get("trial_slot", "") not in ("", slot):
+            environment["failed_slot"] = environment["trial_slot"]
+        environment.update({"default_slot": slot, "trial_slot": "", "trial_left": "0", "trial_token": ""})
+    write_mounted_environment(environment)
+    if not arguments.no_boot:
+        run("systemctl", "--no-block", "kexec")
+
+
+def plan_and_disk(arguments, server, step):
+    """The image's partitions (a list, and by name) and the root disk the plan names."""
     step("plan")
     plan = server.json("/plan.json")
     image = server.json("/slot-image.json")
-    partitions = image["partitions"]
-    by_name = {p["name"]: p for p in partitions}
-    esp = by_name["esp"]
-
     step("find disk")
-    disk = find_disk(plan["rootDisk"], arguments.disk)
+    return image, image["partitions"], {p["name"]: p for p in image["partitions"]}, find_disk(plan["rootDisk"], arguments.disk)
+
+
+def write_identity(server, step, disk, slot, target):
+    step("identity", slot=target)
+    _, data = server.request("GET", "/identity")
+    inject_identity(disk, slot, json.loads(data))
+
+
+def install(arguments, server, step):
+    image, partitions, by_name, disk = plan_and_disk(arguments, server, step)
+    esp = by_name["esp"]
     fd = os.open(disk, os.O_RDWR)
     try:
         end = max(p["start"] + p["sectors"] for p in partitions) * SECTOR
@@ -372,9 +484,7 @@ def install(arguments, server, step):
     finally:
         os.close(fd)
 
-    step("identity", slot=target)
-    _, data = server.request("GET", "/identity")
-    inject_identity(disk, slot, json.loads(data))
+    write_identity(server, step, disk, slot, target)
 
     step("next boot", slot=target)
     environment = {"default_slot": "a"} if first else read_environment(disk, esp)
@@ -403,7 +513,19 @@ def main():
     parser.add_argument("--token", default=given.get("imagec.token"), help="the deploy's token")
     parser.add_argument("--disk", help="write this disk (or image file) instead of the one the plan names")
     parser.add_argument("--no-boot", action="store_true", help="stop once the slot is the next boot: no kexec, no reboot")
+    parser.add_argument("--in-place", action="store_true", help="run on the machine's own system: write the slot it does not run, "
+                        "then `systemctl kexec` into it")
+    parser.add_argument("--boot-slot", choices=["a", "b"], help="only switch the running system into this slot (with --trial: on trial)")
+    parser.add_argument("--trial", action="store_true", help="with --boot-slot: the slot is tried once, not made the default")
+    parser.add_argument("--watchdog", type=int, default=0, help="seconds the hardware watchdog gives the kexec and the boot after it")
     arguments = parser.parse_args()
+    if arguments.boot_slot:
+        try:
+            boot_slot(arguments)
+        except Failure as failure:
+            print(f"imagec-install: {failure}\n{failure.output}", file=sys.stderr)
+            return 1
+        return 0
     if not arguments.server or not arguments.token:
         parser.error("no boot server or token: give --server and --token, or boot with imagec.server= and imagec.token=")
     server = Server(arguments.server, arguments.token)
@@ -415,18 +537,24 @@ def main():
         server.report("step", step=name, slot=slot)
 
     try:
-        disk, esp, slot, target, environment = install(arguments, server, step)
+        if arguments.in_place:
+            target = install_in_place(arguments, server, step)
+        else:
+            disk, esp, slot, target, environment = install(arguments, server, step)
     except Exception as error:
         # Anything unforeseen is reported as a failure of its step too.
         failure = error if isinstance(error, Failure) else Failure(f"{type(error).__name__}: {error}", traceback.format_exc())
         print(f"imagec-install: {current['step']}: {failure}\n{failure.output}", file=sys.stderr)
         server.report("failed", step=current["step"], slot=current["slot"], message=str(failure), output=failure.output[-8000:])
-        if not arguments.no_boot:
+        if not arguments.no_boot and not arguments.in_place:
             subprocess.run(["reboot", "-f"])  # the default slot, unchanged
         return 1
     server.report("done", step="next boot", slot=target, fetched=server.fetched)
     if arguments.no_boot:
         return 0
+    if arguments.in_place:
+        # systemd stops every service and unmounts, then kexecs: the users' processes end here.
+        return subprocess.run(["systemctl", "--no-block", "kexec"]).returncode
     # The kexec is the slot's one trial: a reset during it boots the default slot.
     try:
         write_environment(disk, esp, {**environment, "trial_left": "0"})
