@@ -317,7 +317,7 @@ struct BareMetalDeployTests {
         let interrupted = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
         cut.done = true
         #expect(interrupted.status == 4 && interrupted.output.contains("writes slot b while it runs slot a, over SSH")
-                && interrupted.output.contains("was powered off while its installer ran")
+                && interrupted.output.contains("was powered off while its agent ran")
                 && interrupted.output.contains("runs its previous image (sha256:"), "\(interrupted.output)")
         #expect(try ssh(probe) == "bm001\none\nroot-a\n" + homeSums)
 
@@ -395,7 +395,7 @@ struct BareMetalDeployTests {
         try write(content: "five", extra: #"    SystemdUnit("imagec-panic.service", contents: "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo c > /proc/sysrq-trigger'\n[Install]\nWantedBy=sysinit.target\n")"# + "\n")
         let panicking = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
         #expect(panicking.status == 4 && panicking.output.contains("check 'slot a' failed") && panicking.output.contains("slot a did not stay up")
-                && panicking.output.contains("came back on its default slot, b, by itself")
+                && panicking.output.contains("came back on its default slot, b, by itself (its boot loader recorded the failed try of slot a)")
                 && panicking.output.contains("runs its previous image (sha256:"), "\(panicking.output)")
         #expect(try ssh(probe) == "bm001\nthree\nroot-b\n" + homeSums)
         let console = { (try? String(contentsOf: folder.appendingPathComponent("console.log"), encoding: .utf8)) ?? "" }

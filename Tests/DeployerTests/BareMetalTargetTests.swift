@@ -5,6 +5,7 @@ import Foundation
 import Identity
 import ImagecCore
 import ImageDSL
+import Pools
 import SwapLedger
 import Targets
 import Testing
@@ -54,8 +55,19 @@ struct BareMetalTargetTests {
         func requestPowerOff(_ record: SwapRecord) -> Bool { false }
         func requestSync(_ record: SwapRecord) -> Bool { true }
         func check(_ record: SwapRecord, checks: [Check], bootTimeout: Double, progress: ProgressReporter) throws -> HealthCheck.Outcome {
-            HealthCheck.Outcome(checks: [], failure: nil)
+            // The target's `slot x` check, as the real one: the running root is slot x.
+            if let slot = checks.first(where: { $0.name.hasPrefix("slot ") })?.name.dropFirst(5), slot != running {
+                return HealthCheck.Outcome(checks: [], failure: "check 'slot \(slot)' failed: bm9 runs root-\(running)")
+            }
+            return HealthCheck.Outcome(checks: [], failure: nil)
         }
+
+        /// What a crash leaves of the machine, and the same machine after it.
+        var snapshot: (String, SlotBoot.Environment) { (running, environment) }
+        func restore(_ snapshot: (String, SlotBoot.Environment)) { (running, environment) = snapshot }
+
+        /// Runs after the agent has kexeced into the slot it wrote.
+        var afterKexec: () -> Void = {}
         func run(_ record: SwapRecord, script: String, timeout: Double) throws -> (status: Int32, output: String) {
             if script.contains("base64 -w0") {
                 guard script.contains("!= root-\(running) ]") else { return (3, "the running root is /dev/vda3 (root-\(running))") }
@@ -101,6 +113,7 @@ struct BareMetalTargetTests {
                 environment["trial_slot"] = slot
                 environment["trial_token"] = String(token.prefix(16))
                 running = slot
+                afterKexec()
             }
             return (reports.contains { $0.kind == .done } ? 0 : 1, "")
         }
@@ -329,5 +342,80 @@ struct BareMetalTargetTests {
         private var stored: [String] = []
         func append(_ line: String) { lock.withLock { stored.append(line) } }
         var lines: [String] { lock.withLock { stored } }
+    }
+
+    /// An in-place deploy interrupted before each step and right after the agent's kexec (as a
+    /// SIGKILL of imagec leaves it: the ledger, imagec serve's state and the machine), then
+    /// finished by `deploy --resume` or undone by `rollback`: the machine ends on the new slot,
+    /// blessed, or on the previous one, its default all along; the BMC is never asked.
+    @Test func anInPlaceDeployInterruptedAnywhereIsResumedOrRolledBack() throws {
+        let bench = try Bench()
+        defer { try? FileManager.default.removeItem(at: bench.folder) }
+        bench.system.inPlace = true
+        bench.system.state = bench.state
+        bench.system.environment = SlotBoot.Environment(["default_slot": "a", "trial_left": "0"])
+        try bench.state.record(HostSlots(defaultSlot: "a", a: .init(digest: "sha256:0000", swap: 0)), of: "bm9")
+        bench.system.agent = { _ in [InstallerReport(kind: .done, step: "next boot", slot: "b", fetched: 3)] }
+        let model = try #require(OperatingSystem {
+            HostName("bm9")
+            Disk(rootSlots: .ab)
+            Deployment(bareMetal: bench.machine, ssh: "127.0.0.1:1")
+        }.resolve().0)
+        let bmc = bench.bmc, state = bench.state, system = bench.system
+        func deployer(ledger: Ledger, beforeStep: @escaping @Sendable (SwapStep) -> Void = { _ in }) -> HostDeployer {
+            var drivers = DeployDrivers(pool: { _ in throw DeployError("no pool") }, hypervisor: { _ in throw DeployError("no hypervisor") },
+                                        writeIdentity: { _, _ in }, access: system, bmc: { _ in bmc }, bootState: state,
+                                        installerIdentity: { _ in Data("{\"files\":[]}".utf8) })
+            drivers.bareMetalVia = .automatic
+            var deployer = HostDeployer(ledger: ledger, drivers: drivers, secrets: HostKeys(directory: bench.folder.appendingPathComponent("secrets")),
+                                        progress: .silent)
+            deployer.beforeStep = beforeStep
+            deployer.bootTimeout = 1
+            return deployer
+        }
+        // Each crash point: the ledger's and the boot state's files, and the machine.
+        final class Points: @unchecked Sendable {
+            var taken: [(String, URL, (String, SlotBoot.Environment))] = []
+        }
+        let points = Points()
+        let folder = bench.folder, ledgerFile = folder.appendingPathComponent("ledger.sqlite")
+        @Sendable func crash(_ point: String) {
+            let copy = folder.appendingPathComponent("crash-\(points.taken.count)")
+            try! FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            try! FileManager.default.copyItem(at: ledgerFile, to: copy.appendingPathComponent("ledger.sqlite"))
+            try! FileManager.default.copyItem(at: state.directory, to: copy.appendingPathComponent("boot"))
+            points.taken.append((point, copy, system.snapshot))
+        }
+        bench.system.afterKexec = { crash("after the kexec") }
+        let request = HostDeployer.Request(model: model, image: bench.entry.appendingPathComponent("disk.raw"), digest: ImageDigest(hex: "4567"),
+                                           provenance: Provenance(commit: "abc", version: "test", packages: "p"), forced: true, installer: bench.installer)
+        let outcome = try deployer(ledger: bench.ledger, beforeStep: { crash("before \($0)") }).deploy(request)
+        #expect(outcome.result == .healthy && bench.system.running == "b" && bench.system.environment["default_slot"] == "b", "\(outcome)")
+        #expect(points.taken.map(\.0) == ["before in-place", "after the kexec", "before check"], "\(points.taken.map(\.0))")
+        bench.system.afterKexec = {}
+
+        for (point, copy, machine) in points.taken {
+            for undo in [false, true] {
+                // The state the crash left, in a folder of its own.
+                let restored = folder.appendingPathComponent("restored-\(UUID().uuidString.prefix(6))")
+                try FileManager.default.copyItem(at: copy, to: restored)
+                try FileManager.default.removeItem(at: state.directory)
+                try FileManager.default.copyItem(at: restored.appendingPathComponent("boot"), to: state.directory)
+                bench.system.restore(machine)
+                let ledger = try Ledger(path: restored.appendingPathComponent("ledger.sqlite"))
+                let unfinished = try #require(try ledger.unfinished().first, "\(point)")
+                if undo {
+                    let reverted = try deployer(ledger: ledger).rollback("bm9")
+                    #expect(reverted.result == .reverted, "\(point): \(reverted)")
+                    #expect(bench.system.running == "a" && bench.system.environment["default_slot"] == "a", "\(point), rolled back: \(bench.system.environment)")
+                } else {
+                    let resumed = try deployer(ledger: ledger).resume(unfinished)
+                    #expect(resumed.result == .healthy, "\(point): \(resumed)")
+                    #expect(bench.system.running == "b" && bench.system.environment["default_slot"] == "b", "\(point), resumed: \(bench.system.environment)")
+                }
+                #expect(try ledger.unfinished().isEmpty, "\(point)")
+            }
+        }
+        #expect(bench.bmc.calls.isEmpty, "\(bench.bmc.calls)")
     }
 }

@@ -109,14 +109,21 @@ public struct BareMetalTarget: DeployTarget {
 
     public func plan(replacing installed: InstalledImage?) -> [String] {
         let (incoming, outgoing) = names(replacing: installed)
-        return [
-            "hand the image and the installer to imagec serve (\(bootState.directory.path)) for MAC \(mac)",
-            "through \(controller.description): boot from the network once and power-cycle",
-            "the installer writes \(incoming) of the disk with \(machine.rootDisk.description) (only the blocks that differ), "
-                + "the host's identity, and kexecs into it on trial",
-            "boot from the disk again; once the checks pass, \(incoming) is the default"
-                + (outgoing == "none" ? "" : "; if they fail, power-cycle back to \(outgoing)"),
-        ]
+        var plan = ["record the deploy (image, identity) in imagec serve's state \(bootState.directory.path)"]
+        if via != .network {
+            plan.append("in place\(via == .automatic ? " if \(host) answers over SSH" : ""): its running system writes \(incoming) of the disk with "
+                + "\(machine.rootDisk.description) (only the blocks that differ), the host's identity, and kexecs into it on trial"
+                + (via == .automatic ? "; otherwise:" : ""))
+        }
+        if via != .inPlace {
+            plan += [
+                "through \(controller.description): boot from the network once (MAC \(mac)) and power-cycle",
+                "the installer writes \(incoming) (only the blocks that differ), the host's identity, and kexecs into it on trial",
+                "boot from the disk again",
+            ]
+        }
+        plan.append("once the checks pass, \(incoming) is the default" + (outgoing == "none" ? "" : "; if they fail, back to \(outgoing)"))
+        return plan
     }
 
     /// Records the deploy for `imagec serve`, not yet pending: the machine is not touched.
@@ -277,8 +284,9 @@ public struct BareMetalTarget: DeployTarget {
         let inPlace = (try? journal.ledger.steps(of: record.id!))?.contains { $0.0 == Self.inPlace.rawValue } ?? false
         if !inPlace { try controller.setBootDevice(.disk, once: false) }
         // Back on its default slot by itself (a trial that panicked or was reset): nothing to undo.
-        if let previous = slots.defaultSlot, runsOnly(previous, record, system: system) {
-            progress("\(host) came back on its default slot, \(previous), by itself: no power cycle needed")
+        if let previous = slots.defaultSlot, let environment = runsOnly(previous, record, system: system) {
+            let recorded = environment["failed_slot"].map { " (its boot loader recorded the failed try of slot \($0))" } ?? ""
+            progress("\(host) came back on its default slot, \(previous), by itself\(recorded): nothing to undo")
             return
         }
         // In place, and running the trial: back into the default slot by kexec, no firmware.
@@ -306,10 +314,11 @@ public struct BareMetalTarget: DeployTarget {
         }
     }
 
-    /// Whether the machine answers, runs `slot` and has no trial left to boot.
-    private func runsOnly(_ slot: String, _ record: SwapRecord, system: any HostAccess) -> Bool {
-        guard let environment = try? bootEnvironment(record, system: system, running: slot) else { return false }
-        return environment["trial_slot"] == nil || environment["trial_left"] != "1"
+    /// The machine's GRUB environment if it answers, runs `slot` and has no trial left to boot.
+    private func runsOnly(_ slot: String, _ record: SwapRecord, system: any HostAccess) -> SlotBoot.Environment? {
+        guard let environment = try? bootEnvironment(record, system: system, running: slot),
+              environment["trial_slot"] == nil || environment["trial_left"] != "1" else { return nil }
+        return environment
     }
 
     // MARK: - Status
@@ -475,6 +484,7 @@ public struct BareMetalTarget: DeployTarget {
     /// Follows the installer's reports until it is done; the slot it wrote. Fails with the
     /// installer's step and output, or when it stops reporting, or the machine goes off.
     private func waitForInstaller(_ record: SwapRecord, session: Session? = nil) throws -> (PendingDeploy, String) {
+        let who = session == nil ? "installer" : "agent"
         let started = Date()
         var lastReport = started, seen = 0, offSince: Date?, lastPower = Date.distantPast, lastShown = Date.distantPast
         var deploy = try latest(record)
@@ -493,7 +503,7 @@ public struct BareMetalTarget: DeployTarget {
                 if report.kind != .progress, let (name, began) = step {
                     // The step before is over: its duration, and its throughput if it wrote.
                     let seconds = at - began
-                    var line = String(format: "installer: %@ took %.1f s", name, seconds)
+                    var line = String(format: "%@: %@ took %.1f s", who, name, seconds)
                     if let written = lastProgress?.written, written > 0, lastProgress?.step == name {
                         line += String(format: " (%@ written, %.1f MiB/s; %@ fetched so far)", ByteCount(bytes: UInt64(written)).rounded,
                                        Double(written) / 1_048_576 / max(seconds, 0.001), ByteCount(bytes: UInt64(lastProgress?.fetched ?? 0)).rounded)
@@ -505,14 +515,14 @@ public struct BareMetalTarget: DeployTarget {
                 switch report.kind {
                 case .step:
                     step = (report.step ?? "?", at)
-                    progress("installer: \(report.step ?? "?")" + (report.slot.map { " (slot \($0))" } ?? ""))
+                    progress("\(who): \(report.step ?? "?")" + (report.slot.map { " (slot \($0))" } ?? ""))
                 case .progress where Date().timeIntervalSince(lastShown) >= 10 || report.written == report.total:
                     lastShown = Date()
-                    progress("installer: \(report.step ?? "?"): " + Self.bytes(report))
+                    progress("\(who): \(report.step ?? "?"): " + Self.bytes(report))
                 case .progress:
                     break
                 case .done:
-                    progress(String(format: "installer: done in %.0f s, %@ fetched", Date().timeIntervalSince(started),
+                    progress(String(format: "%@: done in %.0f s, %@ fetched", who, Date().timeIntervalSince(started),
                                     ByteCount(bytes: UInt64(report.fetched ?? 0)).rounded))
                     guard let slot = report.slot, ["a", "b"].contains(slot) else {
                         throw DeployError("the installer of \(host) reported done without naming the slot it wrote")
@@ -520,13 +530,15 @@ public struct BareMetalTarget: DeployTarget {
                     return (deploy, slot)
                 case .failed:
                     let output = (report.output ?? "").split(separator: "\n").suffix(20).map { "    \($0)" }.joined(separator: "\n")
-                    throw DeployError("the installer failed at its step '\(report.step ?? "?")': \(report.message ?? "no message")"
+                    throw DeployError("the \(who) failed at its step '\(report.step ?? "?")': \(report.message ?? "no message")"
                         + (output.isEmpty ? "" : "\n\(output)"))
                 }
             }
             seen = reports.count
             // The agent's SSH session ended with no last report (read once more: it may have come since).
             if let session, let ended = session.ended, bootState.reports(token: deploy.token).count == seen {
+                // Its connection cut by a power-off, most likely: said as such.
+                if (try? controller.powerState()) == .off { throw DeployError("\(host) was powered off while its agent ran") }
                 throw DeployError("imagec's agent on \(host) ended before it was done: \(ended)")
             }
             let quiet = Date().timeIntervalSince(lastReport)
@@ -541,7 +553,7 @@ public struct BareMetalTarget: DeployTarget {
                 lastPower = Date()
                 if (try? controller.powerState()) == .off {
                     if let offSince, Date().timeIntervalSince(offSince) >= powerCheckInterval * 1.5 {
-                        throw DeployError("\(host) was powered off while its installer ran")
+                        throw DeployError("\(host) was powered off while its \(who) ran")
                     }
                     offSince = offSince ?? Date()
                 } else {
