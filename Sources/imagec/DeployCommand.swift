@@ -61,6 +61,11 @@ struct DeployCommand: AsyncParsableCommand {
         valueName: "way"))
     var via = BareMetalTarget.Via.automatic
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds a bare-metal machine's hardware watchdog gives a kexec in place and the boot after it, before it resets the machine "
+            + "into its default slot (keep it under --boot-timeout).", valueName: "seconds"))
+    var watchdogTimeout = 300
+
     @OptionGroup var output: ProgressOptions
 
     @Flag(name: .long, help: "Print the results as JSON.")
@@ -69,6 +74,9 @@ struct DeployCommand: AsyncParsableCommand {
     func validate() throws {
         if !resume && files.isEmpty { throw ValidationError("name system definition files, or --resume") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if watchdogTimeout < 30 || watchdogTimeout > 2046 {
+            throw ValidationError("--watchdog-timeout must be between 30 and 2046 seconds (what hardware watchdogs allow)")
+        }
     }
 
     func run() async throws {
@@ -107,6 +115,7 @@ struct DeployCommand: AsyncParsableCommand {
     private func drivers(_ context: CommandContext, probing store: Store? = nil) throws -> DeployDrivers {
         var drivers = try context.drivers(probing: store)
         drivers.bareMetalVia = via
+        drivers.bareMetalWatchdogTimeout = watchdogTimeout
         return drivers
     }
 

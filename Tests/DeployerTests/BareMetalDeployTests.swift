@@ -403,7 +403,7 @@ struct BareMetalDeployTests {
         // A system that hangs before user space (its init never starts): the watchdog, armed
         // through the kexec, resets the machine, which boots slot B by itself.
         try write(content: "six", extra: #"    KernelArguments("init=/bin/sh")"# + "\n")
-        let hanging = try imagec(["deploy", "--force", "--boot-timeout", "900", "systems/bm001.swift"], boots: true)
+        let hanging = try imagec(["deploy", "--force", "--boot-timeout", "900", "--watchdog-timeout", "60", "systems/bm001.swift"], boots: true)
         #expect(hanging.status == 4 && hanging.output.contains("check 'slot a' failed")
                 && hanging.output.contains("came back on its default slot, b, by itself"), "\(hanging.output)")
         #expect(try ssh(probe) == "bm001\nthree\nroot-b\n" + homeSums)

@@ -7,7 +7,7 @@ import ImagecCore
 import ImageDSL
 import Pools
 import SwapLedger
-import Targets
+@testable import Targets
 import Testing
 
 /// ``BareMetalTarget``'s steps against a fake BMC, a fake installer (reports written into a real
@@ -417,5 +417,38 @@ struct BareMetalTargetTests {
             }
         }
         #expect(bench.bmc.calls.isEmpty, "\(bench.bmc.calls)")
+    }
+
+    /// The deploy in place's boot server starts and answers while every thread of Swift's shared
+    /// pool waits (as deploys do, one per host, `--jobs` as many as cores): it has a thread of its own.
+    @Test func theInPlaceServerAnswersWhileTheSharedPoolWaits() throws {
+        let bench = try Bench()
+        final class Answer: @unchecked Sendable { var value: String? }  // written before `done`, read after
+        let answered = Answer()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let release = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0)
+            let width = ProcessInfo.processInfo.activeProcessorCount
+            for _ in 0..<width { Task.detached { started.signal(); release.wait() } }
+            // The test's own thread is one of them: the others, as many as start.
+            for _ in 0..<width { _ = started.wait(timeout: .now() + 2) }
+            defer { for _ in 0..<width { release.signal() } ; done.signal() }
+            do {
+                let server = try LocalBootServer(state: bench.state)
+                defer { server.stop() }
+                let curl = Process()
+                curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                curl.arguments = ["-s", "-o", "/dev/null", "-m", "10", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/boot/52:54:00:aa:00:09.ipxe"]
+                let output = Pipe()
+                curl.standardOutput = output
+                try curl.run()
+                curl.waitUntilExit()
+                answered.value = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            } catch {
+                answered.value = "\(error)"
+            }
+        }
+        done.wait()
+        #expect(answered.value.map { $0.count == 3 && $0 != "000" } ?? false, "\(answered.value ?? "")")
     }
 }

@@ -24,6 +24,9 @@ public struct DeployDrivers: Sendable {
     public var installerIdentity: @Sendable (String) throws -> Data
     /// How bare-metal machines take their images: in place when they answer, or through the network.
     public var bareMetalVia = BareMetalTarget.Via.automatic
+    /// Seconds the hardware watchdog of a bare-metal machine switched in place gives the kexec and
+    /// the boot after it.
+    public var bareMetalWatchdogTimeout = 300
 
     public init(pool: @escaping @Sendable (Deployment.Pool) throws -> any ImagePool,
                 hypervisor: @escaping @Sendable (Deployment.Machine) throws -> any Hypervisor,
@@ -80,6 +83,7 @@ public struct DeployDrivers: Sendable {
             var target = BareMetalTarget(host: host, machine: bareMetal, controller: try bmc(bareMetal.bmc), bootState: bootState,
                                          identity: { try identity(host) }, progress: progress)
             target.via = bareMetalVia
+            target.watchdogTimeout = bareMetalWatchdogTimeout
             return target
         }
         return DiskSwapTarget(pool: try pool(deployment.pool), machine: try hypervisor(machine), disk: deployment.disk,

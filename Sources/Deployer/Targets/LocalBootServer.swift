@@ -4,6 +4,9 @@ import Foundation
 /// A boot server for one deploy in place, in this process, on 127.0.0.1 and a port the system
 /// chose: the machine's agent reaches it through its SSH connection (a remote forwarding), so
 /// nothing but SSH is needed between the admin host and the machine.
+///
+/// It runs on a thread of its own: the deploy that starts it waits synchronously, and so may every
+/// other thread of Swift's shared pool (as many as cores), which would leave the server none.
 final class LocalBootServer: @unchecked Sendable {
     let port: Int
     private let task: Task<Void, any Error>
@@ -11,7 +14,7 @@ final class LocalBootServer: @unchecked Sendable {
     init(state: BootState) throws {
         let listening = DispatchSemaphore(value: 0)
         let chosen = Chosen()
-        task = Task {
+        task = Task(executorPreference: OwnThread()) {
             try await BootServer(routes: BootRoutes(state: state), host: "127.0.0.1", port: 0).run { port in
                 chosen.port = port
                 listening.signal()
@@ -25,6 +28,16 @@ final class LocalBootServer: @unchecked Sendable {
     }
 
     func stop() { task.cancel() }
+
+    /// Runs the server's jobs (and its connections', child tasks that inherit it) on one thread.
+    private final class OwnThread: TaskExecutor, @unchecked Sendable {
+        private let queue = DispatchQueue(label: "imagec.local-boot-server")
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
 
     private final class Chosen: @unchecked Sendable {
         private let lock = NSLock()
