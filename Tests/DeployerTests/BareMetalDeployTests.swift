@@ -37,6 +37,7 @@ struct BareMetalDeployTests {
         let state: BootState
         private var daemons: [BMCTests.Daemon] = []
         private var server: ServeProcess?
+        private let stopped = Cut()
 
         init(folder: URL) throws {
             self.folder = folder
@@ -51,7 +52,7 @@ struct BareMetalDeployTests {
                   <vcpu>2</vcpu>
                   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
                   <features><acpi/></features>
-                  <on_reboot>restart</on_reboot>
+                  <on_reboot>destroy</on_reboot>
                   <devices>
                     <emulator>/usr/bin/qemu-system-x86_64</emulator>
                     <disk type='file' device='disk'>
@@ -71,6 +72,26 @@ struct BareMetalDeployTests {
                 </domain>
                 """, in: folder)
             uuid = try PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "domuuid", name]).trimmingCharacters(in: .whitespacesAndNewlines)
+            startFirmware()
+        }
+
+        /// A server's firmware reads the boot order its BMC set last at every reset, but a running
+        /// QEMU keeps the one it started with (libvirt applies the emulators' changes at the next
+        /// start): a machine network-booted once would go on network-booting, with its disk out of
+        /// the BIOS's list. So a reset (a reboot, a panic's, the watchdog's) stops the domain
+        /// (`on_reboot` destroy), and this starts it again, afresh; a power-off by the BMC
+        /// (destroyed, not shut down) is left off.
+        private func startFirmware() {
+            let name = self.name, stopped = self.stopped
+            Thread.detachNewThread {
+                while !stopped.done {
+                    if let state = try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "domstate", "--reason", name]),
+                       state.hasPrefix("shut off (shutdown)"), !stopped.done {
+                        _ = try? PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "start", name])
+                    }
+                    sleep(1)
+                }
+            }
         }
 
         /// `/home`: an XFS file system labelled `home` holding alice's files (made without
@@ -186,6 +207,7 @@ struct BareMetalDeployTests {
         }
 
         func stop() {
+            stopped.done = true
             server?.stop()
             daemons.forEach { $0.stop() }
             DeployTests.undefine(name)
