@@ -52,12 +52,14 @@ let package = Package(
         .systemLibrary(name: "CGuestfs", providers: [.apt(["libguestfs-dev"])]),
         // libvirt, for the libvirt hypervisor driver.
         .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
+        // libical, to read the bookings calendar.
+        .systemLibrary(name: "CICal", providers: [.apt(["libical-dev"])]),
         // Deployer: from an image to a running machine (Sources/Deployer).
         .target(
             name: "Pools", dependencies: ["ImagecCore", "SharedStore", "CLibraryLoader", "CRBD"],
             path: "Sources/Deployer/Pools", exclude: ["README.md"]),
         .target(
-            name: "Identity", dependencies: ["ImagecCore", "Pools", "CLibraryLoader", "CGuestfs", "ImageDSL"],
+            name: "Identity", dependencies: ["ImagecCore", "Pools", "CLibraryLoader", "CGuestfs", "ImageDSL", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Deployer/Identity", exclude: ["README.md"]),
         .target(
             name: "Hypervisors", dependencies: ["ImagecCore", "CLibraryLoader", "CLibvirt", "ImageDSL"],
@@ -75,14 +77,23 @@ let package = Package(
             name: "Targets", dependencies: ["ImagecCore", "Checks", "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "ImageDSL"],
             path: "Sources/Deployer/Targets", exclude: ["README.md"]),
         .target(
+            name: "Calendars", dependencies: ["ImagecCore", "CLibraryLoader", "CICal", "ImageDSL"],
+            path: "Sources/Deployer/Calendars", exclude: ["README.md"]),
+        .target(name: "Mail", dependencies: ["ImagecCore"], path: "Sources/Deployer/Mail", exclude: ["README.md"]),
+        .target(
             name: "Fleet",
             dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "ImageBuild", "BootTest", "DefinitionReview", "Pools", "BootServer", "SwapLedger", "Targets", "ImageDSL"],
             path: "Sources/Deployer/Fleet", exclude: ["README.md"]),
+        .target(
+            name: "Bookings",
+            dependencies: ["ImagecCore", "DefinitionEvaluation", "ImageBuild", "BootTest", "SharedStore", "Pools", "Identity", "SwapLedger",
+                           "Targets", "Fleet", "Calendars", "Mail", "ImageDSL", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Deployer/Bookings", exclude: ["README.md"]),
         .executableTarget(
             name: "imagec",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "BootServer", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "ImageDSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -95,7 +106,7 @@ let package = Package(
             name: "DeployerTests",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "Targets", "Fleet", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "ImageDSL",
             ],
             exclude: ["Proxmox"]),
     ]

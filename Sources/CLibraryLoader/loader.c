@@ -50,6 +50,16 @@
     X(archive_write_add_filter_zstd) X(archive_entry_set_mtime) X(archive_entry_set_ino64) \
     X(archive_entry_set_dev) X(archive_entry_set_nlink)
 
+#define ICAL(X) \
+    X(icalcomponent_foreach_recurrence) X(icalcomponent_free) X(icalcomponent_get_description) \
+    X(icalcomponent_get_dtend) X(icalcomponent_get_dtstart) X(icalcomponent_get_first_component) \
+    X(icalcomponent_get_first_property) X(icalcomponent_get_location) X(icalcomponent_get_next_component) \
+    X(icalcomponent_get_next_property) X(icalcomponent_get_recurrenceid) X(icalcomponent_get_status) \
+    X(icalcomponent_get_summary) X(icalcomponent_get_uid) X(icalcomponent_isa) X(icalparser_parse_string) \
+    X(icalproperty_get_xlicerror) X(icaltime_as_timet_with_zone) X(icaltime_from_timet_with_zone) \
+    X(icaltime_is_null_time) X(icaltimezone_get_builtin_timezone) X(icaltimezone_get_utc_timezone) \
+    X(icalcomponent_get_first_real_component)
+
 // A slot's value before its library is loaded: a call through it is a bug in imagec.
 static void unloaded(void) {
     fputs("imagec: internal error: a C library was called before it was loaded\n", stderr);
@@ -63,6 +73,7 @@ CEPH(TRAMPOLINE)
 LIBVIRT(TRAMPOLINE)
 GUESTFS(TRAMPOLINE)
 ARCHIVE(TRAMPOLINE)
+ICAL(TRAMPOLINE)
 
 struct slot { const char *name; void **address; };
 #define SLOT(name) { #name, &slot_##name },
@@ -99,3 +110,4 @@ LOADER(imagec_load_ceph, CEPH, "librados.so.2", "librbd.so.1")
 LOADER(imagec_load_libvirt, LIBVIRT, "libvirt.so.0")
 LOADER(imagec_load_guestfs, GUESTFS, "libguestfs.so.0")
 LOADER(imagec_load_archive, ARCHIVE, "libarchive.so.13")
+LOADER(imagec_load_ical, ICAL, "libical.so.3")

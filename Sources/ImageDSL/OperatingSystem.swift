@@ -86,6 +86,12 @@ public struct OperatingSystem: Sendable {
         declaredInBlock = [:]
     }
 
+    /// This system with `declarations` applied on top, as `OperatingSystem(inheriting: self) { … }`
+    /// written at `location` would make it.
+    func applying(_ declarations: [SystemBuilder.Declaration], at location: SourceLocation) -> OperatingSystem {
+        OperatingSystem(base: self, location: location, declarations)
+    }
+
     /// The location of the `OperatingSystem { … }` expression that made this value.
     public var location: SourceLocation { sources["system"] ?? .unknown }
 

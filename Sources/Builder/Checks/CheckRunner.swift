@@ -21,23 +21,8 @@ public struct CheckRunner {
         return Set(model.mounts.filter { remote.contains($0.type) || $0.options.contains("_netdev") }.map { mountUnit(for: $0.mountPoint) })
     }
 
-    /// The name systemd gives the mount unit of `path` (`systemd-escape --path --suffix=mount`).
-    static func mountUnit(for path: String) -> String {
-        let trimmed = path.split(separator: "/").joined(separator: "/")
-        guard !trimmed.isEmpty else { return "-.mount" }
-        var name = ""
-        for (index, byte) in trimmed.utf8.enumerated() {
-            switch byte {
-            case UInt8(ascii: "/"): name += "-"
-            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"):
-                name += index == 0 && byte == UInt8(ascii: ".") ? "\\x2e" : String(UnicodeScalar(byte))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                name += String(UnicodeScalar(byte))
-            default: name += String(format: "\\x%02x", byte)
-            }
-        }
-        return name + ".mount"
-    }
+    /// The name systemd gives the mount unit of `path`.
+    static func mountUnit(for path: String) -> String { SystemdUnit.name(ofPath: path, suffix: "mount") }
 
     public func run(_ check: Check) -> CheckOutcome {
         let started = Date()

@@ -42,12 +42,13 @@ public struct Evaluator: Sendable {
             cache: useCache ? EvaluationCache(directory: EvaluationCache.defaultDirectory) : nil, timeout: timeout)
     }
 
-    /// Evaluates one system file.
+    /// Evaluates one system file; with `bookings`, its bookable machine (if it declares one)
+    /// also says what it makes of the events (``Evaluation/bookings``).
     ///
     /// - Throws: ``DefinitionError`` for a definition at fault (with every problem and its
     ///   location), ``UsageError`` for a file that cannot be read, ``BuildEnvironmentError``
     ///   for a problem of the host.
-    public func evaluate(_ path: String) throws -> Evaluation {
+    public func evaluate(_ path: String, bookings: BookingInput? = nil) throws -> Evaluation {
         let file = URL(fileURLWithPath: path).standardizedFileURL
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder), isFolder.boolValue {
@@ -85,6 +86,7 @@ public struct Evaluator: Sendable {
             identity += "compiler \(try cache.compilerVersion(of: toolchain.compiler))\n"
             identity += "tools \(toolchain.fingerprint())\n"
             for input in [system] + templates { identity += "source \(input.url.path) \(CanonicalJSON.sha256(input.contents))\n" }
+            if let bookings { identity += "bookings \(CanonicalJSON.sha256(try CanonicalJSON.encode(value: bookings)))\n" }
             key = CanonicalJSON.sha256(Data(identity.utf8))
             if var entry = cache.load(key: key!) {
                 entry.result.diagnostics = lint + entry.result.diagnostics
@@ -93,7 +95,7 @@ public struct Evaluator: Sendable {
             }
         }
 
-        let (result, output) = try compileAndRun(system, templates: templates)
+        let (result, output) = try compileAndRun(system, templates: templates, bookings: bookings)
         let evaluation = Result {
             var linted = result
             linted.diagnostics = lint + result.diagnostics
@@ -206,7 +208,7 @@ public struct Evaluator: Sendable {
         return []
     }
 
-    private func compileAndRun(_ system: SourceFile, templates: [SourceFile]) throws -> (EvaluationResult, String) {
+    private func compileAndRun(_ system: SourceFile, templates: [SourceFile], bookings: BookingInput?) throws -> (EvaluationResult, String) {
         let file = system.url
         let cacheDirectory = cache?.directory ?? EvaluationCache.defaultDirectory
         let scratch = scratchRoot.appendingPathComponent("imagec-eval-\(UUID().uuidString)")
@@ -224,7 +226,7 @@ public struct Evaluator: Sendable {
             import EvaluationRuntime
             EvaluationRuntime.prepareOutput()
             \(system.locatedText)#sourceLocation(file: "\(file.path)", line: \(emitLine))
-            EvaluationRuntime.emit(system, systems, file: #filePath)
+            EvaluationRuntime.emit(system, systems, bookable, file: #filePath)
 
             """
         let mainFile = scratch.appendingPathComponent("main.swift")
@@ -257,14 +259,21 @@ public struct Evaluator: Sendable {
                                  scratch: scratch.path).error
         }
 
+        // The events a bookable machine reads, where both runs can read them.
+        var input: URL?
+        if let bookings {
+            input = scratch.appendingPathComponent("bookings.json")
+            try CanonicalJSON.encode(value: bookings).write(to: input!)
+        }
+
         // Run twice at once, the second time with another clock, home and scratch folder: a
         // value that still differs depends on the clock, the environment or chance, and would
         // give another digest on every evaluation.
         let again = scratch.appendingPathComponent("again")
         try FileManager.default.createDirectory(at: again, withIntermediateDirectories: false)
-        let second = BackgroundWork { try self.run(program, in: again, clock: Self.otherClock, file: file, templates: templates) }
+        let second = BackgroundWork { try self.run(program, in: again, clock: Self.otherClock, bookings: input, file: file, templates: templates) }
         defer { _ = try? second.wait() }  // the scratch folder is removed after
-        let first = Result { try run(program, in: scratch, clock: nil, file: file, templates: templates) }
+        let first = Result { try run(program, in: scratch, clock: nil, bookings: input, file: file, templates: templates) }
         let (result, output) = try first.get()
         let difference: String?
         do {
@@ -297,13 +306,14 @@ public struct Evaluator: Sendable {
     static let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
     /// Runs the compiled definition once, in the sandbox, with `folder` as its home and scratch.
-    private func run(_ program: URL, in folder: URL, clock: String?, file: URL, templates: [SourceFile]) throws -> (EvaluationResult, String) {
+    private func run(_ program: URL, in folder: URL, clock: String?, bookings: URL?, file: URL, templates: [SourceFile]) throws -> (EvaluationResult, String) {
         let resultFile = folder.appendingPathComponent("result.json")
-        var environment = [
+        var environment: [String: String] = [
             "IMAGEC_RESULT_PATH": resultFile.path,
             "SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,sanitize=no",
             "PATH": "/usr/bin:/bin", "HOME": folder.path, "LANG": "C.UTF-8",
         ]
+        if let bookings { environment["IMAGEC_BOOKINGS_PATH"] = bookings.path }
         if let clock, FileManager.default.fileExists(atPath: Self.faketime) {
             environment["LD_PRELOAD"] = Self.faketime
             environment["FAKETIME"] = clock
@@ -339,8 +349,12 @@ public struct Evaluator: Sendable {
     /// Where two results of the same definition differ (`systems[0].files[2].contents`), or
     /// `nil` when they are the same.
     static func difference(_ first: EvaluationResult, _ second: EvaluationResult) -> String? {
-        guard let a = try? JSONValue(encoding: first.systems), let b = try? JSONValue(encoding: second.systems) else { return nil }
-        if let path = firstDifference(a, b, path: "systems") { return path }
+        for (name, a, b) in [("systems", try? JSONValue(encoding: first.systems), try? JSONValue(encoding: second.systems)),
+                             ("variants", try? JSONValue(encoding: first.variants), try? JSONValue(encoding: second.variants)),
+                             ("bookings", try? JSONValue(encoding: first.bookings), try? JSONValue(encoding: second.bookings))] {
+            guard let a, let b else { continue }
+            if let path = firstDifference(a, b, path: name) { return path }
+        }
         return Set(first.diagnostics) == Set(second.diagnostics) ? nil : "its diagnostics"
     }
 

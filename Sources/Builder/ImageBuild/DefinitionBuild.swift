@@ -27,11 +27,7 @@ public struct DefinitionBuild: Sendable {
     public init(file: String, system: String?, store: Store = Store(root: Store.defaultRoot), fetchingPackages: Bool = true,
                 objectStore: @escaping @Sendable (SharedStore) throws -> any ObjectStore,
                 progress: ProgressReporter) throws {
-        self.file = file
-        self.objectStore = objectStore
-        builder = ImageBuilder(store: store)
         let evaluation = try Evaluator.standard().evaluate(file)
-        diagnostics = evaluation.diagnostics
         var systems = evaluation.systems
         if let system {
             guard let match = evaluation.system(named: system) else {
@@ -39,6 +35,19 @@ public struct DefinitionBuild: Sendable {
             }
             systems = [match]
         }
+        try self.init(file: file, evaluation: evaluation, systems: systems, store: store, fetchingPackages: fetchingPackages,
+                      objectStore: objectStore, progress: progress)
+    }
+
+    /// The systems `systems` of a definition already evaluated (a booked machine's, say), with
+    /// its lock.
+    public init(file: String, evaluation: Evaluation, systems: [Evaluation.System], store: Store = Store(root: Store.defaultRoot),
+                fetchingPackages: Bool = true, objectStore: @escaping @Sendable (SharedStore) throws -> any ObjectStore,
+                progress: ProgressReporter) throws {
+        self.file = file
+        self.objectStore = objectStore
+        builder = ImageBuilder(store: store)
+        diagnostics = evaluation.diagnostics
         self.systems = systems
         lockFile = PackageLock.url(for: evaluation.file)
         if let lock = try PackageLock.read(from: lockFile) {

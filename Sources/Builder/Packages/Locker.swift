@@ -19,7 +19,8 @@ public struct Locker: Sendable {
         public var packages: [PackageChange]
     }
 
-    /// Locks every system of `evaluation`; reports each step through `progress`.
+    /// Locks every system of `evaluation`, and every variant of its bookable machine (each
+    /// combination of its booking options); reports each step through `progress`.
     ///
     /// With `keeping` (`imagec lock --update`), each package of that lock keeps its version as
     /// long as the sources still serve it and no other package's new version forces it to
@@ -33,12 +34,12 @@ public struct Locker: Sendable {
             var distribution: Distribution, architecture: Architecture, sources: [AptSource], requested: [String]
         }
         var groups: [(key: Key, systems: [SystemModel])] = []
-        for system in evaluation.systems.map(\.model) {
+        for system in evaluation.systems.map(\.model) + evaluation.variants {
             let key = Key(
                 distribution: system.distribution, architecture: system.architecture,
                 sources: system.aptSources, requested: PackageSelection.requested(by: system))
             if let index = groups.firstIndex(where: { $0.key == key }) {
-                groups[index].systems.append(system)
+                if !groups[index].systems.contains(where: { $0.hostName == system.hostName }) { groups[index].systems.append(system) }
             } else {
                 groups.append((key, [system]))
             }
@@ -74,7 +75,9 @@ public struct Locker: Sendable {
             }
             progress("resolving \(group.key.requested.count) packages for \(group.systems.map(\.hostName).joined(separator: ", "))")
             let names = index.essential.sorted() + group.key.requested
-            let before = previous?.sets.first { set in group.systems.contains { set.systems.contains($0.hostName) } }
+            // The set these systems had: the one with the same request, else any of theirs.
+            func theirs(_ set: PackageLock.PackageSet) -> Bool { group.systems.contains { set.systems.contains($0.hostName) } }
+            let before = previous?.sets.first { theirs($0) && $0.requested == group.key.requested } ?? previous?.sets.first(where: theirs)
             let packages: [LockedPackage]
             if let before {
                 let served = before.packages.filter(index.serves)

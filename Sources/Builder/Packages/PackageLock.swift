@@ -82,11 +82,13 @@ public struct PackageLock: Codable, Equatable, Sendable {
     /// The set for `model`, or an error saying how the lock differs from the definition.
     public func set(for model: SystemModel, lockFile: URL) throws -> PackageSet {
         let command = "run `imagec lock \(Self.definitionPath(for: lockFile))` to update it"
-        guard let set = sets.first(where: { $0.systems.contains(model.hostName) }) else {
+        let requested = PackageSelection.requested(by: model)
+        // A bookable machine has a set for each combination of its options.
+        let theirs = sets.filter { $0.systems.contains(model.hostName) }
+        guard let set = theirs.first(where: { $0.requested == requested }) ?? theirs.first else {
             throw DefinitionError(.invalid, [Diagnostic(
                 "the lock file has no packages for '\(model.hostName)'; \(command)", at: model.location(of: "system"))])
         }
-        let requested = PackageSelection.requested(by: model)
         var differences: [String] = []
         let added = Set(requested).subtracting(set.requested).sorted()
         let removed = Set(set.requested).subtracting(requested).sorted()

@@ -73,32 +73,20 @@ public struct RedfishController: BaseboardController {
 
     /// One request; returns the body of a 2xx answer, and says what any other means.
     private func send(_ method: String, _ url: URL, body: [String: Any]?) throws -> Data {
-        try withPrivateFolder("imagec-redfish") { folder in try send(method, url, body: body, in: folder) }
-    }
-
-    private func send(_ method: String, _ url: URL, body: [String: Any]?, in folder: URL) throws -> Data {
-        // The password goes in a file only this user reads, not on curl's command line.
-        let escaped = "\(credentials.user):\(credentials.password)".replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "\"", with: "\\\"")
-        var config = ["user = \"\(escaped)\"", "silent", "show-error", "max-time = \(Int(timeout))", "connect-timeout = 10"]
-        if !verifyCertificate { config.append("insecure") }
-        let configFile = folder.appendingPathComponent("curl.conf"), answer = folder.appendingPathComponent("answer")
-        try (config.joined(separator: "\n") + "\n").write(to: configFile, atomically: false, encoding: .utf8)
-        var arguments = ["--config", configFile.path, "-X", method, "-o", answer.path, "-w", "%{http_code}",
-                         "-H", "Accept: application/json"]
+        var request = Curl(url: url.absoluteString, method: method, headers: ["Accept: application/json"],
+                           credentials: Credentials(user: credentials.user, password: credentials.password),
+                           verifyCertificate: verifyCertificate, timeout: timeout)
         if let body {
-            let file = folder.appendingPathComponent("body.json")
-            try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]).write(to: file)
-            arguments += ["-H", "Content-Type: application/json", "--data-binary", "@\(file.path)"]
+            request.headers.append("Content-Type: application/json")
+            request.body = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         }
-        let result = try Command(executable: "/usr/bin/curl", arguments: arguments + [url.absoluteString], package: "curl")
-            .run(timeout: timeout + 15, outputFile: folder.appendingPathComponent("curl.txt"))
-        let status = Int(result.output.suffix(3)) ?? 0
-        let data = FileManager.default.contents(atPath: answer.path) ?? Data()
-        if result.status != 0 || status == 0 {
-            let reason = result.output.trimmingCharacters(in: .whitespacesAndNewlines).dropLast(3)
-            throw BMCError("\(description): \(method) \(url.path): the BMC does not answer (\(reason.isEmpty ? "curl status \(result.status)" : String(reason)))")
+        let response: Curl.Response
+        do {
+            response = try request.perform()
+        } catch let error as CurlError {
+            throw BMCError("\(description): \(method) \(url.path): the BMC does not answer (\(error.reason))")
         }
+        let status = response.status, data = response.body
         switch status {
         case 200..<300: return data
         case 401, 403:

@@ -37,6 +37,11 @@ public struct Rollout: Sendable {
         public var definition: DefinitionBuild
         public var system: Evaluation.System
         public var model: SystemModel { system.model }
+
+        public init(definition: DefinitionBuild, system: Evaluation.System) {
+            self.definition = definition
+            self.system = system
+        }
     }
 
     /// What a deploy of one host would do, for a dry run.
@@ -178,7 +183,7 @@ public struct Rollout: Sendable {
     }
 
     /// Runs blocking work on a thread of Dispatch's and awaits its result.
-    static func blocking<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+    public static func blocking<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(with: Swift.Result { try work() }) }
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ImagecCore
 
@@ -86,6 +87,19 @@ public struct HostKeys: Sendable {
             let parts = pair.publicKey.split(separator: " ")
             guard parts.count >= 2 else { throw IdentityError("\(pair.privateKey.path).pub is not a public key: remove both files to make new ones") }
             return "\(names.joined(separator: ",")) \(parts[0]) \(parts[1])"
+        }
+    }
+
+    /// The host's keys as `ssh-keygen -l` prints them: `256 SHA256:… (ED25519)`.
+    public func fingerprints(for host: String, types: [String] = ["ed25519"]) throws -> [String] {
+        try keys(for: host, types: types).map { pair in
+            let parts = pair.publicKey.split(separator: " ")
+            guard parts.count >= 2, let blob = Data(base64Encoded: String(parts[1])) else {
+                throw IdentityError("\(pair.privateKey.path).pub is not a public key: remove both files to make new ones")
+            }
+            let digest = Data(SHA256.hash(data: blob)).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let bits = ["ed25519": "256", "ecdsa": "256"][pair.type] ?? ""
+            return "\(bits.isEmpty ? "" : bits + " ")SHA256:\(digest) (\(pair.type.uppercased()))"
         }
     }
 

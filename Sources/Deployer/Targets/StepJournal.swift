@@ -55,13 +55,15 @@ private final class StartTimes: @unchecked Sendable {
     func take(_ step: SwapStep) -> Date? { lock.withLock { times.removeValue(forKey: step) } }
 }
 
-/// For tests of interrupted swaps through the command line: `IMAGEC_PAUSE_BEFORE=<step>`
-/// makes imagec print `paused before <step>` and wait there (the test kills it) once the
-/// step's intent is recorded.
+/// For tests of interrupted swaps and nights through the command line:
+/// `IMAGEC_PAUSE_BEFORE=<step>` makes imagec print `paused before <step>` and wait there (the
+/// test kills it) once the step's intent is recorded.
 public enum FaultInjection {
-    @Sendable public static func pause(before step: SwapStep) {
-        guard ProcessInfo.processInfo.environment["IMAGEC_PAUSE_BEFORE"] == step.rawValue else { return }
-        FileHandle.standardError.write(Data("paused before \(step.rawValue)\n".utf8))
+    @Sendable public static func pause(before step: SwapStep) { pause(before: step.rawValue) }
+
+    @Sendable public static func pause(before step: String) {
+        guard ProcessInfo.processInfo.environment["IMAGEC_PAUSE_BEFORE"] == step else { return }
+        FileHandle.standardError.write(Data("paused before \(step)\n".utf8))
         Thread.sleep(forTimeInterval: 600)
     }
 }

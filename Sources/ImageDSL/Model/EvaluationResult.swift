@@ -3,6 +3,13 @@
 public struct EvaluationResult: Codable, Equatable, Sendable {
     public var systems: [SystemModel]
     public var diagnostics: [Diagnostic]
+    /// The file's ``Bookable``, if it declares one.
+    public var bookable: BookableModel?
+    /// The booked machine with each combination of its options (see ``Bookable/variants``):
+    /// what `imagec lock` locks beside the systems.
+    public var variants: [SystemModel]?
+    /// What the bookable machine made of the calendar's events, when imagec handed it some.
+    public var bookings: [BookingOutcome]?
     /// What the definition printed is not here: it travels separately and cannot corrupt this.
 
     public init(systems: [SystemModel], diagnostics: [Diagnostic]) {

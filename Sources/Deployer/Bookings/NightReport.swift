@@ -1,0 +1,52 @@
+import ImageDSL
+
+/// What a night's run did: the plan, and how each machine's night ended.
+public struct NightReport: Codable, Equatable, Sendable {
+    public var night: CalendarDay
+    public var plan: NightPlan
+    public var machines: [MachineResult]
+
+    public init(night: CalendarDay, plan: NightPlan, machines: [MachineResult]) {
+        self.night = night
+        self.plan = plan
+        self.machines = machines
+    }
+
+    /// Whether a machine's reinstall failed.
+    public var failed: Bool { machines.contains { $0.result == .failed } }
+}
+
+/// How one machine's night ended.
+public struct MachineResult: Codable, Equatable, Sendable {
+    public enum Result: String, Codable, Sendable {
+        /// Reinstalled for its booking, checked, and its user mailed.
+        case reinstalled
+        /// Left as it is (a booking that goes on, the same user continuing, already done).
+        case kept
+        /// No booking tonight.
+        case idle
+        /// The reinstall failed; the machine is back on what it ran before (or never left it).
+        case failed
+    }
+
+    public var machine: String
+    public var result: Result
+    public var user: String?
+    public var booking: String?
+    public var reason: String
+    public var digest: String?
+    public var swap: Int64?
+    public var failure: String?
+
+    public init(machine: String, result: Result, user: String? = nil, booking: String? = nil, reason: String,
+                digest: String? = nil, swap: Int64? = nil, failure: String? = nil) {
+        self.machine = machine
+        self.result = result
+        self.user = user
+        self.booking = booking
+        self.reason = reason
+        self.digest = digest
+        self.swap = swap
+        self.failure = failure
+    }
+}
