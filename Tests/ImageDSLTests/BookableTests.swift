@@ -94,7 +94,7 @@ struct BookableTests {
                                 options: [BookingOption("MBBWorkflow", values: ["Oui", "Non"], default: "Yes")],
                                 previousUsersData: .snapshotted, remindDaysBefore: -1) { booking in booking.user() }
         #expect(bookable.problems.map { "\($0.location!.line - line): \($0.message)" } == [
-            "0: remindDaysBefore is -1: give a number of days, 0 or more",
+            "0: remindDaysBefore is -1: give a number of days from 0 to 14",
             "0: option 'MBBWorkflow' defaults to 'Yes', which is not one of its values (Oui, Non)",
             "0: previousUsersData: .snapshotted needs volumes in a pool; a bare-metal machine's volumes are its own disks: declare .kept or .wiped",
         ])

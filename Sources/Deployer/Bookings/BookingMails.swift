@@ -98,9 +98,9 @@ public struct BookingMails: Sendable {
             (refusal.summary.isEmpty ? refusal.event : "'\(refusal.summary)'") + (refusal.firstDay.map { " (\($0))" } ?? "") + ": \(refusal.reason)"
         })
         section("Reminded:", report.plan.reminders.map { "\($0.booking.account.name) (\($0.booking.machine), ends \($0.booking.lastDay))" })
-        if reinstalled.isEmpty && failed.isEmpty && report.plan.refused.isEmpty { lines.append("Nothing to do.") }
         let counts = ["\(reinstalled.count) reinstalled", failed.isEmpty ? nil : "\(failed.count) failed",
-                      report.plan.refused.isEmpty ? nil : "\(report.plan.refused.count) refused"].compactMap { $0 }
+                      report.plan.refused.isEmpty ? nil : "\(report.plan.refused.count) refused",
+                      report.plan.reminders.isEmpty ? nil : "\(report.plan.reminders.count) reminded"].compactMap { $0 }
         return message(to: admins, subject: "imagec bookings, night of \(report.night): \(counts.joined(separator: ", "))",
                        body: lines.joined(separator: "\n") + "\n" + signature, id: "summary-\(report.night)")
     }

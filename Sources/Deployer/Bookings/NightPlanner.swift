@@ -39,7 +39,7 @@ public struct NightPlanner: Sendable {
             let (machinePlan, refused) = self.plan(machine)
             plan.machines.append(machinePlan)
             plan.refused += refused
-            plan.reminders += reminders(machine)
+            plan.reminders += reminder(machine, machinePlan).map { [$0] } ?? []
         }
         return plan
     }
@@ -122,16 +122,18 @@ public struct NightPlanner: Sendable {
         return result(.reinstall, booking, "\(days(booking)) starts tonight\(previous)")
     }
 
-    /// Users whose booking ends within the machine's reminder days and whose data will not
-    /// stay, not reminded yet.
-    func reminders(_ machine: BookableMachine) -> [Reminder] {
-        guard machine.model.previousUsersData != .kept else { return [] }
+    /// The reminder due tonight to the user who has the machine: their bookings of it, one
+    /// after the other, end within the machine's reminder days, and their data will not stay.
+    /// None the night a booking is reinstalled: the user's mail says when it ends.
+    func reminder(_ machine: BookableMachine, _ plan: MachinePlan) -> Reminder? {
+        guard machine.model.previousUsersData != .kept, plan.action == .keep, var last = plan.booking else { return nil }
         let bookings = machine.bookings
-        return bookings.filter { booking in
-            booking.firstDay <= night && night <= booking.lastDay && booking.lastDay.adding(days: -machine.model.remindDaysBefore) <= night
-                && !reminded.contains(booking.id)
-                // Not when the same user goes on the next day.
-                && !bookings.contains { $0.account.name == booking.account.name && $0.firstDay > booking.firstDay && $0.firstDay <= booking.lastDay.adding(days: 1) }
-        }.sorted { $0.id < $1.id }.map { Reminder(booking: $0, policy: machine.model.previousUsersData, volumes: machine.model.volumes) }
+        // The last of the user's bookings that follow each other.
+        while let next = bookings.filter({ $0.account.name == last.account.name && $0.firstDay > last.firstDay && $0.firstDay <= last.lastDay.adding(days: 1) })
+                .max(by: { $0.lastDay < $1.lastDay }), next.lastDay > last.lastDay {
+            last = next
+        }
+        guard last.lastDay.adding(days: -machine.model.remindDaysBefore) <= night, !reminded.contains(last.id) else { return nil }
+        return Reminder(booking: last, policy: machine.model.previousUsersData, volumes: machine.model.volumes)
     }
 }

@@ -12,6 +12,11 @@ public struct NightReport: Codable, Equatable, Sendable {
         self.machines = machines
     }
 
+    /// Whether the night did nothing worth telling the admins: no reinstall, failure, refusal or reminder.
+    public var isQuiet: Bool {
+        !machines.contains { $0.result == .reinstalled || $0.result == .failed } && plan.refused.isEmpty && plan.reminders.isEmpty
+    }
+
     /// Whether a machine's reinstall failed.
     public var failed: Bool { machines.contains { $0.result == .failed } }
 }

@@ -24,7 +24,7 @@ public struct NightRun: Sendable {
     public var evaluate: @Sendable (String, BookingInput) throws -> Evaluation
     public var progress: ProgressReporter
     /// Runs once a step's intent is recorded, before the step (`bookings-deploy`…): where tests stop a run.
-    public var beforeStep: @Sendable (String) -> Void = { FaultInjection.pause(before: $0) }
+    public var beforeStep: @Sendable (String) throws -> Void = { FaultInjection.pause(before: $0) }
 
     public init(night: CalendarDay, calendar: any BookingCalendar, definitions: [String], ledger: NightLedger, mailer: any Mailer,
                 mails: BookingMails, machines: any BookedMachines, evaluate: @escaping @Sendable (String, BookingInput) throws -> Evaluation,
@@ -50,8 +50,9 @@ public struct NightRun: Sendable {
     /// Reads the calendar and the definitions and plans the night; changes nothing.
     public func plan() throws -> Night {
         progress("reading \(calendar.description)")
-        let read = try calendar.events(from: night.adding(days: -1), through: night)
-        progress("\(read.events.count) bookings in the calendar for \(night.adding(days: -1)) and \(night)"
+        // Yesterday, for the bookings tonight's continue; the next days, for the reminders.
+        let read = try calendar.events(from: night.adding(days: -1), through: night.adding(days: Bookable.maximumReminderDays + 1))
+        progress("\(read.events.count) bookings in the calendar from \(night.adding(days: -1)) to \(night.adding(days: Bookable.maximumReminderDays + 1))"
                  + (read.skipped.isEmpty ? "" : ", \(read.skipped.count) events skipped"))
         let input = BookingInput(night: night, events: read.events.sorted { $0.id < $1.id })
         var bookable: [BookableMachine] = [], evaluations: [String: (String, Evaluation)] = [:]
@@ -95,6 +96,11 @@ public struct NightRun: Sendable {
             case .idle:
                 results[machine.machine] = MachineResult(machine: machine.machine, result: .idle, reason: reason)
             case .keep:
+                // Reinstalled tonight by an earlier run: as that run left it.
+                if let row = try ledger.machineNight(self.night, machine.machine), row.action == .reinstall {
+                    results[machine.machine] = result(of: row, reason: reason)
+                    continue
+                }
                 // A booking that continues the one the machine runs becomes what it runs, for the next nights.
                 let installed = try ledger.installed()[machine.machine]
                 if let booking = machine.booking, installed?.booking != booking.id, try ledger.machineNight(self.night, machine.machine) == nil,
@@ -115,15 +121,20 @@ public struct NightRun: Sendable {
                     results[machine.machine] = result(of: try ledger.machineNight(self.night, machine.machine)!, reason: reason)
                     continue
                 }
-                do {
-                    let digest = try step(.build, machine.machine) { try machines.build(host, progress: progress.about(machine.machine)) }
-                    try ledger.record(digest: digest, self.night, machine.machine)
-                    try step(.test, machine.machine) { try machines.test(host, progress: progress.about(machine.machine)) }
-                    toDeploy.append((machine, host, digest))
-                } catch {
+                // A machine's failure is its outcome; what the run hits itself (a crash point, its record) stops the run.
+                func fail(_ error: any Error) throws {
                     try ledger.finish(self.night, machine.machine, result: .failed, failure: "\(error)")
                     results[machine.machine] = result(of: try ledger.machineNight(self.night, machine.machine)!, reason: reason)
                 }
+                try intend(.build, machine.machine)
+                let digest: String
+                do { digest = try machines.build(host, progress: progress.about(machine.machine)) } catch { try fail(error); continue }
+                try ledger.record(digest: digest, self.night, machine.machine)
+                try ledger.done(.build, self.night, machine.machine)
+                try intend(.test, machine.machine)
+                do { try machines.test(host, progress: progress.about(machine.machine)) } catch { try fail(error); continue }
+                try ledger.done(.test, self.night, machine.machine)
+                toDeploy.append((machine, host, digest))
             }
         }
 
@@ -138,13 +149,13 @@ public struct NightRun: Sendable {
                 continue
             }
             try ledger.done(.deploy, self.night, machine.machine)
+            try intend(.mail, machine.machine)
             do {
-                try step(.mail, machine.machine) {
-                    let booking = machine.booking!
-                    let connection = try machines.connection(host, user: booking.account.name)
-                    try send(mails.ready(booking, night: self.night, connection: connection, bookable: night.bookables[machine.machine]!),
-                             kind: "ready", booking: booking.id)
-                }
+                let booking = machine.booking!
+                let connection = try machines.connection(host, user: booking.account.name)
+                try send(mails.ready(booking, night: self.night, connection: connection, bookable: night.bookables[machine.machine]!),
+                         kind: "ready", booking: booking.id)
+                try ledger.done(.mail, self.night, machine.machine)
                 try ledger.intend(.done, self.night, machine.machine)
                 try ledger.finish(self.night, machine.machine, result: .done)
             } catch {
@@ -156,7 +167,7 @@ public struct NightRun: Sendable {
             results[machine.machine] = result(of: try ledger.machineNight(self.night, machine.machine)!, reason: machine.reason)
         }
 
-        for reminder in plan.reminders {
+        for reminder in plan.reminders where try ledger.machineNight(self.night, reminder.booking.machine)?.action != .reinstall {
             do {
                 try send(mails.reminder(reminder, night: self.night), kind: "reminder", booking: reminder.booking.id)
             } catch {
@@ -164,24 +175,16 @@ public struct NightRun: Sendable {
             }
         }
         let report = NightReport(night: self.night, plan: plan, machines: plan.machines.compactMap { results[$0.machine] })
-        // One summary a night: a rerun that finishes an interrupted night sends it, one after it does not.
-        beforeStep("bookings-summary")
-        try send(mails.summary(report), kind: "summary", booking: nil)
+        // One summary a night, unless it was quiet: a rerun that finishes an interrupted night sends it, one after it does not.
+        try beforeStep("bookings-summary")
+        if !report.isQuiet { try send(mails.summary(report), kind: "summary", booking: nil) }
         return report
-    }
-
-    /// Records `step`'s intent for `machine`, takes it, and records it done.
-    private func step<Result>(_ step: NightStep, _ machine: String, _ body: () throws -> Result) throws -> Result {
-        try intend(step, machine)
-        let result = try body()
-        try ledger.done(step, self.night, machine)
-        return result
     }
 
     private func intend(_ step: NightStep, _ machine: String) throws {
         try ledger.intend(step, self.night, machine)
         progress.about(machine)(.stepStarted(step.rawValue))
-        beforeStep("bookings-\(step.rawValue)")
+        try beforeStep("bookings-\(step.rawValue)")
     }
 
     /// Sends `message` unless it was sent already (a rerun): marked `sending` first, `sent` after.

@@ -135,12 +135,14 @@ public struct ICalendarReader: Sendable {
         return found
     }
 
-    /// What libical could not parse in `component` and dropped (its `X-LIC-ERROR`s).
+    /// What libical could not parse in `component` and dropped (its `X-LIC-ERROR`s). An empty
+    /// property (`DESCRIPTION:`, which exports write) means what its absence means: not an error.
     static func errors(of component: OpaquePointer) -> [String] {
         var errors: [String] = []
         var property = icalcomponent_get_first_property(component, ICAL_XLICERROR_PROPERTY)
         while let found = property {
-            errors.append(string(icalproperty_get_xlicerror(found)))
+            let error = string(icalproperty_get_xlicerror(found))
+            if !error.hasPrefix("No value for ") { errors.append(error) }
             property = icalcomponent_get_next_property(component, ICAL_XLICERROR_PROPERTY)
         }
         return errors

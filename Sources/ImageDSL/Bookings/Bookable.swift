@@ -21,8 +21,11 @@ public struct Bookable: Sendable {
     public var parse: @Sendable (CalendarEvent) throws -> BookingRequest
     public var options: [BookingOption]
     public var previousUsersData: DataPolicy
-    /// Days before a booking ends that its user is reminded their data will be wiped.
+    /// Days before a booking ends that its user is reminded their data will be wiped (at most
+    /// ``maximumReminderDays``).
     public var remindDaysBefore: Int
+    /// How far ahead the nightly job reads the calendar for reminders.
+    public static let maximumReminderDays = 14
     public var location: SourceLocation
     let booked: @Sendable (Booking) -> [SystemBuilder.Declaration]
 
@@ -56,7 +59,9 @@ public struct Bookable: Sendable {
         if machine.deployment?.machine == nil {
             problem("a bookable machine needs a Deployment that names its machine: the nightly run reinstalls it")
         }
-        if remindDaysBefore < 0 { problem("remindDaysBefore is \(remindDaysBefore): give a number of days, 0 or more") }
+        if !(0...Self.maximumReminderDays).contains(remindDaysBefore) {
+            problem("remindDaysBefore is \(remindDaysBefore): give a number of days from 0 to \(Self.maximumReminderDays)")
+        }
         var names: Set<String> = []
         for option in options {
             if !names.insert(option.name).inserted { problem("option '\(option.name)' is declared twice") }
