@@ -87,7 +87,9 @@ public struct NightRun: Sendable {
             try send(mails.calendarFailed(night: self.night, reason: error.description), kind: "calendar", booking: nil)
             throw error
         }
-        let plan = night.plan
+        var plan = night.plan
+        // No reminder to a user whose machine an earlier run reinstalled tonight: their mail says when it ends.
+        plan.reminders = try plan.reminders.filter { try ledger.machineNight(self.night, $0.booking.machine)?.action != .reinstall }
         var results: [String: MachineResult] = [:]
         var toDeploy: [(MachinePlan, BookedHost, String)] = []
         for machine in plan.machines {
@@ -167,7 +169,7 @@ public struct NightRun: Sendable {
             results[machine.machine] = result(of: try ledger.machineNight(self.night, machine.machine)!, reason: machine.reason)
         }
 
-        for reminder in plan.reminders where try ledger.machineNight(self.night, reminder.booking.machine)?.action != .reinstall {
+        for reminder in plan.reminders {
             do {
                 try send(mails.reminder(reminder, night: self.night), kind: "reminder", booking: reminder.booking.id)
             } catch {
