@@ -434,8 +434,8 @@ struct BareMetalDeployTests {
         // Both slots in `imagec status`: B the default and running, A the hang's given-up try.
         let status = try imagec(["status"]).output
         let rows = status.split(separator: "\n").map(String.init)
-        #expect(status.contains("bm001's root slots:") && rows.contains { $0.wholeMatch(of: /b +sha256:\S+ +\d+ +yes +yes */) != nil }
-                && rows.contains { row in row.wholeMatch(of: /a +sha256:\S+ +(\d+) +swap (\d+)/).map { $0.1 == $0.2 } ?? false }, "\(status)")
+        #expect(status.contains("bm001's root slots:") && rows.contains { $0.wholeMatch(of: /b +[0-9a-f]{12} +\d+ +yes +yes */) != nil }
+                && rows.contains { row in row.wholeMatch(of: /a +[0-9a-f]{12} +(\d+) +swap (\d+)/).map { $0.1 == $0.2 } ?? false }, "\(status)")
 
         // Slot A no longer holds what the rollback left: a plain rollback says so, touching nothing.
         let stale = try imagec(["rollback", "bm001"])

@@ -25,6 +25,27 @@ struct BareMetalTests {
         ])
     }
 
+    /// What a machine with root slots needs to be tried safely comes with it: the unit that gives
+    /// up a trial not blessed in time, and the watchdog kept running through a kexec.
+    @Test func rootSlotsBringTheirTrialUnitAndWatchdogArgument() throws {
+        let system = OperatingSystem {
+            HostName("bigmem9")
+            KernelArguments("quiet")
+            Disk(rootSlots: .ab)
+            SystemdUnit("site.service", contents: "[Service]\nExecStart=/bin/true\n")
+        }
+        let model = try #require(system.resolve().model)
+        #expect(model.kernelArguments == ["quiet", "watchdog.stop_on_reboot=0"])
+        #expect(model.units.map(\.name).sorted() == ["imagec-trial.service", "site.service"])
+        #expect(model.files.contains { $0.path == "/usr/local/libexec/imagec-trial" })
+        // Declared by the system, its own unit wins.
+        let own = OperatingSystem(inheriting: system) { SystemdUnit("imagec-trial.service", contents: "[Service]\nExecStart=/bin/false\n") }
+        #expect(try #require(own.resolve().model).units.first { $0.name == "imagec-trial.service" }?.contents == "[Service]\nExecStart=/bin/false\n")
+        // One slot: none of it.
+        let single = try #require(OperatingSystem { HostName("vm1") }.resolve().model)
+        #expect(!single.kernelArguments.contains("watchdog.stop_on_reboot=0") && !single.units.contains { $0.name == "imagec-trial.service" })
+    }
+
     @Test func aWellDeclaredMachineIsAccepted() throws {
         let system = OperatingSystem {
             HostName("bigmem9")

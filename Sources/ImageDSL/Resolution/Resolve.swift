@@ -65,7 +65,12 @@ extension OperatingSystem {
                 case .check(let check) where checks[check.name] == nil:
                     checks[check.name] = check
                     sources["check:\(check.name)"] = sources["check:\(check.name)"] ?? location
-                case .unit, .user, .group, .kernelArguments, .mount, .file, .check:
+                case .unit(let unit) where units[unit.name] == nil:
+                    units[unit.name] = unit
+                    sources["unit:\(unit.name)"] = location
+                case .kernelArguments(let arguments):
+                    kernelArguments += arguments.filter { !kernelArguments.contains($0) }
+                case .unit, .user, .group, .mount, .file, .check:
                     break
                 }
             }
