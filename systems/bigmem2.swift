@@ -13,3 +13,6 @@ let system = OperatingSystem(inheriting: Lab.bigmem) {
     User("alice", uid: 2001, groups: ["sudo"],
          sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJuX8+rxvvy5cCq6JpWA41kqg3agrhGJcMpfSKgjRqfD alice@lab"])
 }
+
+// Booked in GRR: each booking reinstalls it for its user (`imagec bookings run`, every night).
+let bookable = Lab.bookable(system)

@@ -59,12 +59,13 @@ struct BookingsOptions: ParsableArguments {
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
 
-    /// The night's job with the real calendar, definitions, store, ledgers, drivers and mail server.
-    func nightRun(_ configuration: BookingsConfiguration, bootTimeout: Double = 300, jobs: Int = 4) throws -> NightRun {
+    /// The night's job with the real calendar, definitions, store, ledgers, drivers and mail server;
+    /// `deploying`: the drivers probe whether libguestfs can use KVM (seconds), which a plan need not.
+    func nightRun(_ configuration: BookingsConfiguration, deploying: Bool, bootTimeout: Double = 300, jobs: Int = 4) throws -> NightRun {
         let context = output.context
         let evaluator = try Evaluator.standard()
         let store = Store(root: Store.defaultRoot)
-        var rollout = try context.rollout(drivers: try context.drivers(probing: store), bootTimeout: bootTimeout, stopTimeout: 120)
+        var rollout = try context.rollout(drivers: try context.drivers(probing: deploying ? store : nil), bootTimeout: bootTimeout, stopTimeout: 120)
         rollout.jobs = jobs
         let definitions = try configuration.definitionFiles()
         let installer = configuration.installer ?? definitions.first.map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("installer.swift").path }
@@ -93,7 +94,7 @@ struct BookingsPlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.configuration()
-        let night = try options.nightRun(configuration).plan()
+        let night = try options.nightRun(configuration, deploying: false).plan()
         if options.json { FileHandle.standardOutput.write(try CanonicalJSON.encode(value: night.plan)) } else { Swift.print(night.plan.text) }
     }
 }
@@ -122,7 +123,7 @@ struct BookingsRunCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.configuration()
         let lock = try RunLock(path: configuration.state + ".lock")
-        let report = try await options.nightRun(configuration, bootTimeout: bootTimeout, jobs: jobs).run()
+        let report = try await options.nightRun(configuration, deploying: true, bootTimeout: bootTimeout, jobs: jobs).run()
         withExtendedLifetime(lock) {}
         if options.json {
             FileHandle.standardOutput.write(try CanonicalJSON.encode(value: report))

@@ -55,6 +55,7 @@ struct ImagecCommand: AsyncParsableCommand {
         switch error {
         case let error as DefinitionError: Report.print(error)
         case let error as BuildEnvironmentError: Report.error(error.description, file: error.file)
+        case let error as UsageError: Report.error(error.description, file: error.file)
         case is ChecksFailed, is DefinitionsInvalid: break
         default: Report.error("\(error)")
         }

@@ -106,7 +106,12 @@ final class BookingServers {
     /// The mails received, oldest first: their headers and decoded bodies.
     func mails() -> [(headers: [String: String], body: String)] {
         let folder = maildir.appendingPathComponent("new")
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+        // Maildir names start with the delivery's time: `1796575247.M561061P31405Q1.host` (seconds, microseconds).
+        func time(_ name: String) -> (Int, Int) {
+            let parts = name.split(separator: ".")
+            return (Int(parts.first ?? "") ?? 0, Int(parts.dropFirst().first?.dropFirst().prefix { $0.isNumber } ?? "") ?? 0)
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted { time($0) < time($1) }
         return names.compactMap { name in
             guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
             let parts = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n")

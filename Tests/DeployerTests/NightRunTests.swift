@@ -273,6 +273,58 @@ struct NightRunTests {
         #expect(outbox.sent[0].body.hasPrefix("imagec bookings did not reinstall anything on the night of 2026-12-07: the CalDAV calendar http://127.0.0.1:"))
     }
 
+    /// `imagec bookings plan` on the lab's own bigmem2 and templates: GRR's format, the bioco
+    /// variant; and the configuration's mistakes, each named where it is.
+    @Test func theCommandLinePlansTheNightAndNamesBadConfiguration() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("systems"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: DeployTests.repository.appendingPathComponent("templates"), to: folder.appendingPathComponent("templates"))
+        try FileManager.default.copyItem(at: DeployTests.repository.appendingPathComponent("systems/bigmem2.swift"), to: folder.appendingPathComponent("systems/bigmem2.swift"))
+        try CalendarTests.calendar("""
+            BEGIN:VEVENT\r
+            UID:grr-1\r
+            DTSTART;TZID=Europe/Paris:20261207T000000\r
+            DTEND;TZID=Europe/Paris:20261209T000000\r
+            SUMMARY:bob - bigmem2\r
+            DESCRIPTION:Projet: phylogénie\\nMBBWorkflow: Oui\r
+            END:VEVENT\r
+
+            """).write(to: folder.appendingPathComponent("bookings.ics"), atomically: true, encoding: .utf8)
+        func configure(_ text: String) throws {
+            try (text + "definitions = systems\nsmtp = smtp://127.0.0.1:1\nfrom = imagec@lab.example\nadmins = admins@lab.example\nstate = night.sqlite\n")
+                .write(to: folder.appendingPathComponent("bookings.conf"), atomically: true, encoding: .utf8)
+        }
+        try configure("# GRR's calendar, exported\ncalendar-file = bookings.ics\ntime-zone = Europe/Paris\n")
+        // The evaluations' cache (its compiled modules) shared with the suite's other runs.
+        let cache = ["IMAGEC_CACHE_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("imagec-bookings-cache").path]
+        let plan = try DeployTests.imagec(["bookings", "plan", "--config", "bookings.conf", "--date", "2026-12-07"], in: folder, environment: cache)
+        #expect(plan.status == 0 && plan.output.contains("""
+            night of 2026-12-07:
+              bigmem2: reinstall for bob (2026-12-07 to 2026-12-08, MBBWorkflow: Oui)
+                bob's booking of 2026-12-07 to 2026-12-08 starts tonight
+            """), "\(plan.output)")
+        let json = try DeployTests.imagec(["bookings", "plan", "--config", "bookings.conf", "--date", "2026-12-08", "--json", "-q"], in: folder, environment: cache)
+        let decoded = try JSONDecoder().decode(NightPlan.self, from: Data(json.output.utf8))
+        #expect(decoded.machines.map { "\($0.machine) \($0.action.rawValue)" } == ["bigmem2 keep"])
+
+        try configure("calendar-file = bookings.ics\ncalendar = https://cloud.lab.example/dav/\n")
+        let both = try DeployTests.imagec(["bookings", "plan", "--config", "bookings.conf"], in: folder)
+        #expect(both.status == 2 && both.output.contains("bookings.conf:2: error: set 'calendar' or 'calendar-file', not both"), "\(both.output)")
+        try configure("calendar = https://cloud.lab.example/dav/\ncalendar-credentials = calendar.credentials\nsmtp-tls = maybe\n")
+        let tls = try DeployTests.imagec(["bookings", "plan", "--config", "bookings.conf"], in: folder)
+        #expect(tls.status == 2 && tls.output.contains("bookings.conf:3: error: 'smtp-tls' is 'optional' or 'required', not 'maybe'"), "\(tls.output)")
+        try configure("calendar = https://cloud.lab.example/dav/\ncalendar-credentials = calendar.credentials\n")
+        try "imagec:secret\n".write(to: folder.appendingPathComponent("calendar.credentials"), atomically: true, encoding: .utf8)
+        chmod(folder.appendingPathComponent("calendar.credentials").path, 0o644)
+        let readable = try DeployTests.imagec(["bookings", "plan", "--config", "bookings.conf"], in: folder)
+        #expect(readable.status == 2 && readable.output.contains("calendar.credentials can be read by others (mode 644): chmod 600"), "\(readable.output)")
+        let date = try DeployTests.imagec(["bookings", "run", "--config", "bookings.conf", "--date", "tomorrow"], in: folder)
+        #expect(date.status == 2 && date.output.contains("--date must be a day such as 2026-12-07, not 'tomorrow'"), "\(date.output)")
+        let missing = try DeployTests.imagec(["bookings", "plan", "--config", "nowhere.conf"], in: folder)
+        #expect(missing.status == 2 && missing.output.contains("cannot read the bookings configuration nowhere.conf"), "\(missing.output)")
+    }
+
     @Test func twoRunsCannotRunAtOnce() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -52,28 +52,28 @@ public struct BookingsConfiguration: Sendable {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let equals = line.firstIndex(of: "=") else {
-                throw UsageError("\(path):\(index + 1): error: expected `name = value`, found '\(line)'")
+                throw UsageError("expected `name = value`, found '\(line)'", file: "\(path):\(index + 1)")
             }
             let name = line[..<equals].trimmingCharacters(in: .whitespaces), value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard Self.names.contains(name) else {
-                throw UsageError("\(path):\(index + 1): error: unknown setting '\(name)' (known: \(Self.names.sorted().joined(separator: ", ")))")
+                throw UsageError("unknown setting '\(name)' (known: \(Self.names.sorted().joined(separator: ", ")))", file: "\(path):\(index + 1)")
             }
-            if let first = values[name] { throw UsageError("\(path):\(index + 1): error: '\(name)' is set twice (first on line \(first.line))") }
+            if let first = values[name] { throw UsageError("'\(name)' is set twice (first on line \(first.line))", file: "\(path):\(index + 1)") }
             values[name] = (value, index + 1)
         }
         func resolved(_ value: String) -> String { value.hasPrefix("/") || value.contains("://") ? value : folder.appendingPathComponent(value).path }
         func required(_ name: String) throws -> String {
-            guard let value = values[name]?.value, !value.isEmpty else { throw UsageError("\(path): error: '\(name)' is not set") }
+            guard let value = values[name]?.value, !value.isEmpty else { throw UsageError("'\(name)' is not set", file: path) }
             return value
         }
         switch (values["calendar"], values["calendar-file"]) {
         case (let calendar?, nil): self.calendar = calendar.value; calendarIsFile = false
         case (nil, let file?): self.calendar = resolved(file.value); calendarIsFile = true
-        case (nil, nil): throw UsageError("\(path): error: set 'calendar' (a CalDAV collection's URL) or 'calendar-file' (an .ics file or URL)")
-        case (_?, let file?): throw UsageError("\(path):\(file.line): error: set 'calendar' or 'calendar-file', not both")
+        case (nil, nil): throw UsageError("set 'calendar' (a CalDAV collection's URL) or 'calendar-file' (an .ics file or URL)", file: path)
+        case (let calendar?, let file?): throw UsageError("set 'calendar' or 'calendar-file', not both", file: "\(path):\(max(calendar.line, file.line))")
         }
         if !calendarIsFile && !(calendar.hasPrefix("https://") || calendar.hasPrefix("http://")) {
-            throw UsageError("\(path):\(values["calendar"]!.line): error: 'calendar' must be an http(s) URL of a CalDAV collection")
+            throw UsageError("'calendar' must be an http(s) URL of a CalDAV collection", file: "\(path):\(values["calendar"]!.line)")
         }
         calendarCredentials = values["calendar-credentials"].map { resolved($0.value) }
         calendarCA = values["calendar-ca"].map { resolved($0.value) }
@@ -82,14 +82,14 @@ public struct BookingsConfiguration: Sendable {
         timeZone = values["time-zone"]?.value ?? Self.hostTimeZone()
         smtp = try required("smtp")
         guard smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://") else {
-            throw UsageError("\(path):\(values["smtp"]!.line): error: 'smtp' must be smtp://HOST[:PORT] or smtps://HOST[:PORT]")
+            throw UsageError("'smtp' must be smtp://HOST[:PORT] or smtps://HOST[:PORT]", file: "\(path):\(values["smtp"]!.line)")
         }
         smtpCredentials = values["smtp-credentials"].map { resolved($0.value) }
         smtpCA = values["smtp-ca"].map { resolved($0.value) }
         switch values["smtp-tls"]?.value ?? "optional" {
         case "optional": smtpRequireTLS = false
         case "required": smtpRequireTLS = true
-        case let other: throw UsageError("\(path):\(values["smtp-tls"]!.line): error: 'smtp-tls' is 'optional' or 'required', not '\(other)'")
+        case let other: throw UsageError("'smtp-tls' is 'optional' or 'required', not '\(other)'", file: "\(path):\(values["smtp-tls"]!.line)")
         }
         from = try required("from")
         admins = try required("admins").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
