@@ -108,7 +108,8 @@ struct BookingsRunCommand: AsyncParsableCommand {
             Each machine's steps (build, test, deploy, mail) are recorded before they are taken (the \
             configuration's `state`): a run killed anywhere is finished by running it again for the same \
             night, which reinstalls nothing twice and sends no mail twice. Exit status 4 when a machine's \
-            reinstall failed (it is back on what it ran before), 3 when the calendar cannot be read (nothing \
+            reinstall failed (it is back on what it ran before), 1 when a definition does not evaluate (its \
+            machine is left as it is, the others proceed), 3 when the calendar cannot be read (nothing \
             is reinstalled, the admins are mailed), 5 when another run holds the lock.
             """)
 
@@ -135,6 +136,8 @@ struct BookingsRunCommand: AsyncParsableCommand {
                 Swift.print("refused \(refusal.summary.isEmpty ? refusal.event : "'\(refusal.summary)'"): \(refusal.reason)")
             }
         }
+        report.plan.brokenDefinitions.forEach { Report.error("does not evaluate: \($0)") }
         if report.failed { throw ChecksFailed() }
+        if !report.plan.brokenDefinitions.isEmpty { throw DefinitionsInvalid() }
     }
 }

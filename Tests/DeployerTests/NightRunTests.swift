@@ -259,6 +259,24 @@ struct NightRunTests {
         #expect(outbox.sent.count == 1)
     }
 
+    @Test func aDefinitionThatDoesNotEvaluateLeavesItsMachineAndTheOthersProceed() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let definitions = try Self.definitions(in: folder)
+        try "import ImageDSL\n\nlet system = OperatingSystem {\n    HostName(\"bm003\")\n    Packages(42)\n}\n"
+            .write(to: folder.appendingPathComponent("systems/bm003.swift"), atomically: true, encoding: .utf8)
+        let calendarFile = folder.appendingPathComponent("bookings.ics")
+        try CalendarTests.calendar("BEGIN:VEVENT\r\nUID:b1\r\nDTSTART;VALUE=DATE:20261207\r\nSUMMARY:alice - bm001\r\nEND:VEVENT\r\n")
+            .write(to: calendarFile, atomically: true, encoding: .utf8)
+        let machines = Machines(), outbox = Outbox()
+        let report = try await Self.run("2026-12-07", calendar: ICSCalendar(location: calendarFile.path, timeZone: "Europe/Paris"),
+                                        definitions: definitions + [folder.appendingPathComponent("systems/bm003.swift").path],
+                                        ledger: try NightLedger(path: folder.appendingPathComponent("night.sqlite")), mailer: outbox, machines: machines).run()
+        #expect(report.machines.map { "\($0.machine) \($0.result.rawValue)" } == ["bm001 reinstalled", "bm002 idle"])
+        #expect(report.plan.brokenDefinitions.count == 1 && report.plan.brokenDefinitions[0].contains("bm003.swift:5:"), "\(report.plan.brokenDefinitions)")
+        #expect(outbox.sent.last?.subject == "imagec bookings, night of 2026-12-07: 1 reinstalled, 1 definitions broken")
+    }
+
     @Test func aCalendarThatDoesNotAnswerReinstallsNothingAndTellsTheAdminsOnce() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -91,6 +91,7 @@ public struct BookingMails: Sendable {
             guard !items.isEmpty else { return }
             lines += [title] + items.map { "  - " + $0 } + [""]
         }
+        section("Definitions that do not evaluate (their machines are left as they are):", report.plan.brokenDefinitions)
         section("Reinstalled:", reinstalled.map { "\($0.machine) for \($0.user ?? "?") (\($0.reason))" + ($0.digest.map { ", image \($0.prefix(19))" } ?? "") })
         section("Failed, back on what they ran before:", failed.map { "\($0.machine) for \($0.user ?? "?"): \($0.failure ?? "?")" })
         section("Left as they are:", report.machines.filter { $0.result == .kept }.map { "\($0.machine): \($0.reason)" })
@@ -100,7 +101,8 @@ public struct BookingMails: Sendable {
         section("Reminded:", report.plan.reminders.map { "\($0.booking.account.name) (\($0.booking.machine), ends \($0.booking.lastDay))" })
         let counts = ["\(reinstalled.count) reinstalled", failed.isEmpty ? nil : "\(failed.count) failed",
                       report.plan.refused.isEmpty ? nil : "\(report.plan.refused.count) refused",
-                      report.plan.reminders.isEmpty ? nil : "\(report.plan.reminders.count) reminded"].compactMap { $0 }
+                      report.plan.reminders.isEmpty ? nil : "\(report.plan.reminders.count) reminded",
+                      report.plan.brokenDefinitions.isEmpty ? nil : "\(report.plan.brokenDefinitions.count) definitions broken"].compactMap { $0 }
         return message(to: admins, subject: "imagec bookings, night of \(report.night): \(counts.joined(separator: ", "))",
                        body: lines.joined(separator: "\n") + "\n" + signature, id: "summary-\(report.night)")
     }

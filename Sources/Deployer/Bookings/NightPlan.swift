@@ -8,17 +8,21 @@ public struct NightPlan: Codable, Equatable, Sendable {
     public var machines: [MachinePlan]
     public var refused: [RefusedBooking]
     public var reminders: [Reminder]
+    /// Definitions that did not evaluate (their machines are left as they are), with why.
+    public var brokenDefinitions: [String]
 
-    public init(night: CalendarDay, machines: [MachinePlan] = [], refused: [RefusedBooking] = [], reminders: [Reminder] = []) {
+    public init(night: CalendarDay, machines: [MachinePlan] = [], refused: [RefusedBooking] = [], reminders: [Reminder] = [],
+                brokenDefinitions: [String] = []) {
         self.night = night
         self.machines = machines
         self.refused = refused
         self.reminders = reminders
+        self.brokenDefinitions = brokenDefinitions
     }
 
     /// The plan as text, a line or two per machine.
     public var text: String {
-        var lines = ["night of \(night):"]
+        var lines = ["night of \(night):"] + brokenDefinitions.map { "  does not evaluate: \($0)" }
         for machine in machines {
             lines.append("  \(machine.machine): \(machine.action.rawValue)" + (machine.booking.map { " for \($0.account.name) (\($0.firstDay) to \($0.lastDay)\(Self.options($0)))" } ?? ""))
             lines.append("    \(machine.reason)")

@@ -15,6 +15,7 @@ public struct NightReport: Codable, Equatable, Sendable {
     /// Whether the night did nothing worth telling the admins: no reinstall, failure, refusal or reminder.
     public var isQuiet: Bool {
         !machines.contains { $0.result == .reinstalled || $0.result == .failed } && plan.refused.isEmpty && plan.reminders.isEmpty
+            && plan.brokenDefinitions.isEmpty
     }
 
     /// Whether a machine's reinstall failed.

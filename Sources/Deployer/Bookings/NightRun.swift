@@ -55,9 +55,17 @@ public struct NightRun: Sendable {
         progress("\(read.events.count) bookings in the calendar from \(night.adding(days: -1)) to \(night.adding(days: Bookable.maximumReminderDays + 1))"
                  + (read.skipped.isEmpty ? "" : ", \(read.skipped.count) events skipped"))
         let input = BookingInput(night: night, events: read.events.sorted { $0.id < $1.id })
-        var bookable: [BookableMachine] = [], evaluations: [String: (String, Evaluation)] = [:]
+        var bookable: [BookableMachine] = [], evaluations: [String: (String, Evaluation)] = [:], broken: [String] = []
         for file in definitions {
-            let evaluation = try evaluate(file, input)
+            // A definition at fault leaves its machine as it is; the others proceed.
+            let evaluation: Evaluation
+            do {
+                evaluation = try evaluate(file, input)
+            } catch let error as DefinitionError {
+                broken.append(error.diagnostics.first.map { "\($0)" } ?? "\(file): \(error)")
+                progress("warning: \(file) does not evaluate: nothing it declares is reinstalled tonight")
+                continue
+            }
             guard let model = evaluation.bookable else { continue }
             if let other = bookable.first(where: { $0.name == model.machine }) {
                 throw BookingsError("\(file): '\(model.machine)' is declared bookable here and in \(other.definition)", kind: .invalidDefinition)
@@ -66,8 +74,9 @@ public struct NightRun: Sendable {
             evaluations[model.machine] = (file, evaluation)
         }
         if bookable.isEmpty { progress("warning: no definition declares a bookable machine (let bookable = Bookable(…)) in \(definitions.joined(separator: ", "))") }
-        let plan = NightPlanner(night: night, machines: bookable, skipped: read.skipped, installed: try ledger.installed(),
+        var plan = NightPlanner(night: night, machines: bookable, skipped: read.skipped, installed: try ledger.installed(),
                                 reminded: try ledger.reminded()).plan()
+        plan.brokenDefinitions = broken
         var hosts: [String: BookedHost] = [:]
         for machine in plan.machines where machine.action == .reinstall {
             guard let booking = machine.booking, let (file, evaluation) = evaluations[machine.machine],
