@@ -44,6 +44,13 @@ struct LockTests {
             #expect(package.size > 0)
         }
         #expect(set.sourceDateEpoch > 1_600_000_000)
+        // Each package's source, as security trackers name it: glibc makes libc6; a binNMU of bash
+        // (5.2.15-2+b2, say) comes from the source's own version.
+        #expect(set.packages.allSatisfy { $0.source?.isEmpty == false && $0.sourceVersion?.isEmpty == false })
+        #expect(set.packages.first { $0.name == "libc6" }?.source == "glibc")
+        let bash = try #require(set.packages.first { $0.name == "bash" })
+        #expect(bash.source == "bash" && bash.sourceVersion == bash.version.replacing(/\+b\d+$/, with: ""))
+        #expect(set.packages.first { $0.name == "htop" }.map { $0.source == "htop" && $0.sourceVersion == $0.version } == true)
         // No mirror is named in the lock: paths are relative to the sources.
         let text = try String(contentsOf: url, encoding: .utf8)
         #expect(!text.contains("://"))

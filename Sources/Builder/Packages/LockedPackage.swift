@@ -11,6 +11,10 @@ public struct LockedPackage: Codable, Hashable, Sendable {
     public var sha256: String
     /// Such as `pool/main/s/samtools/samtools_1.16.1-1_amd64.deb`.
     public var path: String
+    /// The source package it was built from, and that source's version (a binNMU `1.2-3+b1`
+    /// comes from `1.2-3`): what security trackers name. `nil` in locks written before them.
+    public var source: String?
+    public var sourceVersion: String?
 
     /// Reads a line of `apt-get --print-uris`: `'URI' FILE SIZE SHA256:HASH`.
     init?(printedURI line: String, sources: [AptSource]) {

@@ -78,7 +78,7 @@ public struct Locker: Sendable {
             // The set these systems had: the one with the same request, else any of theirs.
             func theirs(_ set: PackageLock.PackageSet) -> Bool { group.systems.contains { set.systems.contains($0.hostName) } }
             let before = previous?.sets.first { theirs($0) && $0.requested == group.key.requested } ?? previous?.sets.first(where: theirs)
-            let packages: [LockedPackage]
+            var packages: [LockedPackage]
             if let before {
                 let served = before.packages.filter(index.serves)
                 let gone = before.packages.filter { !index.serves($0) }
@@ -89,6 +89,7 @@ public struct Locker: Sendable {
             } else {
                 packages = try apt.resolve(names)
             }
+            packages = packages.map(index.withSource)
             let releases = apt.releases()
             progress("locked \(packages.count) packages in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             let versions = { (packages: [LockedPackage]) in
@@ -96,10 +97,15 @@ public struct Locker: Sendable {
             }
             let moved = PackageChange.between(versions(before?.packages ?? []), versions(packages))
             let systems = group.systems.map(\.hostName).sorted()
-            if var before, moved.isEmpty, before.packages == packages, before.requested == group.key.requested,
+            func withoutSources(_ packages: [LockedPackage]) -> [LockedPackage] {
+                packages.map { var package = $0; package.source = nil; package.sourceVersion = nil; return package }
+            }
+            if var before, moved.isEmpty, withoutSources(before.packages) == withoutSources(packages), before.requested == group.key.requested,
                before.sources == (try PackageLock.sourcesIdentity(of: first)) {
-                // Nothing moved: the set stays as it was, its dates too (they are in the digest).
+                // Nothing moved: the set stays as it was, its dates too (they are in the digest);
+                // a lock written before sources were recorded gets them.
                 before.systems = systems
+                before.packages = packages
                 sets.append(before)
             } else {
                 sets.append(PackageLock.PackageSet(
