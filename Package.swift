@@ -33,8 +33,9 @@ let package = Package(
             dependencies: ["ImagecCore", "Packages", "CLibraryLoader", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Builder/SharedStore", exclude: ["README.md"]),
         .target(
-            name: "ImageBuild", dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "CLibraryLoader", "CArchive", "ImageDSL"],
+            name: "ImageBuild", dependencies: ["ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "SBOM", "CLibraryLoader", "CArchive", "ImageDSL"],
             path: "Sources/Builder/ImageBuild", exclude: ["README.md"]),
+        .target(name: "SBOM", dependencies: ["ImagecCore", "Packages", "ImageDSL"], path: "Sources/Builder/SBOM", exclude: ["README.md"]),
         .target(name: "Checks", dependencies: ["ImagecCore", "ImageDSL"], path: "Sources/Builder/Checks", exclude: ["README.md"]),
         .target(
             name: "BootTest", dependencies: ["ImagecCore", "ImageBuild", "Checks", "ImageDSL"],
@@ -92,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "imagec",
             dependencies: [
-                "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
+                "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "SBOM", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
                 "Pools", "Identity", "Hypervisors", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "ImageDSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -15,7 +15,7 @@ struct ImagecCommand: AsyncParsableCommand {
             refuses (an untested image, an unfinished swap).
             """,
         version: Imagec.version,
-        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self, BookingsCommand.self,
+        subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, SBOMCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self, BookingsCommand.self,
                       PoolCommand.self, KnownHostsCommand.self, StoreCommand.self, ServeCommand.self,
                       CheckCommand.self, DiffCommand.self, AffectedCommand.self, GCCommand.self])
 

@@ -3,6 +3,7 @@ import Foundation
 import ImagecCore
 import ImageDSL
 import Packages
+import SBOM
 import SharedStore
 
 /// Builds a system's disk image into the store, as a recipe of small steps (mkosi's way):
@@ -134,6 +135,12 @@ public struct ImageBuilder: Sendable {
         }
         // Beside what a build makes: its system, its lock set, its log.
         func describe(_ folder: URL) throws {
+            try steps.step("sbom") {
+                let inventory = try ImageInventory(hostName: model.hostName, digest: digest.description, set: set,
+                                                   tree: layerEntry.appendingPathComponent("tree"))
+                try SPDXDocument.json(inventory).write(to: ImageEntry(folder: folder).spdxFile)
+                try CycloneDXDocument.json(inventory).write(to: ImageEntry(folder: folder).cycloneDXFile)
+            }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
             try steps.text.write(to: folder.appendingPathComponent("build.log"), atomically: true, encoding: .utf8)

@@ -16,6 +16,18 @@ public struct LockedPackage: Codable, Hashable, Sendable {
     public var source: String?
     public var sourceVersion: String?
 
+    public init(name: String, version: String, architecture: String, size: Int, sha256: String, path: String,
+                source: String? = nil, sourceVersion: String? = nil) {
+        self.name = name
+        self.version = version
+        self.architecture = architecture
+        self.size = size
+        self.sha256 = sha256
+        self.path = path
+        self.source = source
+        self.sourceVersion = sourceVersion
+    }
+
     /// Reads a line of `apt-get --print-uris`: `'URI' FILE SIZE SHA256:HASH`.
     init?(printedURI line: String, sources: [AptSource]) {
         let fields = line.split(separator: " ")

@@ -30,6 +30,10 @@ public struct ImageEntry: Hashable, Sendable {
     public var initramfs: URL { folder.appendingPathComponent("initramfs.img") }
     public var kernel: URL { folder.appendingPathComponent("vmlinuz") }
 
+    /// The image's SBOMs: SPDX 2.3 and CycloneDX 1.6 JSON (written by the build).
+    public var spdxFile: URL { folder.appendingPathComponent("sbom.spdx.json") }
+    public var cycloneDXFile: URL { folder.appendingPathComponent("sbom.cdx.json") }
+
     static let diskFile = "disk.raw"
 
     /// The partition table and block indexes, if the image has root slots.
