@@ -121,7 +121,25 @@ struct BuildTests {
             #expect(built.standardError.contains("\n\(step): "), "no progress line for \(step)")
         }
         let entryFiles = try FileManager.default.contentsOfDirectory(atPath: entry.path).sorted()
-        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "inputs", "lock.json", "system.json"])
+        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "inputs", "lock.json", "sbom.cdx.json", "sbom.spdx.json", "system.json"])
+        // Its SBOMs: each locked package once, with its purl and SHA-256; valid for the reference validators.
+        let lock = try #require(try PackageLock.read(from: PackageLock.url(for: file))?.sets.first)
+        let spdx = try JSONSerialization.jsonObject(with: Data(contentsOf: entry.appendingPathComponent("sbom.spdx.json"))) as? [String: Any] ?? [:]
+        let debs = (spdx["packages"] as? [[String: Any]] ?? []).filter { $0["primaryPackagePurpose"] as? String == "LIBRARY" }
+        #expect(debs.count == lock.packages.count)
+        for package in lock.packages {
+            let entry = debs.filter { $0["name"] as? String == package.name && $0["versionInfo"] as? String == package.version }
+            let checksum = ((entry.first?["checksums"] as? [[String: Any]])?.first?["checksumValue"] as? String)
+            let purl = ((entry.first?["externalRefs"] as? [[String: Any]])?.first?["referenceLocator"] as? String)
+            #expect(entry.count == 1 && checksum == package.sha256 && purl?.hasPrefix("pkg:deb/debian/\(package.name)@") == true, "\(package.name)")
+        }
+        let spdxCheck = try SBOMTests.validate(["\(SBOMTests.validators)/bin/pyspdxtools", "--infile", entry.appendingPathComponent("sbom.spdx.json").path])
+        #expect(spdxCheck.status == 0, "\(spdxCheck.output)")
+        let cycloneDXCheck = try SBOMTests.validate(["\(SBOMTests.validators)/bin/python", "-c", SBOMTests.cycloneDXValidator, entry.appendingPathComponent("sbom.cdx.json").path])
+        #expect(cycloneDXCheck.status == 0, "\(cycloneDXCheck.output)")
+        let printed = try imagec.run("sbom", "--format", "cyclonedx", "systems/built1.swift")
+        let written = try Data(contentsOf: entry.appendingPathComponent("sbom.cdx.json"))
+        #expect(printed.status == 0 && Data(printed.standardOutput.utf8) == written)
         let sha = try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
         #expect(try "\(ImageBuilderTestSupport.sha256(entry.appendingPathComponent("disk.raw")))  disk.raw\n" == sha)
 
