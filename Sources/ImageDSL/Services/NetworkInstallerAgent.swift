@@ -376,8 +376,16 @@ def switch(disk, slot, watchdog):
     run("debugfs", "-R", f"dump {initrd} {folder}/initrd", device)
     run("kexec", "--load", f"{folder}/kernel", f"--initrd={folder}/initrd", f"--append={arguments}")
     if watchdog and any(name.startswith("watchdog") for name in os.listdir("/dev")):
-        subprocess.run(["busctl", "set-property", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                        "org.freedesktop.systemd1.Manager", "KExecWatchdogUSec", "t", str(watchdog * 1000000)], capture_output=True)
+        # A drop-in in /run (gone after the kexec) that systemd reads on reload: a system without
+        # D-Bus has no bus to set the property on, and systemd disarms a watchdog it has no
+        # kexec time-out for.
+        os.makedirs("/run/systemd/system.conf.d", exist_ok=True)
+        with open("/run/systemd/system.conf.d/50-imagec-kexec-watchdog.conf", "w") as file:
+            file.write(f"# Written by imagec for the kexec into a slot on trial.\n[Manager]\nKExecWatchdogSec={watchdog}s\n")
+        run("systemctl", "daemon-reload")
+        shown = run("systemctl", "show", "--property=KExecWatchdogUSec", "--value").decode().strip()
+        if shown in ("", "0", "infinity"):
+            raise Failure(f"systemd did not take the kexec watchdog time-out ({shown!r}): a trial that hangs would not be reset")
 
 
 def install_in_place(arguments, server, step):
