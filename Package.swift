@@ -80,6 +80,9 @@ let package = Package(
         .target(
             name: "Calendars", dependencies: ["ImagecCore", "CLibraryLoader", "CICal", "ImageDSL"],
             path: "Sources/Deployer/Calendars", exclude: ["README.md"]),
+        .target(
+            name: "Audit", dependencies: ["ImagecCore", "Packages", "ImageDSL"],
+            path: "Sources/Deployer/Audit", exclude: ["README.md"]),
         .target(name: "Mail", dependencies: ["ImagecCore"], path: "Sources/Deployer/Mail", exclude: ["README.md"]),
         .target(
             name: "Fleet",
@@ -94,7 +97,7 @@ let package = Package(
             name: "imagec",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "SBOM", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "Audit", "ImageDSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -107,7 +110,7 @@ let package = Package(
             name: "DeployerTests",
             dependencies: [
                 "ImagecCore", "DefinitionEvaluation", "Packages", "SharedStore", "ImageBuild", "Checks", "BootTest", "DefinitionReview",
-                "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "ImageDSL",
+                "Pools", "Identity", "Hypervisors", "BMC", "BootServer", "SwapLedger", "Targets", "Fleet", "Calendars", "Mail", "Bookings", "Audit", "ImageDSL",
             ],
             exclude: ["Proxmox"]),
     ]

@@ -17,7 +17,7 @@ struct ImagecCommand: AsyncParsableCommand {
         version: Imagec.version,
         subcommands: [ShowCommand.self, LockCommand.self, BuildCommand.self, TestCommand.self, SBOMCommand.self, PushCommand.self, DeployCommand.self, RollbackCommand.self, StatusCommand.self, BookingsCommand.self,
                       PoolCommand.self, KnownHostsCommand.self, StoreCommand.self, ServeCommand.self,
-                      CheckCommand.self, DiffCommand.self, AffectedCommand.self, GCCommand.self])
+                      CheckCommand.self, DiffCommand.self, AffectedCommand.self, AuditCommand.self, GCCommand.self])
 
     /// Runs the command and exits with imagec's documented status codes.
     static func main() async {
@@ -56,7 +56,7 @@ struct ImagecCommand: AsyncParsableCommand {
         case let error as DefinitionError: Report.print(error)
         case let error as BuildEnvironmentError: Report.error(error.description, file: error.file)
         case let error as UsageError: Report.error(error.description, file: error.file)
-        case is ChecksFailed, is DefinitionsInvalid: break
+        case is ChecksFailed, is DefinitionsInvalid, is FindingsAtOrAbove: break
         default: Report.error("\(error)")
         }
     }
