@@ -94,7 +94,10 @@ struct AuditCommand: ParsableCommand {
         let today = date.flatMap(CalendarDay.init) ?? Self.today()
         let report = Audit(tracker: tracker, suppressions: try suppressions.map(Suppression.read) ?? [], today: today).run(subjects, trackerName: name)
         if json {
-            FileHandle.standardOutput.write(try CanonicalJSON.encode(value: report))
+            // Sorted keys and lists, compact: a fleet's report can be megabytes.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
         } else {
             Swift.print(report.rendered(markdown: format == .markdown), terminator: "")
         }

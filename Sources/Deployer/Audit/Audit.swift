@@ -25,26 +25,34 @@ public struct Audit: Sendable {
         struct Key: Hashable { var cve, source, version, release: String }
         var findings: [Key: AuditReport.Finding] = [:]
         var notTracked: [AuditReport.Untracked] = []
-        for subject in subjects {
+        // Subjects with the same packages (the hosts running an image, the image itself) are matched once.
+        let groups = Dictionary(grouping: subjects) { subject in
+            subject.release + "\n" + subject.packages.map { "\($0.name) \($0.source ?? $0.name) \($0.sourceVersion ?? $0.version)" }.sorted().joined(separator: "\n")
+        }
+        for members in groups.values {
+            let subject = members[0]
+            let references = members.map { AuditReport.SubjectReference(kind: $0.kind, name: $0.name, digest: $0.digest) }
             // A release the tracker says nothing of, for any of these sources, is not tracked: never "safe".
             let covered = subject.packages.contains { package in
                 tracker.sources[package.source ?? package.name]?.values.contains { $0[subject.release] != nil } == true
             }
             if !covered {
-                notTracked.append(AuditReport.Untracked(kind: subject.kind, name: subject.name, release: subject.release))
+                notTracked += members.map { AuditReport.Untracked(kind: $0.kind, name: $0.name, release: $0.release) }
                 continue
             }
             let bySource = Dictionary(grouping: subject.packages) { "\($0.source ?? $0.name) \($0.sourceVersion ?? $0.version)" }
             for (_, packages) in bySource {
                 let source = packages[0].source ?? packages[0].name, version = packages[0].sourceVersion ?? packages[0].version
-                for (cve, releases) in tracker.sources[source] ?? [:] {
+                guard let cves = tracker.sources[source] else { continue }
+                let installed = DebianVersion(version)
+                for (cve, releases) in cves {
                     guard let status = releases[subject.release] else { continue }
                     let kind: AuditReport.Finding.Kind
                     switch status.status {
                     case "open": kind = .open
                     case "undetermined": kind = .undetermined
                     case "resolved":
-                        guard let fixed = status.fixedVersion, fixed != "0", let installed = DebianVersion(version),
+                        guard let fixed = status.fixedVersion, fixed != "0", let installed,
                               let fixedVersion = DebianVersion(fixed), installed < fixedVersion else { continue }
                         kind = .fixedLater
                     default: continue
@@ -54,15 +62,14 @@ public struct Audit: Sendable {
                         cve: cve, kind: kind, source: source, installedVersion: version, fixedVersion: kind == .fixedLater ? status.fixedVersion : nil,
                         release: subject.release, urgency: status.urgency, nodsa: status.nodsa, binaries: [], subjects: [])
                     finding.binaries = Array(Set(finding.binaries + packages.map(\.name))).sorted()
-                    let entry = AuditReport.SubjectReference(kind: subject.kind, name: subject.name, digest: subject.digest)
-                    if !finding.subjects.contains(entry) { finding.subjects.append(entry) }
+                    finding.subjects += references
                     findings[key] = finding
                 }
             }
         }
         var report = AuditReport(tracker: trackerName, trackerSHA256: tracker.sha256, date: today, findings: [], suppressed: [], notTracked: notTracked.sorted())
         for var finding in findings.values {
-            finding.subjects.sort()
+            finding.subjects = Array(Set(finding.subjects)).sorted()
             if let suppression = suppressions.first(where: { $0.cve == finding.cve && $0.package == finding.source }) {
                 if today <= suppression.until {
                     report.suppressed.append(AuditReport.Suppressed(finding: finding, reason: suppression.reason, until: suppression.until, location: suppression.location))

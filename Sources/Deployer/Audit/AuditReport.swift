@@ -68,7 +68,7 @@ public struct AuditReport: Codable, Equatable, Sendable {
         }
     }
 
-    public struct SubjectReference: Codable, Equatable, Sendable, Comparable {
+    public struct SubjectReference: Codable, Hashable, Sendable, Comparable {
         public var kind: AuditSubject.Kind
         public var name: String
         public var digest: String?
