@@ -140,6 +140,27 @@ struct BuildTests {
         let printed = try imagec.run("sbom", "--format", "cyclonedx", "systems/built1.swift")
         let written = try Data(contentsOf: entry.appendingPathComponent("sbom.cdx.json"))
         #expect(printed.status == 0 && Data(printed.standardOutput.utf8) == written)
+        // Every binary has its source (a GENERATES relationship).
+        let generated = Set((spdx["relationships"] as? [[String: Any]] ?? []).filter { $0["relationshipType"] as? String == "GENERATES" }
+            .compactMap { $0["relatedSpdxElement"] as? String })
+        #expect(debs.allSatisfy { generated.contains($0["SPDXID"] as? String ?? "") })
+        // Made again from the lock and the layer with another time zone, locale, umask and working
+        // folder: the same bytes.
+        let original = try Data(contentsOf: entry.appendingPathComponent("sbom.spdx.json"))
+        try FileManager.default.removeItem(at: entry.appendingPathComponent("sbom.spdx.json"))
+        try FileManager.default.removeItem(at: entry.appendingPathComponent("sbom.cdx.json"))
+        let elsewhere = Process()
+        elsewhere.executableURL = URL(fileURLWithPath: "/bin/sh")
+        elsewhere.arguments = ["-c", "umask 077; exec \"$0\" sbom built1.swift > ../sbom-again.json", imagec.executable.path]
+        elsewhere.currentDirectoryURL = folder.appendingPathComponent("systems")
+        elsewhere.environment = ProcessInfo.processInfo.environment.merging([
+            "IMAGEC_STORE": folder.appendingPathComponent("store").path, "IMAGEC_CACHE_DIR": folder.appendingPathComponent("cache").path,
+            "TZ": "Pacific/Auckland", "LANG": "fr_FR.UTF-8", "LC_ALL": "fr_FR.UTF-8",
+        ]) { $1 }
+        try elsewhere.run()
+        elsewhere.waitUntilExit()
+        let again = try Data(contentsOf: folder.appendingPathComponent("sbom-again.json"))
+        #expect(elsewhere.terminationStatus == 0 && again == original)
         let sha = try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
         #expect(try "\(ImageBuilderTestSupport.sha256(entry.appendingPathComponent("disk.raw")))  disk.raw\n" == sha)
 
