@@ -159,8 +159,8 @@ struct BuildTests {
         ]) { $1 }
         try elsewhere.run()
         elsewhere.waitUntilExit()
-        let again = try Data(contentsOf: folder.appendingPathComponent("sbom-again.json"))
-        #expect(elsewhere.terminationStatus == 0 && again == original)
+        let madeAgain = try Data(contentsOf: folder.appendingPathComponent("sbom-again.json"))
+        #expect(elsewhere.terminationStatus == 0 && madeAgain == original)
         let sha = try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
         #expect(try "\(ImageBuilderTestSupport.sha256(entry.appendingPathComponent("disk.raw")))  disk.raw\n" == sha)
 
