@@ -119,7 +119,9 @@ struct BookingsEndToEndTests {
         let bmModel = try #require(try Evaluator.standard().evaluate(folder.appendingPathComponent("systems/bm001.swift").path).systems.first?.model)
         try machine.startNetwork(for: bmModel)
         let vmModel = try #require(try Evaluator.standard().evaluate(folder.appendingPathComponent("systems/vm001.swift").path).systems.first?.model)
+        // The card in a slot libvirt leaves free on the i440FX machine.
         let network = try #require(GuestNetwork.qemuArguments(for: vmModel, sshPort: vmPort))
+            .map { $0.hasPrefix("virtio-net-pci,") ? $0 + ",bus=pci.0,addr=0x10" : $0 }
         try DeployTests.define("""
             <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
               <name>\(vmDomain)</name>
