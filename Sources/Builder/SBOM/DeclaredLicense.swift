@@ -13,23 +13,9 @@ public struct DeclaredLicense: Equatable, Sendable {
 
     /// Reads a `copyright` file; `nil` when it declares no licence imagec can name.
     public init?(copyright text: String) {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard let first = lines.first, first.hasPrefix("Format:"), first.contains("copyright-format") else { return nil }
-        // Paragraphs: fields, continuation lines appended.
-        var paragraphs: [[String: String]] = [], current: [String: String] = [:], key: String?
-        for line in lines {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty {
-                if !current.isEmpty { paragraphs.append(current) }
-                current = [:]
-                key = nil
-            } else if line.first == " " || line.first == "\t" {
-                if let key { current[key, default: ""] += "\n" + line.trimmingCharacters(in: .whitespaces) }
-            } else if let colon = line.firstIndex(of: ":") {
-                key = String(line[..<colon])
-                current[key!] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        if !current.isEmpty { paragraphs.append(current) }
+        let first = text.prefix { $0 != "\n" }
+        guard first.hasPrefix("Format:"), first.contains("copyright-format") else { return nil }
+        let paragraphs = Deb822.paragraphs(text)
         guard let files = paragraphs.first(where: { $0["Files"]?.split(whereSeparator: \.isWhitespace).contains("*") == true }),
               let field = files["License"] else { return nil }
         let name = field.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""

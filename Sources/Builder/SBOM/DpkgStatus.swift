@@ -18,21 +18,7 @@ public struct DpkgStatus: Sendable {
 
     /// Reads a status file; only packages in the `installed` state count.
     public init(text: String) {
-        var stanzas: [[String: String]] = []
-        var current: [String: String] = [:], key: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty {
-                if !current.isEmpty { stanzas.append(current) }
-                current = [:]
-                key = nil
-            } else if line.first == " " || line.first == "\t" {
-                if let key { current[key, default: ""] += "\n" + line.trimmingCharacters(in: .whitespaces) }
-            } else if let colon = line.firstIndex(of: ":") {
-                key = String(line[..<colon])
-                current[key!] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        if !current.isEmpty { stanzas.append(current) }
+        let stanzas = Deb822.paragraphs(text)
         let installed = stanzas.filter { $0["Status"]?.hasSuffix(" installed") == true && $0["Package"] != nil }
         let names = Set(installed.compactMap { $0["Package"] })
         var packages: [String: Package] = [:]
