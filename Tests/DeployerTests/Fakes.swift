@@ -84,6 +84,8 @@ final class FakePool: ImagePool, @unchecked Sendable {
     func leftovers() throws -> [String] { [] }
     func removeLeftover(_ name: String) throws {}
     func export(_ name: String, to file: URL) throws {}
+    func attach(_ data: Data, as suffix: String, to name: String) throws {}
+    func attachment(_ suffix: String, of name: String) throws -> Data? { nil }
 }
 
 /// A machine booting from one disk of a ``FakePool``: what it runs is the digest under the

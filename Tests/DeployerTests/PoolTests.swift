@@ -93,9 +93,21 @@ struct PoolTests {
         #expect(listed.map(\.name) == ["imagec_node1_202611231900", "imagec_node2_202611231902", "vm-127-disk-0"])
         #expect(listed.first { $0.name == "vm-127-disk-0" }?.metadata[PoolMetadata.host] == "node2")
         #expect(try pool.imageNames() == Set(listed.map(\.name)))
+        // The image's SBOMs, pushed from its store entry, beside it; removed with it.
+        let entry = scratch.appendingPathComponent("entry")
+        try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: second, to: entry.appendingPathComponent("disk.raw"))
+        try Data("{\"spdxVersion\": \"SPDX-2.3\"}".utf8).write(to: entry.appendingPathComponent("sbom.spdx.json"))
+        try Data("{\"bomFormat\": \"CycloneDX\"}".utf8).write(to: entry.appendingPathComponent("sbom.cdx.json"))
+        let withSBOM = try ImagePusher(pool: pool).push(entry.appendingPathComponent("disk.raw"), digest: "sha256:two", host: "node2",
+                                                        prefix: "imagec", metadata: [:]) { _ in }
+        #expect(withSBOM.reused && withSBOM.image.name == delta.image.name)
+        #expect(try pool.attachment("sbom.spdx.json", of: delta.image.name) == Data("{\"spdxVersion\": \"SPDX-2.3\"}".utf8))
+        #expect(try pool.attachment("sbom.cdx.json", of: delta.image.name) == Data("{\"bomFormat\": \"CycloneDX\"}".utf8))
         #expect(throws: PoolError.self) { try pool.remove(delta.image.name) }
         try pool.remove(clone.name)
         try pool.remove(delta.image.name)
+        #expect(try pool.attachment("sbom.spdx.json", of: delta.image.name) == nil)
         #expect(try pool.images().map(\.name) == ["imagec_node1_202611231900"])
         #expect(try pool.leftovers() == [])
 

@@ -51,6 +51,12 @@ public protocol ImagePool: Sendable {
 
     /// Writes an image's content to a sparse raw file (for checks and debugging).
     func export(_ name: String, to file: URL) throws
+
+    /// Keeps `data` beside the image `name` under `suffix` (its SBOMs: `sbom.spdx.json`); removed with it.
+    func attach(_ data: Data, as suffix: String, to name: String) throws
+
+    /// What ``attach(_:as:to:)`` kept, if anything.
+    func attachment(_ suffix: String, of name: String) throws -> Data?
 }
 
 extension ImagePool {

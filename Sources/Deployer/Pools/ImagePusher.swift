@@ -48,7 +48,14 @@ public struct ImagePusher {
             suffix += 1
             name = Self.imageName(prefix: prefix, host: host, at: date) + "_\(suffix)"
         }
-        return try pool.push(PushRequest(file: image, name: name, digest: digest, metadata: tags, parent: parent), progress: progress)
+        let result = try pool.push(PushRequest(file: image, name: name, digest: digest, metadata: tags, parent: parent), progress: progress)
+        // The image's SBOMs, from its store entry, beside it.
+        for suffix in LocalPool.attachmentSuffixes {
+            if let sbom = FileManager.default.contents(atPath: image.deletingLastPathComponent().appendingPathComponent(suffix).path) {
+                try pool.attach(sbom, as: suffix, to: result.image.name)
+            }
+        }
+        return result
     }
 
     /// Makes `host`'s candidate root disk: a clone of `base` named after the host's disk

@@ -175,6 +175,20 @@ public struct LocalPool: ImagePool {
         guard children.isEmpty else { throw PoolError("image '\(name)' has clones (\(children.joined(separator: ", "))): remove them first") }
         try FileManager.default.removeItem(at: file(name))
         try? FileManager.default.removeItem(at: metadataFile(name))
+        for suffix in Self.attachmentSuffixes { try? FileManager.default.removeItem(at: attachmentFile(suffix, of: name)) }
+    }
+
+    /// `<name>.<suffix>`, beside the image.
+    func attachmentFile(_ suffix: String, of name: String) -> URL { directory.appendingPathComponent("\(name).\(suffix)") }
+
+    static let attachmentSuffixes = ["sbom.spdx.json", "sbom.cdx.json"]
+
+    public func attach(_ data: Data, as suffix: String, to name: String) throws {
+        try data.write(to: attachmentFile(suffix, of: name), options: .atomic)
+    }
+
+    public func attachment(_ suffix: String, of name: String) throws -> Data? {
+        FileManager.default.contents(atPath: attachmentFile(suffix, of: name).path)
     }
 
     public func export(_ name: String, to target: URL) throws {

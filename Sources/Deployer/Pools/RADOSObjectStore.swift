@@ -18,6 +18,12 @@ public final class RADOSObjectStore: ObjectStore, @unchecked Sendable {
         description = "the shared store (RADOS pool \(store.pool)\(store.namespace.map { "/\($0)" } ?? "") of \(store.configuration))"
     }
 
+    /// The objects of the pool `connection` opened.
+    init(connection: RBDConnection, description: String) {
+        self.connection = connection
+        self.description = description
+    }
+
     public func read(_ name: String) throws -> Data? {
         var size: UInt64 = 0
         let found = rados_stat(connection.io, name, &size, nil)

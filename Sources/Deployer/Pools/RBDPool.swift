@@ -222,5 +222,21 @@ public struct RBDPool: ImagePool {
             try image.removeSnapshot(Self.snapshot)
         }
         try connection.remove(name)
+        for suffix in LocalPool.attachmentSuffixes {
+            let object = Self.attachmentObject(suffix, of: name)
+            let removed = rados_remove(connection.io, object)
+            if removed != 0 && removed != -ENOENT { try RBDConnection.check(removed, "cannot remove object \(object)") }
+        }
+    }
+
+    /// The RADOS object, in the pool, that keeps what is attached to an image.
+    static func attachmentObject(_ suffix: String, of name: String) -> String { "imagec.attachment.\(name).\(suffix)" }
+
+    public func attach(_ data: Data, as suffix: String, to name: String) throws {
+        try RADOSObjectStore(connection: try connect(), description: description).write(Self.attachmentObject(suffix, of: name), data)
+    }
+
+    public func attachment(_ suffix: String, of name: String) throws -> Data? {
+        try RADOSObjectStore(connection: try connect(), description: description).read(Self.attachmentObject(suffix, of: name))
     }
 }
