@@ -35,11 +35,14 @@ struct BookingsEndToEndTests {
         try machine.startBMC()
         let bmcCredentials = try machine.credentials("admin:secret\n")
 
-        // The VM: its root disk absent until the first swap; /home a blank disk in the pool.
+        // The VM: its root disk absent until the first swap; /home a disk in the pool, formatted
+        // with its label when the admins made it.
         let pool = folder.appendingPathComponent("pool")
         try FileManager.default.createDirectory(at: pool, withIntermediateDirectories: true)
         chmod(folder.path, 0o755)  // QEMU runs as libvirt-qemu and opens the disks in it
-        try PoolTests.run("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", pool.appendingPathComponent("vm001-home.qcow2").path, "1G"])
+        try BareMetalDeployTests.Machine.shell("truncate -s 1G vm-home.raw && mkfs.xfs -q -L home vm-home.raw", in: folder)
+        try PoolTests.run("/usr/bin/qemu-img", ["convert", "-O", "qcow2", folder.appendingPathComponent("vm-home.raw").path,
+                                                pool.appendingPathComponent("vm001-home.qcow2").path])
         let vmDomain = "imagec-bk-\(folder.lastPathComponent.suffix(8))", vmPort = Int.random(in: 30000..<40000)
 
         // The lab's people and booking form (templates/Bookings.swift), a light variant for MBBWorkflow.
