@@ -83,6 +83,9 @@ struct ExampleImagesTests {
         for user in model.users { #expect(passwd.contains("\n\(user.name):x:"), "user \(user.name) is missing") }
         for file in model.files { #expect(try disk.read(file.path) == file.contents, "\(file.path) differs") }
         #expect(try disk.read("/etc/ssh/ssh_host_ed25519_key") == "")
+        // Its users' home folders are made again once /home, a persistent volume, is mounted.
+        #expect(try disk.read("/etc/systemd/system/imagec-homes.service").contains("RequiresMountsFor=/home\n"))
+        #expect(try disk.debugfs("stat /etc/systemd/system/multi-user.target.wants/imagec-homes.service").contains("Fast link dest"))
 
         try checkSlots(model, image: image, disk: disk)
 

@@ -17,7 +17,7 @@ public struct ImageBuilder: Sendable {
     public var sharedStore: SharedStoreClient?
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 7
+    static let recipeVersion = 8
 
     public init(store: Store) { self.store = store }
 

@@ -73,6 +73,34 @@ struct SystemConfigurator {
             "d \(user.home) 0750 \(user.name) \(user.primaryGroup ?? user.name) -\n"
         }
         if !homes.isEmpty { try write("/etc/tmpfiles.d/imagec-homes.conf", homes.joined()) }
+        // A persistent volume that holds them may be mounted after systemd-tmpfiles-setup (it is
+        // `nofail`, and formatting it for a new booking takes seconds): they are made again once
+        // it is mounted, or they would be left under it.
+        if let unit = homesOnVolumesUnit { try write("/etc/systemd/system/\(Self.homesUnit)", unit) }
+    }
+
+    static let homesUnit = "imagec-homes.service"
+
+    /// The unit that makes the home folders on the persistent volumes that hold them, if any do.
+    private var homesOnVolumesUnit: String? {
+        let homes = model.users.map(\.home).filter { $0.hasPrefix("/home/") }
+        let volumes = model.disk.persistentVolumes.map(\.mountPoint).filter { mountPoint in
+            homes.contains { $0.hasPrefix(mountPoint.hasSuffix("/") ? mountPoint : mountPoint + "/") }
+        }
+        guard !volumes.isEmpty else { return nil }
+        return """
+            [Unit]
+            Description=imagec: the users' home folders on their persistent volumes
+            RequiresMountsFor=\(volumes.joined(separator: " "))
+
+            [Service]
+            Type=oneshot
+            ExecStart=/usr/bin/systemd-tmpfiles --create /etc/tmpfiles.d/imagec-homes.conf
+
+            [Install]
+            WantedBy=multi-user.target
+
+            """
     }
 
     private func writeLocalisation() throws {
@@ -183,6 +211,7 @@ struct SystemConfigurator {
         // Stand-alone use: secrets are made at first boot; deployment injects each host's own.
         for secret in MachineUniqueState.all { try write("/etc/systemd/system/\(secret.unitName)", secret.unit) }
         var enabled = model.units.filter(\.enabled).map(\.name) + MachineUniqueState.all.map(\.unitName)
+        if homesOnVolumesUnit != nil { enabled.append(Self.homesUnit) }
         if !model.network.interfaces.isEmpty { enabled.append("systemd-networkd.service") }
         let result = try Command(executable: "/usr/bin/systemctl", arguments: ["--root=\(root.path)", "enable"] + enabled)
             .run(timeout: 120, outputFile: root.deletingLastPathComponent().appendingPathComponent("systemctl.txt"))
