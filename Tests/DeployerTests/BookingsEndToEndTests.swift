@@ -184,7 +184,7 @@ struct BookingsEndToEndTests {
             #expect(mail.body.contains(String(hash)) && mail.body.contains(key), "\(mail.body)")
             #expect(try ssh(host, "hostname; id -un alice; sed -n 2p /etc/imagec/booking") == "\(host)\nalice\nuser=alice\n")
             // alice's work, on her /home.
-            _ = try ssh(host, "echo 'alice-result-\(host)' > /home/alice/result.txt && chown alice: /home/alice/result.txt && sync")
+            #expect(try ssh(host, "echo 'alice-result-\(host)' > /home/alice/result.txt && chown alice: /home/alice/result.txt && sync && echo written") == "written\n")
         }
 
         // Night 2: alice goes on. Nothing reinstalled; her data stays; she is reminded it ends.
