@@ -217,9 +217,10 @@ struct BookingsEndToEndTests {
         }
         #expect(try ssh("bm001", "lsblk -no PARTLABEL \"$(findmnt -no SOURCE /)\"") == "root-b\n")
         // vm001's /home kept as a snapshot in its pool before it was wiped: alice's result is in it.
-        let snapshots = try PoolTests.output("/usr/bin/qemu-img", ["snapshot", "-l", pool.appendingPathComponent("vm001-home.qcow2").path])
+        // (-U: the VM runs with it open.)
+        let snapshots = try PoolTests.output("/usr/bin/qemu-img", ["snapshot", "-U", "-l", pool.appendingPathComponent("vm001-home.qcow2").path])
         let snapshot = try #require(snapshots.firstMatch(of: /imagec-swap-\d+/)?.0, "\(snapshots)")
-        try PoolTests.run("/usr/bin/qemu-img", ["convert", "-O", "raw", "-l", "snapshot.name=\(snapshot)",
+        try PoolTests.run("/usr/bin/qemu-img", ["convert", "-U", "-O", "raw", "-l", "snapshot.name=\(snapshot)",
                                                 pool.appendingPathComponent("vm001-home.qcow2").path, folder.appendingPathComponent("snapshot.raw").path])
         let saved = try Data(contentsOf: folder.appendingPathComponent("snapshot.raw"))
         #expect(saved.range(of: Data("alice-result-vm001".utf8)) != nil)
