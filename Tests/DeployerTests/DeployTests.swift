@@ -205,7 +205,7 @@ struct DeployTests {
 
         // Broken (a check that cannot pass): rolled back by itself to "two".
         try write(content: "three", extra: "    Check.command(\"test -e /etc/imagec-never\", timeout: 5, name: \"never\")\n")
-        let broken = try Self.imagec(["deploy", "--force", "systems/test001.swift"], in: folder, boots: true)
+        let broken = try Self.imagec(["deploy", "--force", "--boot-timeout", "900", "systems/test001.swift"], in: folder, boots: true)
         #expect(broken.status == 4 && broken.output.contains("check 'never' failed") && broken.output.contains("rolling test001 back")
                 && broken.output.contains("runs its previous image (sha256:"),
                 "\(broken.output)")
@@ -231,7 +231,7 @@ struct DeployTests {
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
         #expect(try PoolTests.output("/usr/bin/virsh", ["-c", "qemu:///system", "domstate", domain]).hasPrefix("shut off"))
-        let resumed = try Self.imagec(["deploy", "--resume"], in: folder, boots: true)
+        let resumed = try Self.imagec(["deploy", "--resume", "--boot-timeout", "900"], in: folder, boots: true)
         #expect(resumed.status == 0 && resumed.output.contains("is healthy"), "\(resumed.output)")
         #expect(try Self.ssh("cat /etc/imagec-e2e", port: port, folder: folder, hostKey: hostKey) == "one\n")
         let history = try Self.imagec(["status", "--history"], in: folder)
