@@ -58,7 +58,6 @@
     X(icalcomponent_get_summary) X(icalcomponent_get_uid) X(icalcomponent_isa) X(icalparser_parse_string) \
     X(icalproperty_get_xlicerror) X(icaltime_as_timet_with_zone) X(icaltime_from_timet_with_zone) \
     X(icaltime_is_null_time) X(icaltimezone_get_builtin_timezone) X(icaltimezone_get_utc_timezone) \
-    X(icalcomponent_get_first_real_component)
 
 // A slot's value before its library is loaded: a call through it is a bug in imagec.
 static void unloaded(void) {

@@ -81,7 +81,10 @@ struct AuditCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: Ledger.defaultPath.path) {
             let swaps = try Ledger().swaps()
             for host in Set(swaps.map(\.host)).sorted() {
-                guard let digest = Self.running(swaps.filter { $0.host == host }) else { continue }
+                guard let digest = Self.running(swaps.filter { $0.host == host }) else {
+                    context.progress("warning: \(host) has no finished deploy in the ledger: what it runs is not known, it is not audited")
+                    continue
+                }
                 guard let image = images[String(digest.dropFirst(7))] else {
                     context.progress("warning: \(host) runs \(digest.prefix(19)), which is not in the store: its packages are not known")
                     continue
@@ -123,9 +126,9 @@ struct AuditCommand: ParsableCommand {
             do {
                 response = try Curl(url: location, timeout: 300).perform()
             } catch let error as CurlError {
-                throw AuditError("the tracker \(location) does not answer: \(error.reason)")
+                throw AuditError("the tracker \(location) does not answer: \(error.reason)", kind: .environment)
             }
-            guard response.status == 200 else { throw AuditError("the tracker \(location) answered HTTP \(response.status)") }
+            guard response.status == 200 else { throw AuditError("the tracker \(location) answered HTTP \(response.status)", kind: .environment) }
             return (response.body, location)
         }
         guard let data = FileManager.default.contents(atPath: location) else { throw AuditError("cannot read the tracker file \(location)") }

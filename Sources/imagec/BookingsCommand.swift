@@ -107,8 +107,9 @@ struct BookingsRunCommand: AsyncParsableCommand {
         discussion: """
             Each machine's steps (build, test, deploy, mail) are recorded before they are taken (the \
             configuration's `state`): a run killed anywhere is finished by running it again for the same \
-            night, which reinstalls nothing twice and sends no mail twice. Exit status 4 when a machine's \
-            reinstall failed (it is back on what it ran before), 1 when a definition does not evaluate (its \
+            night, which reinstalls nothing twice and sends no mail twice (a machine whose reinstall failed \
+            stays failed that night unless --retry-failed is given). Exit status 4 when a machine's \
+            reinstall failed (it is back on what it ran before) or its user could not be mailed, 1 when a definition does not evaluate (its \
             machine is left as it is, the others proceed), 3 when the calendar cannot be read (nothing \
             is reinstalled, the admins are mailed), 5 when another run holds the lock.
             """)
@@ -121,10 +122,15 @@ struct BookingsRunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Machines deployed at once.")
     var jobs = 4
 
+    @Flag(name: .long, help: "Reinstall again the machines whose reinstall failed earlier on the night.")
+    var retryFailed = false
+
     func run() async throws {
         let configuration = try options.configuration()
         let lock = try RunLock(path: configuration.state + ".lock")
-        let report = try await options.nightRun(configuration, deploying: true, bootTimeout: bootTimeout, jobs: jobs).run()
+        var night = try options.nightRun(configuration, deploying: true, bootTimeout: bootTimeout, jobs: jobs)
+        night.retryFailed = retryFailed
+        let report = try await night.run()
         withExtendedLifetime(lock) {}
         if options.json {
             FileHandle.standardOutput.write(try CanonicalJSON.encode(value: report))

@@ -39,18 +39,10 @@ struct SBOMCommand: ParsableCommand {
         }
         let built = try definition.build(chosen, progress: context.progress)
         let document = format == .spdx ? built.entry.spdxFile : built.entry.cycloneDXFile
-        if let written = FileManager.default.contents(atPath: document.path) {
-            FileHandle.standardOutput.write(written)
-            return
+        // Every build writes both (an image's recipe includes them).
+        guard let written = FileManager.default.contents(atPath: document.path) else {
+            throw BuildEnvironmentError("\(built.entry.name) has no \(document.lastPathComponent): the store entry is damaged; remove it and build again")
         }
-        // An image built before imagec wrote SBOMs (its entry is read-only): made now from its
-        // lock and package layer, the same bytes a build writes.
-        let set = try definition.lock.set(for: chosen.model, lockFile: definition.lockFile)
-        guard let layer = built.entry.inputs().first(where: { $0.contains("-rootfs-") }),
-              let tree = definition.builder.store.entry(layer)?.appendingPathComponent("tree") else {
-            throw BuildEnvironmentError("\(built.entry.name) has no SBOM and its package layer is no longer in the store: remove the entry and build again")
-        }
-        let inventory = try ImageInventory(hostName: chosen.model.hostName, digest: built.digest.description, set: set, tree: tree)
-        FileHandle.standardOutput.write(format == .spdx ? try SPDXDocument.json(inventory) : try CycloneDXDocument.json(inventory))
+        FileHandle.standardOutput.write(written)
     }
 }

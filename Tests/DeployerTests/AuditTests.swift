@@ -85,7 +85,8 @@ struct AuditTests {
         try swap("node1", "d", previous: "a", result: .failed)
         try Self.tracker.write(to: folder.appendingPathComponent("tracker.json"), atomically: true, encoding: .utf8)
         try """
-            # Reviewed on 2026-11-20.
+            # Reviewed on 2026-11-20 (the first line expired, the second, later, accepts it again).
+            CVE-2026-0020 openssl 2026-10-31 first review
             CVE-2026-0020 openssl 2026-12-31 our hosts do not terminate TLS from outside the lab
             CVE-2026-0001 glibc 2026-11-30 waiting for the point release
             """.write(to: folder.appendingPathComponent("suppressions"), atomically: true, encoding: .utf8)
@@ -105,14 +106,14 @@ struct AuditTests {
         #expect(report.findings == [
             AuditReport.Finding(cve: "CVE-2026-0001", kind: .fixedLater, source: "glibc", installedVersion: "2.36-9+deb12u9", fixedVersion: "2.36-9+deb12u10",
                                 release: "bookworm", urgency: "high", nodsa: nil, binaries: ["libc-bin", "libc6"], subjects: [host("node1", "a"), image("a", "node1")],
-                                expiredSuppression: "suppressions:3: accepted until 2026-11-30 (waiting for the point release)"),
+                                expiredSuppression: "suppressions:4: accepted until 2026-11-30 (waiting for the point release)"),
             AuditReport.Finding(cve: "CVE-2026-0010", kind: .fixedLater, source: "zlib", installedVersion: "1:1.2.13.dfsg-1", fixedVersion: "1:1.2.13.dfsg-1+b1",
                                 release: "bookworm", urgency: "low", nodsa: nil, binaries: ["zlib1g"], subjects: everywhere),
             AuditReport.Finding(cve: "CVE-2026-0030", kind: .undetermined, source: "systemd", installedVersion: "252.33-1~deb12u1", fixedVersion: nil,
                                 release: "bookworm", urgency: "not yet assigned", nodsa: nil, binaries: ["systemd"], subjects: everywhere),
         ])
         #expect(report.suppressed.map { "\($0.finding.cve) \($0.finding.source) \($0.finding.kind.rawValue) \($0.finding.nodsa ?? "-") \($0.location)" }
-                == ["CVE-2026-0020 openssl open Minor issue suppressions:2"])
+                == ["CVE-2026-0020 openssl open Minor issue suppressions:3"])
         #expect(report.notTracked == [.init(kind: .host, name: "node3", release: "forky"),
                                       .init(kind: .image, name: String(repeating: "c", count: 64) + "-node3", release: "forky")])
         #expect(report.trackerSHA256 == CanonicalJSONSHA.of(Self.tracker) && report.tracker == "tracker.json")
@@ -132,6 +133,9 @@ struct AuditTests {
         try "{\"glibc\": {\"CVE-1\": [".write(to: folder.appendingPathComponent("cut.json"), atomically: true, encoding: .utf8)
         let cut = try DeployTests.imagec(["audit", "--tracker", "cut.json"], in: folder)
         #expect(cut.status == 2 && cut.output.contains("cut.json is not the Security Tracker's JSON: an object never ends at byte"), "\(cut.output)")
+        // A tracker URL that does not answer is the environment's failure, not the command line's.
+        let unreachable = try DeployTests.imagec(["audit", "--tracker", "http://127.0.0.1:9/tracker.json"], in: folder)
+        #expect(unreachable.status == 3 && unreachable.output.contains("the tracker http://127.0.0.1:9/tracker.json does not answer"), "\(unreachable.output)")
         try "CVE-2026-0020 openssl someday maybe\n".write(to: folder.appendingPathComponent("bad-suppressions"), atomically: true, encoding: .utf8)
         let badSuppression = try DeployTests.imagec(["audit", "--tracker", "tracker.json", "--suppressions", "bad-suppressions"], in: folder)
         #expect(badSuppression.status == 2 && badSuppression.output.contains("bad-suppressions:1: expected `CVE-YYYY-NNNN SOURCE-PACKAGE YYYY-MM-DD"), "\(badSuppression.output)")

@@ -56,11 +56,26 @@ struct NightPlannerTests {
         #expect(next.machines.map(\.action) == [.keep] && next.machines[0].reason.hasPrefix("continues alice's booking of 2026-12-01 to 2026-12-08"))
     }
 
+    /// A booking of the same user that the machine never ran (refused, or its reinstall failed)
+    /// is no continuation: the machine runs another user's, and tonight's booking reinstalls it.
+    @Test func aBookingTheMachineNeverRanIsNoContinuation() {
+        let carol = ["bigmem1": InstalledBooking(booking: "c", user: "carol", firstDay: Self.day("2026-12-05"), lastDay: Self.day("2026-12-08"))]
+        let plan = Self.plan([Self.machine("bigmem1", [Self.booking("e1", "erin", "bigmem1", "2026-12-08", "2026-12-08"),
+                                                        Self.booking("e2", "erin", "bigmem1", "2026-12-09", "2026-12-10")])], installed: carol)
+        #expect(plan.machines.map { "\($0.action.rawValue) \($0.booking?.id ?? "-")" } == ["reinstall e2"], "\(plan.machines)")
+        // dave's booking overlapped carol's and never got the machine: erin's, starting tonight, is no newcomer to his.
+        let overlapped = Self.plan([Self.machine("bigmem1", [Self.booking("d", "dave", "bigmem1", "2026-12-07", "2026-12-10"),
+                                                              Self.booking("e", "erin", "bigmem1", "2026-12-09", "2026-12-09")])], installed: carol)
+        #expect(overlapped.machines.map { "\($0.action.rawValue) \($0.booking?.id ?? "-"): \($0.reason)" }
+                == ["keep d: bookings of dave, erin overlap tonight: none is reinstalled"], "\(overlapped.machines)")
+        #expect(overlapped.refused.map(\.event) == ["e"])
+    }
+
     @Test func aBookingThatStartedWithoutItsReinstallIsLeftToItsUser() {
         let plan = Self.plan([Self.machine("bigmem1", [Self.booking("b1", "alice", "bigmem1", "2026-12-08", "2026-12-10")])])
         #expect(plan.machines.map(\.action) == [.keep])
         #expect(plan.machines[0].reason == "alice's booking of 2026-12-08 to 2026-12-10 started on 2026-12-08 and bigmem1 was not reinstalled for it: "
-                + "run `imagec bookings run --date 2026-12-08` to reinstall it now")
+                + "run `imagec bookings run --date 2026-12-08 --retry-failed` to reinstall it now")
     }
 
     @Test func overlappingBookingsOfOtherUsersAreRefused() {
@@ -115,6 +130,10 @@ struct NightPlannerTests {
             Self.machine("bigmem4", [Self.booking("d", "dave", "bigmem4", "2026-12-01", "2026-12-12")]),
         ]
         #expect(Self.plan(machines).reminders.map(\.booking.id) == ["a"])
-        #expect(Self.plan(machines, reminded: ["a"]).reminders.isEmpty)
+        #expect(Self.plan(machines, reminded: ["a 2026-12-11"]).reminders.isEmpty)
+        // Extended by the admins: reminded again before its new end.
+        var extended = machines
+        extended[0] = Self.machine("bigmem1", [Self.booking("a", "alice", "bigmem1", "2026-12-01", "2026-12-10")])
+        #expect(Self.plan(extended, reminded: ["a 2026-12-11"]).reminders.map(\.booking.id) == ["a"])
     }
 }

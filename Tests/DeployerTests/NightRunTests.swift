@@ -157,7 +157,7 @@ struct NightRunTests {
         #expect(ready.contains("Hello Alice Martin,") && ready.contains("    ssh alice@bm001.lab.example\n")
                 && ready.contains("    256 SHA256:Wq4yZa1rF+bOQl/w9xiGyN6y5bq6BSjUcLq3+GB9BJk (ED25519)\n")
                 && ready.contains("It is wiped when the next user's booking starts after yours"), "\(ready)")
-        #expect(mails[0].headers["Message-ID"] == "<imagec-ready-2026-12-07-bm001@lab.example>")
+        #expect(mails[0].headers["Message-ID"] == "<imagec-ready-2026-12-07-bm001-grr-101@lab.example>")
 
         // Night 2: alice continues; nothing is reinstalled; she is reminded once her booking ends.
         let second = try await night("2026-12-08")
@@ -257,6 +257,14 @@ struct NightRunTests {
         #expect(outbox.sent[0].body.contains("Failed, back on what they ran before:\n  - bm001 for alice: check 'boot' failed: degraded"))
         _ = try await run.run()
         #expect(outbox.sent.count == 1)
+        // Once the admins fixed it, asked again: reinstalled, alice mailed.
+        machines.failing = []
+        var retry = run
+        retry.retryFailed = true
+        let retried = try await retry.run()
+        #expect(retried.machines.map { "\($0.machine) \($0.result.rawValue)" } == ["bm001 reinstalled", "bm002 idle"], "\(retried.machines)")
+        // (The night's summary went out with the first run.)
+        #expect(outbox.sent.map(\.to) == [["admins@lab.example"], ["alice@lab.example"]], "\(outbox.sent.map(\.subject))")
     }
 
     @Test func aDefinitionThatDoesNotEvaluateLeavesItsMachineAndTheOthersProceed() async throws {
@@ -269,12 +277,17 @@ struct NightRunTests {
         try CalendarTests.calendar("BEGIN:VEVENT\r\nUID:b1\r\nDTSTART;VALUE=DATE:20261207\r\nSUMMARY:alice - bm001\r\nEND:VEVENT\r\n")
             .write(to: calendarFile, atomically: true, encoding: .utf8)
         let machines = Machines(), outbox = Outbox()
+        // bm002 declared bookable by a second file too: which one is meant is not imagec's guess.
+        let again = folder.appendingPathComponent("systems/bm002-again.swift")
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("systems/bm002.swift"), to: again)
         let report = try await Self.run("2026-12-07", calendar: ICSCalendar(location: calendarFile.path, timeZone: "Europe/Paris"),
-                                        definitions: definitions + [folder.appendingPathComponent("systems/bm003.swift").path],
+                                        definitions: definitions + [folder.appendingPathComponent("systems/bm003.swift").path, again.path],
                                         ledger: try NightLedger(path: folder.appendingPathComponent("night.sqlite")), mailer: outbox, machines: machines).run()
-        #expect(report.machines.map { "\($0.machine) \($0.result.rawValue)" } == ["bm001 reinstalled", "bm002 idle"])
-        #expect(report.plan.brokenDefinitions.count == 1 && report.plan.brokenDefinitions[0].contains("bm003.swift:5:"), "\(report.plan.brokenDefinitions)")
-        #expect(outbox.sent.last?.subject == "imagec bookings, night of 2026-12-07: 1 reinstalled, 1 definitions broken")
+        #expect(report.machines.map { "\($0.machine) \($0.result.rawValue)" } == ["bm001 reinstalled"])
+        #expect(report.plan.brokenDefinitions.count == 2 && report.plan.brokenDefinitions[0].contains("bm003.swift:5:")
+                && report.plan.brokenDefinitions[1].hasSuffix("bm002-again.swift: 'bm002' is declared bookable here and in \(definitions[1]): bm002 is left as it is"),
+                "\(report.plan.brokenDefinitions)")
+        #expect(outbox.sent.last?.subject == "imagec bookings, night of 2026-12-07: 1 reinstalled, 2 definitions broken")
     }
 
     @Test func aCalendarThatDoesNotAnswerReinstallsNothingAndTellsTheAdminsOnce() async throws {
@@ -346,7 +359,8 @@ struct NightRunTests {
     @Test func twoRunsCannotRunAtOnce() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("bookings.sqlite.lock").path
+        // In a folder the first run makes.
+        let path = folder.appendingPathComponent("var/lib/imagec/bookings.sqlite.lock").path
         let first = try RunLock(path: path)
         #expect(throws: BookingsError.self) { try RunLock(path: path) }
         withExtendedLifetime(first) {}

@@ -70,14 +70,18 @@ struct BookableTests {
                 == "id=e1\nuser=alice\nfirst-day=2026-12-07\nlast-day=2026-12-08\noption.MBBWorkflow=Oui\n")
         let unit = try #require(system.units.first { $0.name == "imagec-claim-home.service" }?.contents)
         #expect(unit.contains("BindsTo=dev-disk-by\\x2dlabel-home.device\n") && unit.contains("Before=home.mount\n") && unit.contains("RequiredBy=home.mount\n"))
-        // The volume's new file system is the booking's: the same booking, the same UUID.
+        // The volume's new file system is the user's: the same user, the same UUID, whichever booking.
         let uuid = try #require(unit.firstMatch(of: /xfs home ([0-9a-f-]{36})\n/)?.1)
         #expect(uuid.wholeMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/) != nil)
         let again = try #require(bookable.system(for: booking).resolve().model)
         #expect(again.units == system.units)
+        var next = booking
+        next.id = "e2"
+        #expect(try #require(bookable.system(for: next).resolve().model).units == system.units)
         var other = booking
-        other.id = "e2"
-        #expect(try #require(bookable.system(for: other).resolve().model).units != system.units)
+        other.account.name = "bob"
+        let otherUnit = try #require(bookable.system(for: other).resolve().model?.units.first { $0.name == "imagec-claim-home.service" }?.contents)
+        #expect(otherUnit.firstMatch(of: /xfs home ([0-9a-f-]{36})\n/)?.1 != uuid)
         // Kept data: no unit touches the volume.
         #expect(try #require(Self.bookable(data: .kept).system(for: booking).resolve().model).units.allSatisfy { !$0.name.hasPrefix("imagec-claim") })
     }

@@ -38,9 +38,9 @@ public struct Curl: Sendable {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    /// Performs the transfer. Any answer is returned, whatever its status; a server that does
-    /// not answer (refused connection, name not found, TLS refused, time-out) throws
-    /// ``CurlError`` with curl's reason.
+    /// Performs the transfer. Any whole answer is returned, whatever its status; a server that
+    /// does not answer, or not wholly (refused connection, name not found, TLS refused,
+    /// time-out, an answer cut short), throws ``CurlError`` with curl's reason.
     public func perform() throws -> Response {
         try withPrivateFolder("imagec-curl") { folder in
             var config = ["silent", "show-error", "max-time = \(Int(timeout.rounded(.up)))", "connect-timeout = \(Int(min(timeout, 10).rounded(.up)))"]
@@ -66,7 +66,7 @@ public struct Curl: Sendable {
             let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
             let status = lines.last.flatMap { Int($0) } ?? 0
             let data = FileManager.default.contents(atPath: answer.path) ?? Data()
-            if result.status != 0 && (status == 0 || !url.hasPrefix("http")) || result.timedOut {
+            if result.status != 0 || result.timedOut {
                 let reason = lines.dropLast().joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CurlError(status: result.status, reason: reason.isEmpty ? "curl status \(result.status)" : reason.replacingOccurrences(of: "curl: ", with: ""))
             }

@@ -32,7 +32,7 @@ struct PackageIndex {
         var package = package
         let field = sources[package.sha256] ?? package.name
         let parts = field.split(separator: " ", maxSplits: 1)
-        package.source = String(parts[0])
+        package.source = parts.first.map(String.init) ?? package.name  // an empty `Source:`: its own
         package.sourceVersion = parts.count == 2 ? String(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "() "))) : package.version
         return package
     }

@@ -50,7 +50,11 @@ public struct ImageInventory: Sendable, Equatable {
 
     /// The inventory of an image built from `set`, whose package layer's tree is `tree`.
     public init(hostName: String, digest: String, set: PackageLock.PackageSet, tree: URL) throws {
-        let status = DpkgStatus(text: (try? String(contentsOf: tree.appendingPathComponent("var/lib/dpkg/status"), encoding: .utf8)) ?? "")
+        let statusFile = tree.appendingPathComponent("var/lib/dpkg/status")
+        guard let text = try? String(contentsOf: statusFile, encoding: .utf8) else {
+            throw BuildEnvironmentError("cannot read dpkg's records of the package layer (\(statusFile.path)): its SBOM would miss every maintainer and dependency")
+        }
+        let status = DpkgStatus(text: text)
         let packages = set.packages.map { locked in
             let installed = status.packages[locked.name]
             let copyright = try? String(contentsOf: tree.appendingPathComponent("usr/share/doc/\(locked.name)/copyright"), encoding: .utf8)

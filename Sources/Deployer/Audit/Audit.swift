@@ -70,7 +70,8 @@ public struct Audit: Sendable {
         var report = AuditReport(tracker: trackerName, trackerSHA256: tracker.sha256, date: today, findings: [], suppressed: [], notTracked: notTracked.sorted())
         for var finding in findings.values {
             finding.subjects = Array(Set(finding.subjects)).sorted()
-            if let suppression = suppressions.first(where: { $0.cve == finding.cve && $0.package == finding.source }) {
+            // The suppression that lasts longest: one expired line does not hide a later one.
+            if let suppression = suppressions.filter({ $0.cve == finding.cve && $0.package == finding.source }).max(by: { $0.until < $1.until }) {
                 if today <= suppression.until {
                     report.suppressed.append(AuditReport.Suppressed(finding: finding, reason: suppression.reason, until: suppression.until, location: suppression.location))
                     continue

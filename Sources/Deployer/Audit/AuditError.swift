@@ -4,7 +4,10 @@ import ImagecCore
 /// suppressions file with a bad line.
 public struct AuditError: CategorizedError, CustomStringConvertible, Sendable {
     public var description: String
-    public var failureKind: FailureKind { .usage }
+    public var failureKind: FailureKind
 
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, kind: FailureKind = .usage) {
+        self.description = description
+        failureKind = kind
+    }
 }

@@ -55,10 +55,10 @@ public struct BookingMails: Sendable {
 
             """
         body += "\n" + dataParagraph(bookable, booking: booking) + "\n"
-        body += "\nYour booking ends on \(booking.lastDay). Do not book the machine again right after it yourself to go on: "
-            + "ask the admins (\(admins.joined(separator: ", "))) to extend it.\n"
+        body += "\nYour booking ends on \(booking.lastDay). To go on, ask the admins (\(admins.joined(separator: ", "))) to extend it, "
+            + "or book the machine again from the day after: a booking of your own that follows this one keeps the machine as it is, with your data.\n"
         return message(to: [booking.account.mail], subject: "\(booking.machine) is ready for your booking (\(booking.firstDay) to \(booking.lastDay))",
-                       body: body + signature, id: "ready-\(night)-\(booking.machine)")
+                       body: body + signature, id: "ready-\(night)-\(booking.machine)-\(Self.slug(booking.id))")
     }
 
     /// The reminder that `booking` ends soon and its data will not stay.
@@ -75,17 +75,18 @@ public struct BookingMails: Sendable {
             Your booking of \(booking.machine) ends on \(booking.lastDay). After it, \(fate).
 
             Copy what you want to keep before then. To go on working on \(booking.machine), ask the admins
-            (\(admins.joined(separator: ", "))) to extend your booking: a new booking of your own right after it
-            is reinstalled like any other.
+            (\(admins.joined(separator: ", "))) to extend your booking, or book it again from the day after: a
+            booking of your own that follows this one keeps the machine as it is, with your data.
 
             """
         return message(to: [booking.account.mail], subject: "Your booking of \(booking.machine) ends on \(booking.lastDay): copy your data",
-                       body: body + signature, id: "reminder-\(booking.machine)-\(Self.slug(booking.id))")
+                       body: body + signature, id: "reminder-\(booking.machine)-\(Self.slug(booking.id))-\(booking.lastDay)")
     }
 
     /// The admins' summary of a night.
     public func summary(_ report: NightReport) -> MailMessage {
         let failed = report.machines.filter { $0.result == .failed }, reinstalled = report.machines.filter { $0.result == .reinstalled }
+        let notMailed = report.machines.filter { $0.result == .notMailed }
         var lines = ["imagec bookings, night of \(report.night).", ""]
         func section(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
@@ -94,12 +95,15 @@ public struct BookingMails: Sendable {
         section("Definitions that do not evaluate (their machines are left as they are):", report.plan.brokenDefinitions)
         section("Reinstalled:", reinstalled.map { "\($0.machine) for \($0.user ?? "?") (\($0.reason))" + ($0.digest.map { ", image \($0.prefix(19))" } ?? "") })
         section("Failed, back on what they ran before:", failed.map { "\($0.machine) for \($0.user ?? "?"): \($0.failure ?? "?")" })
+        section("Reinstalled, but the user could not be mailed (run the night again to mail them):",
+                notMailed.map { "\($0.machine) for \($0.user ?? "?"): \($0.failure ?? "?")" })
         section("Left as they are:", report.machines.filter { $0.result == .kept }.map { "\($0.machine): \($0.reason)" })
         section("Refused bookings:", report.plan.refused.map { refusal in
             (refusal.summary.isEmpty ? refusal.event : "'\(refusal.summary)'") + (refusal.firstDay.map { " (\($0))" } ?? "") + ": \(refusal.reason)"
         })
         section("Reminded:", report.plan.reminders.map { "\($0.booking.account.name) (\($0.booking.machine), ends \($0.booking.lastDay))" })
         let counts = ["\(reinstalled.count) reinstalled", failed.isEmpty ? nil : "\(failed.count) failed",
+                      notMailed.isEmpty ? nil : "\(notMailed.count) not mailed",
                       report.plan.refused.isEmpty ? nil : "\(report.plan.refused.count) refused",
                       report.plan.reminders.isEmpty ? nil : "\(report.plan.reminders.count) reminded",
                       report.plan.brokenDefinitions.isEmpty ? nil : "\(report.plan.brokenDefinitions.count) definitions broken"].compactMap { $0 }

@@ -94,7 +94,15 @@ public struct FleetMachines: BookedMachines {
             let outcomes = try await rollout.run(fresh.map(\.1))
             for ((index, _), outcome) in zip(fresh, outcomes) { results[index] = outcome }
         } catch {
-            for (index, host) in fresh { results[index] = HostDeployer.Outcome(host: host.model.hostName, swap: nil, result: .error, failure: "\(error)") }
+            // A rollout throws before it deploys anything (a gate, a build, the installer): each
+            // host on its own then, so that one host's error is not the others'.
+            for (index, host) in fresh {
+                do {
+                    results[index] = try await rollout.run([host])[0]
+                } catch {
+                    results[index] = HostDeployer.Outcome(host: host.model.hostName, swap: nil, result: .error, failure: "\(error)")
+                }
+            }
         }
         return results.map { $0! }
     }

@@ -93,12 +93,13 @@ public final class NightLedger: Sendable {
     }
 
     /// Records that `booking` has `machine` from `night` on: a reinstall about to take its
-    /// first step, or a booking kept as it is (done at once).
+    /// first step, or a booking kept as it is (done at once). It replaces the night's earlier
+    /// row of the machine, if any (another booking's, or a failed reinstall tried again).
     public func begin(_ night: CalendarDay, _ booking: Booking, action: MachinePlan.Action, first step: NightStep) throws -> MachineNight {
         let row = MachineNight(night: night, machine: booking.machine, booking: booking.id, user: booking.account.name,
                                firstDay: booking.firstDay, lastDay: booking.lastDay, action: action, step: step, stepDone: action == .keep,
                                result: action == .keep ? .done : .running, updated: Date())
-        try database.write { db in try row.insert(db) }
+        try database.write { db in try row.save(db) }
         return row
     }
 
@@ -168,7 +169,7 @@ public final class NightLedger: Sendable {
         try database.write { db in try db.execute(sql: "UPDATE mail SET state = 'sent', at = ? WHERE id = ?", arguments: [Date(), id]) }
     }
 
-    /// The bookings whose reminder was sent.
+    /// The reminders sent (their ``Reminder/key``, kept in the mail's booking column).
     public func reminded() throws -> Set<String> {
         Set(try database.read { db in
             try String.fetchAll(db, sql: "SELECT booking FROM mail WHERE kind = 'reminder' AND state = 'sent' AND booking IS NOT NULL")

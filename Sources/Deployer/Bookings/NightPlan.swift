@@ -32,7 +32,7 @@ public struct NightPlan: Codable, Equatable, Sendable {
             lines.append("    \(refusal.reason)")
         }
         for reminder in reminders {
-            lines.append("  remind \(reminder.booking.account.name) (\(reminder.booking.account.mail)): \(reminder.booking.machine)'s booking ends on \(reminder.booking.lastDay); \(reminder.policy == .kept ? "" : "its data will be wiped when the next user's booking starts")")
+            lines.append("  remind \(reminder.booking.account.name) (\(reminder.booking.account.mail)): \(reminder.booking.machine)'s booking ends on \(reminder.booking.lastDay); its data will be wiped when the next user's booking starts")
         }
         return lines.joined(separator: "\n")
     }
@@ -101,4 +101,11 @@ public struct Reminder: Codable, Equatable, Sendable {
         self.policy = policy
         self.volumes = volumes
     }
+
+    /// What a sent reminder is recorded by: the booking and its last day, so that a booking
+    /// the admins extend is reminded again before its new end.
+    public var key: String { Self.key(booking) }
+
+    /// The key of a reminder of `booking`.
+    public static func key(_ booking: Booking) -> String { "\(booking.id) \(booking.lastDay)" }
 }

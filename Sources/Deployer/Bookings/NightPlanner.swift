@@ -21,7 +21,7 @@ public struct NightPlanner: Sendable {
     public var skipped: [SkippedEvent]
     /// What each machine runs now, as the nights recorded it.
     public var installed: [String: InstalledBooking]
-    /// The bookings whose user was already reminded.
+    /// The reminders already sent (``Reminder/key``).
     public var reminded: Set<String>
 
     public init(night: CalendarDay, machines: [BookableMachine], skipped: [SkippedEvent], installed: [String: InstalledBooking], reminded: Set<String>) {
@@ -87,9 +87,11 @@ public struct NightPlanner: Sendable {
         guard !covering.isEmpty else { return result(.idle, nil, "no booking tonight") }
         let earlier = covering.filter { $0.firstDay < night }, tonight = covering.filter { $0.firstDay == night }
         let earlierUsers = Set(earlier.map(\.account.name))
-        // Different users overlap: the machine stays with the booking that has it.
+        let current = installed[machine.name]
+        // Different users overlap: the machine stays with the booking that has it (unless the
+        // machine runs another user's: that booking never got it).
         if Set(covering.map(\.account.name)).count > 1 {
-            if earlierUsers.count == 1, let holder = earlier.first {
+            if earlierUsers.count == 1, let holder = earlier.first, current.map({ $0.user == holder.account.name }) ?? true {
                 let newcomers = tonight.filter { $0.account.name != holder.account.name }
                 return result(.keep, holder, "\(days(holder)) goes on; it overlaps another user's booking, refused",
                               refusing: newcomers.map { refuse($0, "it overlaps \(days(holder)) on \(machine.name)") })
@@ -101,22 +103,23 @@ public struct NightPlanner: Sendable {
         // One user: tonight's booking, else the one that has the machine.
         let booking = tonight.first ?? covering[0]
         let user = booking.account.name
-        let current = installed[machine.name]
         if let current, current.booking == booking.id {
             return result(.keep, booking, "already reinstalled for \(days(booking))")
         }
-        // The same user's booking of the machine that ends yesterday or later (the calendar's,
-        // or the one the machine runs).
-        let continued = bookings.filter { $0.account.name == user && $0.id != booking.id && $0.firstDay < booking.firstDay && $0.lastDay >= booking.firstDay.adding(days: -1) }
-            .map { "\($0.firstDay) to \($0.lastDay)" }.first
-            ?? current.flatMap { $0.user == user && $0.lastDay >= booking.firstDay.adding(days: -1) ? "\($0.firstDay) to \($0.lastDay)" : nil }
+        // The same user's booking of the machine that ends yesterday or later: the one the
+        // machine runs, or the calendar's unless the machine runs another user's (the calendar's
+        // was then never installed: refused, or failed).
+        let continued = current.flatMap { $0.user == user && $0.lastDay >= booking.firstDay.adding(days: -1) ? "\($0.firstDay) to \($0.lastDay)" : nil }
+            ?? (current.map { $0.user != user } ?? false ? nil
+                : bookings.filter { $0.account.name == user && $0.id != booking.id && $0.firstDay < booking.firstDay && $0.lastDay >= booking.firstDay.adding(days: -1) }
+                    .map { "\($0.firstDay) to \($0.lastDay)" }.first)
         if let continued {
             return result(.keep, booking, "continues \(user)'s booking of \(continued): nothing is reinstalled, \(user)'s data stays")
         }
         if booking.firstDay < night {
             if current?.user == user { return result(.keep, booking, "\(days(booking)) goes on") }
             return result(.keep, booking, "\(days(booking)) started on \(booking.firstDay) and \(machine.name) was not reinstalled for it: "
-                          + "run `imagec bookings run --date \(booking.firstDay)` to reinstall it now")
+                          + "run `imagec bookings run --date \(booking.firstDay) --retry-failed` to reinstall it now")
         }
         let previous = current.map { " (it runs \($0.user)'s booking of \($0.firstDay) to \($0.lastDay); their data: \(machine.model.previousUsersData.rawValue))" } ?? ""
         return result(.reinstall, booking, "\(days(booking)) starts tonight\(previous)")
@@ -133,7 +136,7 @@ public struct NightPlanner: Sendable {
                 .max(by: { $0.lastDay < $1.lastDay }), next.lastDay > last.lastDay {
             last = next
         }
-        guard last.lastDay.adding(days: -machine.model.remindDaysBefore) <= night, !reminded.contains(last.id) else { return nil }
+        guard last.lastDay.adding(days: -machine.model.remindDaysBefore) <= night, !reminded.contains(Reminder.key(last)) else { return nil }
         return Reminder(booking: last, policy: machine.model.previousUsersData, volumes: machine.model.volumes)
     }
 }

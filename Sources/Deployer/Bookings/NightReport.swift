@@ -14,12 +14,12 @@ public struct NightReport: Codable, Equatable, Sendable {
 
     /// Whether the night did nothing worth telling the admins: no reinstall, failure, refusal or reminder.
     public var isQuiet: Bool {
-        !machines.contains { $0.result == .reinstalled || $0.result == .failed } && plan.refused.isEmpty && plan.reminders.isEmpty
+        !machines.contains { $0.result != .kept && $0.result != .idle } && plan.refused.isEmpty && plan.reminders.isEmpty
             && plan.brokenDefinitions.isEmpty
     }
 
-    /// Whether a machine's reinstall failed.
-    public var failed: Bool { machines.contains { $0.result == .failed } }
+    /// Whether a machine's reinstall failed, or its user could not be told.
+    public var failed: Bool { machines.contains { $0.result == .failed || $0.result == .notMailed } }
 }
 
 /// How one machine's night ended.
@@ -33,6 +33,8 @@ public struct MachineResult: Codable, Equatable, Sendable {
         case idle
         /// The reinstall failed; the machine is back on what it ran before (or never left it).
         case failed
+        /// Reinstalled and checked, but its user could not be mailed: a rerun of the night mails them.
+        case notMailed
     }
 
     public var machine: String

@@ -23,6 +23,9 @@ public struct NightRun: Sendable {
     /// Evaluates a definition with the night's events.
     public var evaluate: @Sendable (String, BookingInput) throws -> Evaluation
     public var progress: ProgressReporter
+    /// Whether a machine whose reinstall failed earlier this night is reinstalled again
+    /// (`imagec bookings run --retry-failed`); a rerun leaves it failed otherwise.
+    public var retryFailed = false
     /// Runs once a step's intent is recorded, before the step (`bookings-deploy`…): where tests stop a run.
     public var beforeStep: @Sendable (String) throws -> Void = { FaultInjection.pause(before: $0) }
 
@@ -55,24 +58,29 @@ public struct NightRun: Sendable {
         progress("\(read.events.count) bookings in the calendar from \(night.adding(days: -1)) to \(night.adding(days: Bookable.maximumReminderDays + 1))"
                  + (read.skipped.isEmpty ? "" : ", \(read.skipped.count) events skipped"))
         let input = BookingInput(night: night, events: read.events.sorted { $0.id < $1.id })
-        var bookable: [BookableMachine] = [], evaluations: [String: (String, Evaluation)] = [:], broken: [String] = []
+        var bookable: [BookableMachine] = [], evaluations: [String: (String, Evaluation)] = [:], broken: [String] = [], conflicting: Set<String> = []
         for file in definitions {
             // A definition at fault leaves its machine as it is; the others proceed.
             let evaluation: Evaluation
             do {
                 evaluation = try evaluate(file, input)
-            } catch let error as DefinitionError {
-                broken.append(error.diagnostics.first.map { "\($0)" } ?? "\(file): \(error)")
+            } catch {
+                broken.append((error as? DefinitionError)?.diagnostics.first.map { "\($0)" } ?? "\(file): \(error)")
                 progress("warning: \(file) does not evaluate: nothing it declares is reinstalled tonight")
                 continue
             }
             guard let model = evaluation.bookable else { continue }
             if let other = bookable.first(where: { $0.name == model.machine }) {
-                throw BookingsError("\(file): '\(model.machine)' is declared bookable here and in \(other.definition)", kind: .invalidDefinition)
+                // Which one is meant is not imagec's guess: the machine is left as it is.
+                broken.append("\(file): '\(model.machine)' is declared bookable here and in \(other.definition): \(model.machine) is left as it is")
+                progress("warning: \(file) and \(other.definition) both declare \(model.machine) bookable: nothing is reinstalled on it tonight")
+                conflicting.insert(model.machine)
+                continue
             }
             bookable.append(BookableMachine(definition: file, model: model, outcomes: evaluation.bookings ?? []))
             evaluations[model.machine] = (file, evaluation)
         }
+        bookable.removeAll { conflicting.contains($0.name) }
         if bookable.isEmpty { progress("warning: no definition declares a bookable machine (let bookable = Bookable(…)) in \(definitions.joined(separator: ", "))") }
         var plan = NightPlanner(night: night, machines: bookable, skipped: read.skipped, installed: try ledger.installed(),
                                 reminded: try ledger.reminded()).plan()
@@ -92,8 +100,8 @@ public struct NightRun: Sendable {
         do {
             night = try plan()
         } catch let error as CalendarError {
-            // Nothing is reinstalled; the admins are told once.
-            try send(mails.calendarFailed(night: self.night, reason: error.description), kind: "calendar", booking: nil)
+            // Nothing is reinstalled; the admins are told once (a mail that fails too is said, the calendar's error stays the run's).
+            do { try send(mails.calendarFailed(night: self.night, reason: error.description), kind: "calendar", booking: nil) } catch { progress("warning: \(error)") }
             throw error
         }
         var plan = night.plan
@@ -122,7 +130,10 @@ public struct NightRun: Sendable {
                                                          booking: machine.booking?.id, reason: reason)
             case .reinstall:
                 guard let booking = machine.booking else { continue }
-                let row = try ledger.machineNight(self.night, machine.machine) ?? ledger.begin(self.night, booking, action: .reinstall, first: .build)
+                // An earlier run's row, unless it was for another booking (the calendar changed since) or a failed one is retried.
+                let earlier = try ledger.machineNight(self.night, machine.machine)
+                    .flatMap { $0.booking == booking.id && !(retryFailed && $0.result == .failed) ? $0 : nil }
+                let row = try earlier ?? ledger.begin(self.night, booking, action: .reinstall, first: .build)
                 if row.result != .running {
                     results[machine.machine] = result(of: row, reason: reason)
                     continue
@@ -171,18 +182,21 @@ public struct NightRun: Sendable {
                 try ledger.finish(self.night, machine.machine, result: .done)
             } catch {
                 // Deployed, but the user could not be told: the admins are, and a rerun mails again.
-                results[machine.machine] = MachineResult(machine: machine.machine, result: .failed, user: machine.booking?.account.name,
-                                                         booking: machine.booking?.id, reason: machine.reason, failure: "deployed, but the mail failed: \(error)")
+                results[machine.machine] = MachineResult(machine: machine.machine, result: .notMailed, user: machine.booking?.account.name,
+                                                         booking: machine.booking?.id, reason: machine.reason, failure: "its user could not be mailed: \(error)")
                 continue
             }
             results[machine.machine] = result(of: try ledger.machineNight(self.night, machine.machine)!, reason: machine.reason)
         }
 
-        for reminder in plan.reminders {
+        // The reminders sent are the ones reported; one that failed goes again on the next run.
+        plan.reminders = plan.reminders.filter { reminder in
             do {
-                try send(mails.reminder(reminder, night: self.night), kind: "reminder", booking: reminder.booking.id)
+                try send(mails.reminder(reminder, night: self.night), kind: "reminder", booking: reminder.key)
+                return true
             } catch {
                 progress("warning: \(error)")
+                return false
             }
         }
         let report = NightReport(night: self.night, plan: plan, machines: plan.machines.compactMap { results[$0.machine] })

@@ -7,6 +7,7 @@ public final class RunLock: Sendable {
 
     /// Takes the lock at `path`, or throws saying which process holds it.
     public init(path: String) throws {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw BookingsError("cannot open the lock \(path): \(String(cString: strerror(errno)))") }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

@@ -1,8 +1,9 @@
-/// Gives a booked machine's persistent volumes to its booking: at boot, before each volume is
-/// mounted, a volume whose file system is not this booking's (its UUID is derived from the
-/// booking) is formatted anew, so the previous user's data is gone and a reboot or a
-/// redeploy of the same booking keeps the user's own. With `snapshot`, the deploy snapshots
-/// each volume in its pool first.
+/// Gives a booked machine's persistent volumes to its user: at boot, before each volume is
+/// mounted, a volume whose file system is not this user's (its UUID is derived from the
+/// machine and the user's account) is formatted anew, so the previous user's data is gone,
+/// and a reboot, a redeploy or the same user's next booking keeps the user's own. A volume
+/// that cannot be probed is left alone (the mount, and so the boot's checks, fail instead).
+/// With `snapshot`, the deploy snapshots each volume in its pool first.
 struct VolumeHandover: SystemComponent {
     var booking: Booking
     var snapshot: Bool
@@ -14,12 +15,20 @@ struct VolumeHandover: SystemComponent {
         File(Self.script, mode: 0o755, contents: """
             #!/bin/sh
             # claim-volume DEVICE TYPE LABEL UUID: formats DEVICE unless its file system has UUID
-            # (the booking's), written by imagec for the booking in /etc/imagec/booking.
+            # (the user's), written by imagec for the booking in /etc/imagec/booking.
             set -eu
             device=$(readlink -f "$1")
-            current=$(blkid -s UUID -o value "$device" || true)
+            # blkid -p reads the device itself: 0, a file system; 2, none. Anything else (an I/O
+            # error, an ambivalent probe) formats nothing.
+            status=0
+            current=$(blkid -p -s UUID -o value "$device") || status=$?
+            case $status in
+                0) ;;
+                2) current="" ;;
+                *) echo "claim-volume: cannot probe $device (blkid exit status $status): nothing formatted" >&2; exit 1 ;;
+            esac
             [ "$current" = "$4" ] && exit 0
-            echo "claim-volume: $device holds ${current:-no file system}: formatting it for this booking ($4)"
+            echo "claim-volume: $device holds ${current:-no file system}: formatting it for this user ($4)"
             case "$2" in
                 xfs) mkfs.xfs -f -q -L "$3" -m uuid="$4" "$device" ;;
                 ext4) mkfs.ext4 -F -q -L "$3" -U "$4" "$device" ;;
@@ -29,7 +38,7 @@ struct VolumeHandover: SystemComponent {
             udevadm settle || true
 
             """).apply(to: &system, at: location)
-        let uuid = Self.uuid(of: booking.id)
+        let uuid = Self.uuid(of: "\(booking.machine) \(booking.account.name)")
         for index in system.disk.persistentVolumes.indices {
             let volume = system.disk.persistentVolumes[index]
             if snapshot { system.disk.persistentVolumes[index].snapshotBeforeDeploy = true }
@@ -38,7 +47,7 @@ struct VolumeHandover: SystemComponent {
             let mountUnit = SystemdUnit.name(ofPath: volume.mountPoint, suffix: "mount")
             SystemdUnit("imagec-claim-\(volume.name).service", contents: """
                 [Unit]
-                Description=Give the volume \(volume.name) to booking \(booking.id) (formats it unless it is theirs)
+                Description=Give the volume \(volume.name) to \(booking.account.name) (formats it unless it is theirs)
                 DefaultDependencies=no
                 BindsTo=\(deviceUnit)
                 After=\(deviceUnit)
