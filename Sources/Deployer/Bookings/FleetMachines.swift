@@ -95,9 +95,11 @@ public struct FleetMachines: BookedMachines {
             for ((index, _), outcome) in zip(fresh, outcomes) { results[index] = outcome }
         } catch {
             // A rollout throws before it deploys anything (a gate, a build, the installer): each
-            // host on its own then, so that one host's error is not the others'.
+            // host on its own then (unless it was alone), so that one host's error is not the others'.
+            let whole = error
             for (index, host) in fresh {
                 do {
+                    guard fresh.count > 1 else { throw whole }
                     results[index] = try await rollout.run([host])[0]
                 } catch {
                     results[index] = HostDeployer.Outcome(host: host.model.hostName, swap: nil, result: .error, failure: "\(error)")

@@ -107,14 +107,19 @@ public struct NightPlanner: Sendable {
             return result(.keep, booking, "already reinstalled for \(days(booking))")
         }
         // The same user's booking of the machine that ends yesterday or later: the one the
-        // machine runs, or the calendar's unless the machine runs another user's (the calendar's
-        // was then never installed: refused, or failed).
-        let continued = current.flatMap { $0.user == user && $0.lastDay >= booking.firstDay.adding(days: -1) ? "\($0.firstDay) to \($0.lastDay)" : nil }
-            ?? (current.map { $0.user != user } ?? false ? nil
-                : bookings.filter { $0.account.name == user && $0.id != booking.id && $0.firstDay < booking.firstDay && $0.lastDay >= booking.firstDay.adding(days: -1) }
-                    .map { "\($0.firstDay) to \($0.lastDay)" }.first)
+        // machine runs, else the calendar's, unless the machine runs another user's (the
+        // calendar's was then never installed: refused, or failed).
+        let yesterday = booking.firstDay.adding(days: -1)
+        var continued: (firstDay: CalendarDay, lastDay: CalendarDay)?
+        if let current, current.user == user {
+            if current.lastDay >= yesterday { continued = (current.firstDay, current.lastDay) }
+        } else if current == nil, let earlier = bookings.first(where: {
+            $0.account.name == user && $0.id != booking.id && $0.firstDay < booking.firstDay && $0.lastDay >= yesterday
+        }) {
+            continued = (earlier.firstDay, earlier.lastDay)
+        }
         if let continued {
-            return result(.keep, booking, "continues \(user)'s booking of \(continued): nothing is reinstalled, \(user)'s data stays")
+            return result(.keep, booking, "continues \(user)'s booking of \(continued.firstDay) to \(continued.lastDay): nothing is reinstalled, \(user)'s data stays")
         }
         if booking.firstDay < night {
             if current?.user == user { return result(.keep, booking, "\(days(booking)) goes on") }
