@@ -39,10 +39,18 @@ struct SBOMCommand: ParsableCommand {
         }
         let built = try definition.build(chosen, progress: context.progress)
         let document = format == .spdx ? built.entry.spdxFile : built.entry.cycloneDXFile
-        // Every build writes both (an image's recipe includes them).
-        guard let written = FileManager.default.contents(atPath: document.path) else {
-            throw BuildEnvironmentError("\(built.entry.name) has no \(document.lastPathComponent): the store entry is damaged; remove it and build again")
+        if let written = FileManager.default.contents(atPath: document.path) {
+            FileHandle.standardOutput.write(written)
+            return
         }
-        FileHandle.standardOutput.write(written)
+        // An entry without its SBOMs (removed, or copied without them): made now from its lock
+        // and package layer, the same bytes a build writes (BuildTests remakes them so, elsewhere).
+        let set = try definition.lock.set(for: chosen.model, lockFile: definition.lockFile)
+        guard let layer = built.entry.inputs().first(where: { $0.contains("-rootfs-") }),
+              let tree = definition.builder.store.entry(layer)?.appendingPathComponent("tree") else {
+            throw BuildEnvironmentError("\(built.entry.name) has no SBOM and its package layer is no longer in the store: remove the entry and build again")
+        }
+        let inventory = try ImageInventory(hostName: chosen.model.hostName, digest: built.digest.description, set: set, tree: tree)
+        FileHandle.standardOutput.write(format == .spdx ? try SPDXDocument.json(inventory) : try CycloneDXDocument.json(inventory))
     }
 }
