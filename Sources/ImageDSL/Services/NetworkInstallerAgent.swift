@@ -13,7 +13,8 @@ imagec.token= that `imagec serve` put in the machine's iPXE script (or with --se
 partition table and the partitions imagec owns, slot A; on a disk imagec partitioned it checks
 the layout and writes the slot that is not the default. It reads each block of that slot and
 copies from the other slot, or fetches, only the blocks whose SHA-256 differs from the image's
-block index, checks every block it fetches, then the whole slot. It writes the host's identity
+block index, checks every block it fetches, and reads back every block it wrote once synced, so
+that every block of the slot is checked against the index. It writes the host's identity
 into the slot, sets the slot to be tried once at the next boot (GRUB environment), and kexecs
 into it (a reboot where kexec fails). Each step is reported to the server; a failure is reported with its step and output,
 and leaves the default slot as it was.
@@ -24,15 +25,18 @@ the same way, through the mounted EFI system partition's GRUB environment, and s
 `systemctl kexec` (a clean stop, no firmware), the hardware watchdog armed for the trial where
 there is one. With --boot-slot it only switches the running system into a slot: a rollback.
 
-Python's standard library only, and these programs: sfdisk, lsblk, wipefs, fallocate, mtype/mcopy (mtools), debugfs, kexec.
+Python's standard library only, and these programs: sfdisk, lsblk, wipefs, mtype/mcopy (mtools), debugfs, kexec.
 """
 
 import argparse
 import base64
+import concurrent.futures
+import ctypes
 import hashlib
 import http.client
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -47,7 +51,6 @@ ENVIRONMENT_HEADER = "# GRUB Environment Block\n"
 LARGEST_FETCH = 8 << 20
 RETRIES = 5
 STARTED = time.monotonic()
-ZERO_CHUNK = 8 << 20
 
 
 class Failure(Exception):
@@ -159,15 +162,22 @@ def check_layout(disk, table, partitions):
         raise Failure(f"the layout of {disk} is not this image's; imagec does not move partitions it may not own: " + "; ".join(problems))
 
 
-def zero(disk, offset, length):
+LIBC = ctypes.CDLL(None, use_errno=True)
+FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE = 0x01, 0x02, 0x10
+
+
+def zero(fd, offset, length):
     """Zeroes bytes offset..offset+length of the disk the fast way: the device's write-zeroes
-    (or a hole punched in a disk file). Not blkdiscard, which opens the disk exclusively: a
-    running system has its other partitions mounted."""
-    mode = "--punch-hole" if os.path.isfile(disk) else "--zero-range"
-    run("fallocate", mode, "--keep-size", "--offset", str(offset), "--length", str(length), disk)
+    (or a hole punched in a disk file), one system call, no program started. Not blkdiscard,
+    which opens the disk exclusively: a running system has its other partitions mounted."""
+    mode = FALLOC_FL_PUNCH_HOLE if stat.S_ISREG(os.fstat(fd).st_mode) else FALLOC_FL_ZERO_RANGE
+    if LIBC.fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, ctypes.c_int64(offset), ctypes.c_int64(length)) != 0:
+        error = ctypes.get_errno()
+        raise Failure(f"cannot zero bytes {offset}+{length} of the disk: {os.strerror(error)}")
 
 
 ZEROS = {}
+HASHERS = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
 
 
 def block_digest(data):
@@ -179,34 +189,69 @@ def block_digest(data):
     return zeros[1] if data == zeros[0] else hashlib.sha256(data).hexdigest()
 
 
-def write_part(disk, fd, server, index, target, progress, seed=None, zeroed=False):
-    """Makes bytes target..target+length of the disk hold the indexed part of the image.
+def block_digests(data, size, numbers=None):
+    """The digests of data's blocks of `size` bytes (those whose `numbers` are given), on
+    every CPU: hashlib lets go of the GIL while it hashes."""
+    view = memoryview(data)
+    numbers = range((len(data) + size - 1) // size) if numbers is None else numbers
+    return dict(zip(numbers, HASHERS.map(lambda n: block_digest(view[n * size:(n + 1) * size]), numbers)))
+
+
+def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
+    """Makes bytes target..target+length of the disk hold the indexed part of the image, and
+    checks every block of it against the image's block index (a SHA-256 per 64 KiB block).
 
     A block already there is kept; one that the seed (the other slot, usually an older image of
     the same host) holds at the same place is copied from it; only the others are fetched, in
     runs of up to 8 MiB, each block checked against its SHA-256; a run of holes is zeroed in one
-    request (write-zeroes), never read. The bytes that end on the disk
-    are hashed in order and checked against the part's SHA-256. On a part just `zeroed`,
-    nothing is read: every block of data is fetched. Returns the bytes written."""
+    request (write-zeroes), never read or hashed. The disk is read a run of up to 8 MiB of data
+    at a time, its blocks hashed on every CPU. Once synced, every block written is read back
+    from the disk (not the page cache) and checked again; with the blocks kept, checked as they
+    were read, that covers every block of data the image has. On a part just `zeroed`, nothing
+    is read: every block of data is fetched. Returns the bytes written."""
     size, offset, length = index["blockSize"], index["offset"], index["length"]
     blocks = index["blocks"]
-    whole = hashlib.sha256()
-    state = {"written": 0, "reported": time.monotonic(), "run": None, "hole": None}
+    state = {"written": 0, "checked": 0, "reported": time.monotonic(), "run": None, "hole": None}
+    written = []  # the runs of blocks written: (first, end)
+    # The run of data blocks read last: its first block, its bytes, their digests, the seed's.
+    window = {"first": 0, "end": 0, "local": b"", "digests": {}, "seed": b"", "seeds": {}}
+
+    def read(number):
+        """Reads the run of data blocks from `number` (up to LARGEST_FETCH) of the slot, and of
+        the seed where the slot's blocks differ from the image's."""
+        end = number
+        while end < len(blocks) and blocks[end] is not None and end - number < LARGEST_FETCH // size:
+            end += 1
+        start, stop = number * size, min(end * size, length)
+        local = bytes(stop - start) if zeroed else os.pread(fd, stop - start, target + start)
+        digests = block_digests(local, size)
+        differ = [n for n in digests if digests[n] != blocks[number + n]]
+        other, seeds = b"", {}
+        if differ and seed is not None:
+            other = os.pread(fd, stop - start, seed + start)
+            seeds = block_digests(other, size, differ)
+        window.update(first=number, end=end, local=local, digests=digests, seed=other, seeds=seeds)
+
+    def write(first, data):
+        os.pwrite(fd, data, target + first * size)
+        state["written"] += len(data)
+        end = first + (len(data) + size - 1) // size
+        if written and written[-1][1] == first:
+            first = written.pop()[0]
+        written.append((first, end))
 
     def fetch(first, end):
         start, stop = first * size, min(end * size, length)
         for attempt in range(RETRIES):
             data = server.blocks(offset + start, stop - start)
-            bad = [n for n in range(first, end)
-                   if hashlib.sha256(data[(n - first) * size:(n - first + 1) * size]).hexdigest() != blocks[n]]
+            digests = block_digests(data, size)
+            bad = [first + n for n in sorted(digests) if digests[n] != blocks[first + n]]
             if not bad and len(data) == stop - start:
                 break
             if attempt == RETRIES - 1:
                 raise Failure(f"block {bad[0] if bad else first} of the image does not match its SHA-256 after {RETRIES} tries "
                               f"(got {len(data)} of {stop - start} bytes)")
-        os.pwrite(fd, data, target + start)
-        state["written"] += len(data)
-        whole.update(data)
+        write(first, data)
 
     def flush():
         if state["run"] is not None:
@@ -218,8 +263,6 @@ def write_part(disk, fd, server, index, target, progress, seed=None, zeroed=Fals
         if time.monotonic() - state["reported"] > 2:
             progress(server.fetched, state["written"], length)
             state["reported"] = time.monotonic()
-        count = min(size, length - number * size)
-        place = target + number * size
         if digest is None:
             # A hole: zeroed with its neighbours in one request when the part is not zeroed yet.
             flush()
@@ -228,34 +271,42 @@ def write_part(disk, fd, server, index, target, progress, seed=None, zeroed=Fals
             if number + 1 < len(blocks) and blocks[number + 1] is None:
                 continue
             first, state["hole"] = state["hole"], None
-            start, stop = first * size, min((number + 1) * size, length)
             if not zeroed:
-                os.fsync(fd)
-                zero(disk, target + start, stop - start)
-            for chunk in range(start, stop, ZERO_CHUNK):
-                whole.update(bytes(min(ZERO_CHUNK, stop - chunk)))
+                zero(fd, target + first * size, min((number + 1) * size, length) - first * size)
             continue
-        local = bytes(count) if zeroed else os.pread(fd, count, place)
-        if block_digest(local) != digest:
-            other = os.pread(fd, count, seed + number * size) if seed is not None else b""
-            if block_digest(other) != digest:
-                # Fetched, with the blocks next to it.
-                if state["run"] is not None and (number - state["run"]) * size >= LARGEST_FETCH:
-                    flush()
-                if state["run"] is None:
-                    state["run"] = number
-                continue
-            os.pwrite(fd, other, place)
-            state["written"] += count
-            local = other
+        if not window["first"] <= number < window["end"]:
+            read(number)
+        n = number - window["first"]
+        if window["digests"][n] == digest:
+            state["checked"] += 1
+        elif window["seeds"].get(n) == digest:
+            write(number, window["seed"][n * size:(n + 1) * size])
+        else:
+            # Fetched, with the blocks next to it.
+            if state["run"] is not None and (number - state["run"]) * size >= LARGEST_FETCH:
+                flush()
+            if state["run"] is None:
+                state["run"] = number
+            continue
         flush()
-        whole.update(local)
     number = len(blocks)
     flush()
     os.fsync(fd)
+    # Every block written, read back from the disk itself.
+    for first, end in written:
+        for start in range(first, end, LARGEST_FETCH // size):
+            stop = min(start + LARGEST_FETCH // size, end)
+            place, count = target + start * size, min(stop * size, length) - start * size
+            os.posix_fadvise(fd, place, count, os.POSIX_FADV_DONTNEED)
+            digests = block_digests(os.pread(fd, count, place), size)
+            bad = [start + n for n in sorted(digests) if digests[n] != blocks[start + n]]
+            if bad or len(digests) != stop - start:
+                raise Failure(f"block {bad[0] if bad else start} of the slot does not hold what was written to it: the disk may be failing")
+            state["checked"] += len(digests)
+    data = sum(digest is not None for digest in blocks)
+    if state["checked"] != data:
+        raise Failure(f"{state['checked']} blocks of the slot were checked, the image has {data}")
     progress(server.fetched, state["written"], length)
-    if whole.hexdigest() != index["sha256"]:
-        raise Failure(f"the written part's SHA-256 is {whole.hexdigest()}, the image's is {index['sha256']}")
     return state["written"]
 
 
@@ -406,7 +457,7 @@ def install_in_place(arguments, server, step):
     step("write slot", slot=target)
     fd = os.open(disk, os.O_RDWR)
     try:
-        write_part(disk, fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target),
+        write_part(fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target),
                    seed=by_name[f"root-{running}"]["start"] * SECTOR)
     finally:
         os.close(fd)
@@ -471,8 +522,8 @@ def install(arguments, server, step):
         if table is None:
             # An empty disk: the partition table, the boot partitions, the declared ones.
             step("partition")
-            zero(disk, 0, image["head"]["length"])
-            write_part(disk, fd, server, image["head"], 0, progress("partition", server), zeroed=True)
+            zero(fd, 0, image["head"]["length"])
+            write_part(fd, server, image["head"], 0, progress("partition", server), zeroed=True)
             run("sfdisk", "--relocate", "gpt-bak-std", disk)
             if not arguments.disk:
                 subprocess.run(["blockdev", "--rereadpt", disk], capture_output=True)  # busy: we hold it open; sfdisk told the kernel
@@ -487,8 +538,8 @@ def install(arguments, server, step):
         step("write slot", slot=target)
         other = None if first else by_name[f"root-{'a' if target == 'b' else 'b'}"]["start"] * SECTOR
         if first:
-            zero(disk, slot["start"] * SECTOR, image["slot"]["length"])
-        write_part(disk, fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target), seed=other, zeroed=first)
+            zero(fd, slot["start"] * SECTOR, image["slot"]["length"])
+        write_part(fd, server, image["slot"], slot["start"] * SECTOR, progress("write slot", server, target), seed=other, zeroed=first)
     finally:
         os.close(fd)
 
