@@ -178,6 +178,7 @@ def zero(fd, offset, length):
 
 ZEROS = {}
 HASHERS = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+READER = concurrent.futures.ThreadPoolExecutor(max_workers=1)
 
 
 def block_digest(data):
@@ -213,17 +214,34 @@ def write_part(fd, server, index, target, progress, seed=None, zeroed=False):
     blocks = index["blocks"]
     state = {"written": 0, "checked": 0, "reported": time.monotonic(), "run": None, "hole": None}
     written = []  # the runs of blocks written: (first, end)
+    # The runs of data blocks, up to LARGEST_FETCH each, in the order they are read; the next
+    # one is read ahead (pread lets go of the GIL) while the current one is hashed.
+    runs = []
+    for number, digest in enumerate(blocks):
+        if digest is not None:
+            if runs and runs[-1][1] == number and number - runs[-1][0] < LARGEST_FETCH // size:
+                runs[-1][1] += 1
+            else:
+                runs.append([number, number + 1])
+    reading = {"next": 0, "ahead": None}
+
+    def slot_bytes(first, end):
+        start, stop = first * size, min(end * size, length)
+        return bytes(stop - start) if zeroed else os.pread(fd, stop - start, target + start)
+
     # The run of data blocks read last: its first block, its bytes, their digests, the seed's.
     window = {"first": 0, "end": 0, "local": b"", "digests": {}, "seed": b"", "seeds": {}}
 
     def read(number):
-        """Reads the run of data blocks from `number` (up to LARGEST_FETCH) of the slot, and of
-        the seed where the slot's blocks differ from the image's."""
-        end = number
-        while end < len(blocks) and blocks[end] is not None and end - number < LARGEST_FETCH // size:
-            end += 1
-        start, stop = number * size, min(end * size, length)
-        local = bytes(stop - start) if zeroed else os.pread(fd, stop - start, target + start)
+        """Reads the run of data blocks from `number` of the slot, and of the seed where the
+        slot's blocks differ from the image's."""
+        first, end = runs[reading["next"]]
+        assert first == number, f"block {number} read out of order (run {first}..{end})"
+        local = reading["ahead"].result() if reading["ahead"] else slot_bytes(first, end)
+        reading["next"] += 1
+        following = runs[reading["next"]] if reading["next"] < len(runs) else None
+        reading["ahead"] = READER.submit(slot_bytes, *following) if following else None
+        start, stop = first * size, min(end * size, length)
         digests = block_digests(local, size)
         differ = [n for n in digests if digests[n] != blocks[number + n]]
         other, seeds = b"", {}
