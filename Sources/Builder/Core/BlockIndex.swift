@@ -2,7 +2,8 @@ import Foundation
 
 /// The SHA-256 of every block of a part of an image (a root slot), as bmaptool and RAUC's
 /// adaptive updates keep: an installer fetches only the blocks its disk does not already hold,
-/// checks each block it writes, then the whole part. Blocks of zeros are `nil`: they are never
+/// and checks every block of data the part holds against it (those it keeps as it reads them,
+/// those it writes read back from the disk). Blocks of zeros are `nil`: they are never
 /// fetched, only written as zeros where the disk holds something else.
 public struct BlockIndex: Codable, Equatable, Sendable {
     /// Bytes per block: 64 KiB, small enough that a one-file change costs a few blocks, large
@@ -13,7 +14,7 @@ public struct BlockIndex: Codable, Equatable, Sendable {
     /// Where the part starts in the image, and its length, in bytes.
     public var offset: Int
     public var length: Int
-    /// The SHA-256 of the whole part.
+    /// The SHA-256 of the whole part, holes included (for tools that check a part as one file).
     public var sha256: String
     public var blocks: [String?]
 
