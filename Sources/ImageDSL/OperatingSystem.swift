@@ -55,6 +55,9 @@ public struct OperatingSystem: Sendable {
 
     /// Where each declaration came from, keyed like `user:alice` or `file:/etc/motd`.
     public internal(set) var sources: [String: SourceLocation] = [:]
+    /// The templates this system inherits, from the first to the nearest, each as it was when
+    /// inherited (without its own list): the chain its package layers follow.
+    public internal(set) var templates: [OperatingSystem] = []
     /// Problems found while applying components (reported by `resolve()`).
     var problems: [Diagnostic] = []
     /// What the block being applied has declared so far, to catch duplicates within one block.
@@ -77,7 +80,12 @@ public struct OperatingSystem: Sendable {
     }
 
     private init(base: OperatingSystem?, location: SourceLocation, _ declarations: [SystemBuilder.Declaration]) {
-        if let base { self = base }
+        if let base {
+            self = base
+            var parent = base
+            parent.templates = []
+            templates.append(parent)
+        }
         sources["system"] = location
         declaredInBlock = [:]
         for declaration in declarations {

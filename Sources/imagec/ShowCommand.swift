@@ -113,6 +113,16 @@ struct Summary {
         row("apt sources", model.aptSources.isEmpty ? "the build host's" : model.aptSources.flatMap(\.uris).joined(separator: ", "))
         row("services", model.services.map(\.type).joined(separator: ", "))
         row("packages", "\(model.packages.count): " + model.packages.joined(separator: " "))
+        if let stages = model.packageStages, stages.count > 1 {
+            // The chain, and what each step of it asks for more or less.
+            var below: [String] = []
+            row("templates", stages.map { stage in
+                let added = Set(stage.requested).subtracting(below).sorted(), removed = Set(below).subtracting(stage.requested).sorted()
+                let change = below.isEmpty ? "\(stage.requested.count) packages" : (added.map { "+\($0)" } + removed.map { "-\($0)" }).joined(separator: " ")
+                below = stage.requested
+                return "\(Report.relative(stage.location.file)):\(stage.location.line): \(change)"
+            }.joined(separator: "; "))
+        }
         row("users", model.users.map { user in
             "\(user.name)" + (user.uid.map { " (\($0))" } ?? "") + (user.sudo == .none ? "" : " sudo")
         }.joined(separator: ", "))

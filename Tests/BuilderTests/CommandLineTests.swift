@@ -45,6 +45,11 @@ struct CommandLineTests {
         #expect(run.standardOutput.hasPrefix("bigmem2  (systems/bigmem2.swift:4)\n  digest       sha256:\(CanonicalJSON.sha256(golden))\n"))
         #expect(run.standardOutput.contains(
             "  disk         root 8 GiB ext4 in slots A and B; scratch 2 GiB ext4 on /scratch; persistent home 4 TiB xfs on /home (own disk)\n"))
+        // The chain of templates, and the packages each adds.
+        // (Bigmem's root slots need kexec-tools, fdisk and python3 for the in-place deploy.)
+        #expect(run.standardOutput.contains("  templates    templates/Lab.swift:38: 18 packages; templates/Bigmem.swift:7: +build-essential +fdisk "
+            + "+htop +kexec-tools +netbase +nftables +python3 +tmux +xfsprogs; systems/bigmem2.swift:4: +bwa +r-base-core +samtools\n"),
+                "\(run.standardOutput)")
         #expect(run.standardOutput.hasSuffix("  deployment   bare metal, BMC https://bigmem2-bmc.lab.example (Redfish, system System.Embedded.1), "
             + "boots from b8:ca:3a:6e:12:40, root disk serial S4EWNX0R123456\n"))
     }

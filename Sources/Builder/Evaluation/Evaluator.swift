@@ -82,7 +82,7 @@ public struct Evaluator: Sendable {
 
         var key: String?
         if let cache {
-            var identity = "imagec-evaluation 1\nimagec \(Imagec.version)\n"
+            var identity = "imagec-evaluation 2\nimagec \(Imagec.version)\n"
             identity += "compiler \(try cache.compilerVersion(of: toolchain.compiler))\n"
             identity += "tools \(toolchain.fingerprint())\n"
             for input in [system] + templates { identity += "source \(input.url.path) \(CanonicalJSON.sha256(input.contents))\n" }

@@ -42,6 +42,10 @@ public struct SystemModel: Codable, Equatable, Sendable {
     /// Where each part was declared, keyed like `user:alice` or `file:/etc/motd`;
     /// `nil` in the canonical form.
     public var sources: [String: SourceLocation]?
+    /// The inheritance chain's package stages, from the first template to the system; `nil` in
+    /// the canonical form (the packages are in ``packages``: the stages say only which template
+    /// asks for which, for the package layers).
+    public var packageStages: [PackageStage]? = nil
 
     /// This model without its source locations: what the canonical JSON and the digest cover.
     public var canonical: SystemModel {
@@ -51,7 +55,24 @@ public struct SystemModel: Codable, Equatable, Sendable {
         model.deployment = nil
         model.snapshotArchives = nil
         model.sharedStore = nil
+        model.packageStages = nil
         return model
+    }
+
+    /// The packages the system asks for: what it declares and its services need, plus what
+    /// every image needs to boot and be managed (apt, systemd, udev, an initramfs, the kernel,
+    /// and the tools its locales, keyboard and file systems need). The archive's Essential and
+    /// Priority-required packages come on top when the lock is resolved.
+    public var requestedPackages: [String] {
+        var names: Set<String> = ["apt", "systemd-sysv", "udev", "initramfs-tools", "e2fsprogs", kernelPackage]
+        names.formUnion(packages)
+        if locales.contains(where: { !["C", "C.UTF-8", "POSIX"].contains($0) }) { names.insert("locales") }
+        if keyboard.layout != "us" || keyboard.variant != nil { names.formUnion(["keyboard-configuration", "console-setup"]) }
+        let fileSystems = [disk.rootFileSystem] + disk.partitions.map(\.fileSystem) + disk.persistentVolumes.map(\.fileSystem)
+        if fileSystems.contains(.xfs) { names.insert("xfsprogs") }
+        if fileSystems.contains(.btrfs) { names.insert("btrfs-progs") }
+        if fileSystems.contains(.vfat) { names.insert("dosfstools") }
+        return names.sorted()
     }
 
     /// Where the part with the given key was declared, or else where the system was.

@@ -133,7 +133,25 @@ extension OperatingSystem {
         for message in (deployment?.validate() ?? []) + (deployment?.problems(with: model.disk) ?? []) {
             problems.append(Diagnostic(message, at: sources["deployment"] ?? location))
         }
-        return (hostName == nil ? nil : model, problems)
+        var staged = model
+        staged.packageStages = packageStages(top: model)
+        return (hostName == nil ? nil : staged, problems)
+    }
+
+    /// The inheritance chain's package stages, bottom to top: each template's request, then the
+    /// system's. A template that asks for what the stage below it asks shares that stage.
+    private func packageStages(top: SystemModel) -> [PackageStage] {
+        var stages: [PackageStage] = []
+        func add(_ requested: [String], at location: SourceLocation) {
+            if requested != stages.last?.requested { stages.append(PackageStage(location: location, requested: requested)) }
+        }
+        for template in templates {
+            var stage = template
+            stage.hostName = stage.hostName ?? "template"  // templates have none; it changes no package
+            if let model = stage.resolve().model { add(model.requestedPackages, at: template.location) }
+        }
+        add(top.requestedPackages, at: location)
+        return stages
     }
 }
 
