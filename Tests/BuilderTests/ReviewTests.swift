@@ -112,7 +112,7 @@ struct ReviewTests {
             let sets = evaluation.systems.map { system in
                 """
                 {"architecture": "amd64", "distribution": {"release": "bookworm", "vendor": "debian"}, "sources": "host", "sourceDateEpoch": 1700000000,
-                 "systems": ["\(system.model.hostName)"], "requested": [\(PackageSelection.requested(by: system.model).map { "\"\($0)\"" }.joined(separator: ", "))],
+                 "systems": ["\(system.model.hostName)"], "requested": [\(system.model.requestedPackages.map { "\"\($0)\"" }.joined(separator: ", "))],
                  "packages": [\(packages.sorted { $0.key < $1.key }.map { name, version in
                     #"{"architecture": "amd64", "name": "\#(name)", "path": "pool/main/\#(name)_\#(version)_amd64.deb", "sha256": "\#(String(repeating: "0", count: 64))", "size": 1, "version": "\#(version)"}"#
                  }.joined(separator: ", "))]}

@@ -37,7 +37,7 @@ public struct Locker: Sendable {
         for system in evaluation.systems.map(\.model) + evaluation.variants {
             let key = Key(
                 distribution: system.distribution, architecture: system.architecture,
-                sources: system.aptSources, requested: PackageSelection.requested(by: system))
+                sources: system.aptSources, requested: system.requestedPackages)
             if let index = groups.firstIndex(where: { $0.key == key }) {
                 if !groups[index].systems.contains(where: { $0.hostName == system.hostName }) { groups[index].systems.append(system) }
             } else {

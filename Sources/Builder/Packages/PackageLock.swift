@@ -18,7 +18,7 @@ public struct PackageLock: Codable, Equatable, Sendable {
         public var architecture: Architecture
         /// `host` for the build host's apt sources, else the SHA-256 of the declared ones.
         public var sources: String
-        /// What was asked for (see ``PackageSelection``): the lock is stale when this changes.
+        /// What was asked for (``SystemModel/requestedPackages``): the lock is stale when this changes.
         public var requested: [String]
         /// The newest release date of the sources when locked: the build's `SOURCE_DATE_EPOCH`.
         public var sourceDateEpoch: Int
@@ -82,7 +82,7 @@ public struct PackageLock: Codable, Equatable, Sendable {
     /// The set for `model`, or an error saying how the lock differs from the definition.
     public func set(for model: SystemModel, lockFile: URL) throws -> PackageSet {
         let command = "run `imagec lock \(Self.definitionPath(for: lockFile))` to update it"
-        let requested = PackageSelection.requested(by: model)
+        let requested = model.requestedPackages
         // A bookable machine has a set for each combination of its options.
         let theirs = sets.filter { $0.systems.contains(model.hostName) }
         guard let set = theirs.first(where: { $0.requested == requested }) ?? theirs.first else {

@@ -103,7 +103,7 @@ extension OperatingSystem {
             }
         }
 
-        let model = SystemModel(
+        var model = SystemModel(
             hostName: hostName ?? "",
             distribution: distribution,
             architecture: architecture,
@@ -133,9 +133,8 @@ extension OperatingSystem {
         for message in (deployment?.validate() ?? []) + (deployment?.problems(with: model.disk) ?? []) {
             problems.append(Diagnostic(message, at: sources["deployment"] ?? location))
         }
-        var staged = model
-        staged.packageStages = packageStages(top: model)
-        return (hostName == nil ? nil : staged, problems)
+        model.packageStages = packageStages(top: model)
+        return (hostName == nil ? nil : model, problems)
     }
 
     /// The inheritance chain's package stages, bottom to top: each template's request, then the
