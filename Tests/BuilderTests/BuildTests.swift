@@ -117,11 +117,11 @@ struct BuildTests {
         #expect((result["digest"] as? String).map { entry.lastPathComponent == "\($0.dropFirst(7))-built1" } == true)
         #expect(result["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": false, "rootBase": false, "substituted": false])
         // (No fetch step: the .debs are in the cache the tests share, and nothing is fetched.)
-        for step in ["package layer", "root base", "configure", "disk", "checksum"] {
+        for step in ["package layer", "root base", "configure", "disk", "digest"] {
             #expect(built.standardError.contains("\n\(step): "), "no progress line for \(step)")
         }
         let entryFiles = try FileManager.default.contentsOfDirectory(atPath: entry.path).sorted()
-        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.sha256", "inputs", "lock.json", "sbom.cdx.json", "sbom.spdx.json", "system.json"])
+        #expect(entryFiles == ["build.log", "disk.raw", "disk.raw.digest", "inputs", "lock.json", "sbom.cdx.json", "sbom.spdx.json", "system.json"])
         // Its SBOMs: each locked package once, with its purl and SHA-256; valid for the reference validators.
         let lock = try #require(try PackageLock.read(from: PackageLock.url(for: file))?.sets.first)
         let spdx = try JSONSerialization.jsonObject(with: Data(contentsOf: entry.appendingPathComponent("sbom.spdx.json"))) as? [String: Any] ?? [:]
@@ -161,8 +161,8 @@ struct BuildTests {
         elsewhere.waitUntilExit()
         let madeAgain = try Data(contentsOf: folder.appendingPathComponent("sbom-again.json"))
         #expect(elsewhere.terminationStatus == 0 && madeAgain == original)
-        let sha = try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8)
-        #expect(try "\(ImageBuilderTestSupport.sha256(entry.appendingPathComponent("disk.raw")))  disk.raw\n" == sha)
+        let sha = try String(contentsOf: entry.appendingPathComponent("disk.raw.digest"), encoding: .utf8)
+        #expect(try "\(DiskDigestTests.referenceDigest(of: entry.appendingPathComponent("disk.raw")))  disk.raw\n" == sha)
 
         // The configuration is in the image, and nothing secret or machine-unique.
         let disk = try DiskReader(entry.appendingPathComponent("disk.raw"))
@@ -246,7 +246,7 @@ struct BuildTests {
             #expect(twin.process.terminationStatus == 0)
             #expect(try String(contentsOf: twin.output, encoding: .utf8) == entry.path + "\n")
         }
-        #expect(try String(contentsOf: entry.appendingPathComponent("disk.raw.sha256"), encoding: .utf8) == sha)
+        #expect(try String(contentsOf: entry.appendingPathComponent("disk.raw.digest"), encoding: .utf8) == sha)
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { $0.hasPrefix(".tmp-") } == [])
 
         // qcow2 on request, with the same contents.
@@ -324,17 +324,5 @@ enum ImageBuilderTestSupport {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
-    }
-
-    static func sha256(_ file: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(String(decoding: data, as: UTF8.self).prefix(64))
     }
 }

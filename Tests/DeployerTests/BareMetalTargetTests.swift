@@ -136,7 +136,7 @@ struct BareMetalTargetTests {
             entry = folder.appendingPathComponent("store/0123-bm9")
             try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: true)
             try Data(count: 4096).write(to: entry.appendingPathComponent("disk.raw"))
-            let index = BlockIndex(blockSize: 65536, offset: 0, length: 0, sha256: "", blocks: [])
+            let index = BlockIndex(blockSize: 65536, offset: 0, length: 0, digest: "", blocks: [])
             try CanonicalJSON.encode(value: SlotImage(partitions: [], head: index, slot: index)).write(to: entry.appendingPathComponent("slot-image.json"))
             for name in ["vmlinuz", "initramfs.img"] { try Data(name.utf8).write(to: folder.appendingPathComponent(name)) }
             installer = InstallerBoot(kernel: folder.appendingPathComponent("vmlinuz").path, initramfs: folder.appendingPathComponent("initramfs.img").path)

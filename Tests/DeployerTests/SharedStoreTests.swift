@@ -55,8 +55,8 @@ struct SharedStoreTests {
         let copy = folder.appendingPathComponent("store-b/\(name)")
         #expect(try SparseFile.sha256(of: copy.appendingPathComponent("disk.raw"))
                 == (try SparseFile.sha256(of: URL(fileURLWithPath: entry).appendingPathComponent("disk.raw"))))
-        #expect(try Data(contentsOf: copy.appendingPathComponent("disk.raw.sha256"))
-                == (try Data(contentsOf: URL(fileURLWithPath: entry).appendingPathComponent("disk.raw.sha256"))))
+        #expect(try Data(contentsOf: copy.appendingPathComponent("disk.raw.digest"))
+                == (try Data(contentsOf: URL(fileURLWithPath: entry).appendingPathComponent("disk.raw.digest"))))
 
         // The locked .debs come from the shared store too, before any apt source.
         let set = try #require(try PackageLock.read(from: PackageLock.url(for: file))?.sets.first)

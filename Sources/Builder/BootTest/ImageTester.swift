@@ -68,7 +68,7 @@ public struct ImageTester: Sendable {
             }
         }
 
-        let recorded = try build.entry.recordedChecksum()
+        let recorded = try build.entry.recordedDigest()
         try verify(build.image, against: recorded, when: "before the test")
         let kernel = layerKernel(of: build.entry)
         let (accelerator, reason) = try Accelerator.choose(kernel: kernel, store: store, scratch: scratch)
@@ -84,7 +84,7 @@ public struct ImageTester: Sendable {
                                     bootTimeout: bootTimeout, keepRunning: keep, progress: progress))
             if keep { keepScratch = true; Interruption.forget(scratch) }
         }
-        if !keepScratch { try verify(build.image, against: String(recorded), when: "after the test") }
+        if !keepScratch { try verify(build.image, against: recorded, when: "after the test") }
         return records
     }
 
@@ -104,6 +104,7 @@ public struct ImageTester: Sendable {
                                        kernelLogsToSerial: model.kernelArguments.contains { $0.hasPrefix("console=ttyS") })
         let guest = GuestShell(port: machine.sshPort, key: key, scratch: folder)
         defer { if !keepRunning { machine.stop() } }
+        defer { guest.close() }  // before the machine stops
         progress("booting \(model.hostName) with \(firmware == .bios ? "SeaBIOS" : "OVMF (UEFI)") under \(accelerator.rawValue)…")
 
         var record = TestRecord(
@@ -254,10 +255,10 @@ public struct ImageTester: Sendable {
         return kernel.map { boot.appendingPathComponent($0) }
     }
 
-    private func verify(_ image: URL, against recorded: String, when: String) throws {
-        let actual = try SparseFile.sha256(of: image)
+    private func verify(_ image: URL, against recorded: DiskDigest, when: String) throws {
+        let actual = try DiskDigest.of(image)
         guard actual == recorded else {
-            throw BuildEnvironmentError("the store image \(image.path) does not match its SHA-256 \(when) (\(actual), recorded \(recorded)): the store is damaged; remove the entry and build again")
+            throw BuildEnvironmentError("the store image \(image.path) does not match its digest \(when) (\(actual), recorded \(recorded)): the store is damaged; remove the entry and build again")
         }
     }
 }

@@ -49,7 +49,9 @@ public struct HealthCheck {
         // HostKeyAlias makes ssh look the host up under its plain name, whatever the port.
         try knownHosts.map { line in "\(host) " + line.split(separator: " ", maxSplits: 1).last! }.joined(separator: "\n")
             .appending("\n").write(to: knownHostsFile, atomically: true, encoding: .utf8)
-        return try body(GuestShell(host: host, port: port, key: key, scratch: scratch, knownHosts: knownHostsFile))
+        let shell = GuestShell(host: host, port: port, key: key, scratch: scratch, knownHosts: knownHostsFile)
+        defer { shell.close() }
+        return try body(shell)
     }
 
     /// Asks the machine to power off (`systemctl poweroff` over SSH): an image without D-Bus

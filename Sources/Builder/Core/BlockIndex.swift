@@ -14,42 +14,27 @@ public struct BlockIndex: Codable, Equatable, Sendable {
     /// Where the part starts in the image, and its length, in bytes.
     public var offset: Int
     public var length: Int
-    /// The SHA-256 of the whole part, holes included (for tools that check a part as one file).
-    public var sha256: String
+    /// The part's ``DiskDigest``, `imagec-blocks-v1:<hex>` (what its blocks say, combined).
+    public var digest: String
     public var blocks: [String?]
 
-    public init(blockSize: Int, offset: Int, length: Int, sha256: String, blocks: [String?]) {
+    public init(blockSize: Int, offset: Int, length: Int, digest: String, blocks: [String?]) {
         self.blockSize = blockSize
         self.offset = offset
         self.length = length
-        self.sha256 = sha256
+        self.digest = digest
         self.blocks = blocks
     }
 
-    /// Indexes `length` bytes of `image` from `offset`, reading only its data extents.
-    public static func make(of image: URL, offset: Int, length: Int, blockSize: Int = defaultBlockSize) throws -> BlockIndex {
-        let size = (try? FileManager.default.attributesOfItem(atPath: image.path)[.size] as? Int) ?? nil
-        guard let size, offset >= 0, length >= 0, offset + length <= size else {
+    /// Indexes `length` bytes of `image` from `offset`, reading only its data extents, on every core.
+    public static func make(of image: URL, offset: Int, length: Int) throws -> BlockIndex {
+        let size = try SparseFile.size(of: image)
+        guard offset >= 0, length >= 0, offset + length <= size else {
             throw BuildEnvironmentError("\(image.path) ends before byte \(offset + length), the end of the part to index")
         }
-        var whole = CryptoHasher()
-        var blocks: [String?] = []
-        let zeros = Data(count: blockSize)
-        let zeroHash = CanonicalJSON.sha256(zeros)
-        try SparseFile.forEachChunk(of: image, size: blockSize, within: offset..<(offset + length)) { index, bytes in
-            let count = min(blockSize, length - index * blockSize)
-            guard let bytes else {
-                whole.update(count == blockSize ? zeros : zeros.prefix(count))
-                blocks.append(nil)
-                return
-            }
-            whole.update(bytes)
-            var hasher = CryptoHasher()
-            hasher.update(bytes)
-            let hash = hasher.finalize()
-            blocks.append(hash == zeroHash ? nil : hash)
-        }
-        return BlockIndex(blockSize: blockSize, offset: offset, length: length, sha256: whole.finalize(), blocks: blocks)
+        let hashes = try DiskDigest.blockHashes(of: image, within: offset..<(offset + length))
+        return BlockIndex(blockSize: DiskDigest.blockSize, offset: offset, length: length,
+                          digest: DiskDigest.combining(length: length, hashes).description, blocks: hashes.map { $0.map(DiskDigest.hex) })
     }
 
     /// The bytes of the blocks that hold data.

@@ -98,14 +98,21 @@ public enum SparseFile {
         return descriptor
     }
 
-    private static func size(_ descriptor: Int32, path: URL) throws -> Int {
+    /// The size of `file` in bytes, holes included.
+    static func size(of file: URL) throws -> Int {
+        let descriptor = try open(file, O_RDONLY)
+        defer { close(descriptor) }
+        return try size(descriptor, path: file)
+    }
+
+    static func size(_ descriptor: Int32, path: URL) throws -> Int {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw BuildEnvironmentError("cannot read \(path.path): \(String(cString: strerror(errno)))") }
         return Int(info.st_size)
     }
 
     /// The file's data extents, in order.
-    private static func dataRanges(_ descriptor: Int32, path: URL) throws -> [Range<Int>] {
+    static func dataRanges(_ descriptor: Int32, path: URL) throws -> [Range<Int>] {
         let end = try size(descriptor, path: path)
         var ranges: [Range<Int>] = []
         var position = 0
@@ -122,7 +129,8 @@ public enum SparseFile {
         return ranges
     }
 
-    private static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int, path: URL) throws -> Int {
+    @discardableResult
+    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int, path: URL) throws -> Int {
         var done = 0
         while done < count {
             let result = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
@@ -133,7 +141,7 @@ public enum SparseFile {
         return done
     }
 
-    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let words = bytes.count / 8
         let aligned = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
         for index in 0..<words where aligned[index] != 0 { return false }

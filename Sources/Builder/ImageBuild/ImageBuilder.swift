@@ -169,7 +169,7 @@ public struct ImageBuilder: Sendable {
             // The configured tree is no longer needed: it is removed while the image is hashed.
             let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
             defer { _ = try? removing.wait() }
-            let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.disk) }
+            let digest = try steps.step("digest") { try DiskDigest.of(built.disk) }
             if model.disk.rootSlots == .ab {
                 try steps.step("block index") {
                     let start = DiskAssembler.rootStart(model) * DiskAssembler.sector
@@ -183,7 +183,7 @@ public struct ImageBuilder: Sendable {
             // The entries it was made from, which garbage collection keeps with it.
             let inputs = [layerEntry.lastPathComponent, base.entryName]
                 + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
-            try built.record(checksum: sha, inputs: inputs)
+            try built.record(digest: digest, inputs: inputs)
         }
         try store.recordRoot(entry, for: model.hostName)
         return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused,

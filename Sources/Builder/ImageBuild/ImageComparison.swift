@@ -12,7 +12,7 @@ struct ImageComparison {
 
     /// `nil` when the images are identical; otherwise a description of the first difference.
     func difference() throws -> String? {
-        guard try SparseFile.sha256(of: first) != SparseFile.sha256(of: second) else { return nil }
+        guard try DiskDigest.of(first) != DiskDigest.of(second) else { return nil }
         let partitions = try table(of: first)
         guard partitions.count == (try table(of: second)).count else { return "the partition tables differ" }
         for partition in partitions {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A built image's entry in the store, `<digest>-<host>/`, and the files it holds: the disk,
-/// its checksum, and the names of the store entries it was made from (the roots of garbage
+/// its digest, and the names of the store entries it was made from (the roots of garbage
 /// collection and of a shared-store push).
 public struct ImageEntry: Hashable, Sendable {
     public var folder: URL
@@ -16,8 +16,8 @@ public struct ImageEntry: Hashable, Sendable {
     public var name: String { folder.lastPathComponent }
     /// The raw (sparse) disk image.
     public var disk: URL { folder.appendingPathComponent(Self.diskFile) }
-    /// `<sha256>  disk.raw`, as `sha256sum` writes it.
-    public var checksumFile: URL { folder.appendingPathComponent(Self.diskFile + ".sha256") }
+    /// `imagec-blocks-v1:<hex>  disk.raw`: the disk's ``DiskDigest``.
+    public var digestFile: URL { folder.appendingPathComponent(Self.diskFile + ".digest") }
     /// The entries it was made from, a name per line.
     public var inputsFile: URL { folder.appendingPathComponent("inputs") }
 
@@ -42,9 +42,13 @@ public struct ImageEntry: Hashable, Sendable {
         return try JSONDecoder().decode(SlotImage.self, from: Data(contentsOf: slotImageFile))
     }
 
-    /// The disk's SHA-256 recorded at build time.
-    public func recordedChecksum() throws -> String {
-        String(try String(contentsOf: checksumFile, encoding: .utf8).prefix(64))
+    /// The disk's digest recorded at build time.
+    public func recordedDigest() throws -> DiskDigest {
+        let text = try String(contentsOf: digestFile, encoding: .utf8)
+        guard let digest = text.split(separator: " ").first.flatMap({ DiskDigest(String($0)) }) else {
+            throw BuildEnvironmentError("\(digestFile.path) holds no disk digest: the store is damaged; remove the entry and build again")
+        }
+        return digest
     }
 
     /// The entries it was made from (none recorded: none).
@@ -52,11 +56,21 @@ public struct ImageEntry: Hashable, Sendable {
         ((try? String(contentsOf: inputsFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    /// Writes the checksum of the disk (or of `file`, beside it as `<name>.sha256`) and the
-    /// inputs of a new entry.
-    public func record(checksum: String, of file: URL? = nil, inputs: [String]) throws {
-        let name = file?.lastPathComponent ?? Self.diskFile
-        try "\(checksum)  \(name)\n".write(to: folder.appendingPathComponent(name + ".sha256"), atomically: true, encoding: .utf8)
+    /// Writes the disk's digest and the inputs of a new entry.
+    public func record(digest: DiskDigest, inputs: [String]) throws {
+        try "\(digest)  \(Self.diskFile)\n".write(to: digestFile, atomically: true, encoding: .utf8)
+        try record(inputs: inputs)
+    }
+
+    /// Writes the SHA-256 of `file` beside it (`<name>.sha256`, as `sha256sum` writes it; an
+    /// initramfs is small and not sparse) and the inputs of a new entry.
+    public func record(checksum: String, of file: URL, inputs: [String]) throws {
+        try "\(checksum)  \(file.lastPathComponent)\n".write(to: folder.appendingPathComponent(file.lastPathComponent + ".sha256"),
+                                                           atomically: true, encoding: .utf8)
+        try record(inputs: inputs)
+    }
+
+    private func record(inputs: [String]) throws {
         try inputs.map { $0 + "\n" }.joined().write(to: inputsFile, atomically: true, encoding: .utf8)
     }
 }
