@@ -92,6 +92,13 @@ public struct ImageBuilder: Sendable {
         try steps.step("release data") {
             try Self.refuse(ReleaseData(tree: layerEntry.appendingPathComponent("tree")).problems(of: model), progress: progress)
         }
+        // The SBOMs read only the layer's tree: they are made while the image is.
+        let sboms = BackgroundWork { () -> (spdx: Data, cycloneDX: Data) in
+            let inventory = try ImageInventory(hostName: model.hostName, digest: digest.description, set: set,
+                                               tree: layerEntry.appendingPathComponent("tree"))
+            return (try SPDXDocument.json(inventory), try CycloneDXDocument.json(inventory))
+        }
+        defer { _ = try? sboms.wait() }
         let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
         let base = RootBase(layer: layerEntry, size: model.disk.rootSize, offset: DiskAssembler.rootStart(model) * DiskAssembler.sector,
                             sourceDateEpoch: set.sourceDateEpoch)
@@ -136,10 +143,9 @@ public struct ImageBuilder: Sendable {
         // Beside what a build makes: its system, its lock set, its log.
         func describe(_ folder: URL) throws {
             try steps.step("sbom") {
-                let inventory = try ImageInventory(hostName: model.hostName, digest: digest.description, set: set,
-                                                   tree: layerEntry.appendingPathComponent("tree"))
-                try SPDXDocument.json(inventory).write(to: ImageEntry(folder: folder).spdxFile)
-                try CycloneDXDocument.json(inventory).write(to: ImageEntry(folder: folder).cycloneDXFile)
+                let (spdx, cycloneDX) = try sboms.wait()
+                try spdx.write(to: ImageEntry(folder: folder).spdxFile)
+                try cycloneDX.write(to: ImageEntry(folder: folder).cycloneDXFile)
             }
             try system.canonicalJSON.write(to: folder.appendingPathComponent("system.json"))
             try CanonicalJSON.encode(value: set).write(to: folder.appendingPathComponent("lock.json"))
