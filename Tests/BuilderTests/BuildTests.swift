@@ -179,6 +179,25 @@ struct BuildTests {
         let again = try imagec.run("build", "systems/built1.swift")
         #expect(again.status == 0 && again.standardOutput == entry.path + "\n")
 
+        // Two definitions in one command, two systems at once: a path per system in the files'
+        // order, each progress line naming its system. built2 asks for the same packages: its
+        // package layer and root base are built1's.
+        let second = folder.appendingPathComponent("systems/built2.swift")
+        try Self.definition.replacingOccurrences(of: "HostName(\"built1\")", with: "HostName(\"built2\")").write(to: second, atomically: true, encoding: .utf8)
+        try String(contentsOf: PackageLock.url(for: file), encoding: .utf8).replacingOccurrences(of: "\"built1\"", with: "\"built2\"")
+            .write(to: PackageLock.url(for: second), atomically: true, encoding: .utf8)
+        let both = try imagec.run("build", "--json", "--jobs", "2", "systems/built1.swift", "systems/built2.swift")
+        #expect(both.status == 0, "\(both.standardError)")
+        let results = try JSONSerialization.jsonObject(with: Data(both.standardOutput.utf8)) as? [[String: Any]] ?? []
+        #expect(results.map { $0["hostName"] as? String } == ["built1", "built2"])
+        #expect(results.first?["cacheHits"] as? [String: Bool] == ["image": true, "packageLayer": true, "rootBase": true, "substituted": false])
+        #expect(results.last?["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": true, "rootBase": true, "substituted": false])
+        #expect(both.standardError.contains("\nbuilt2: configure: ") && !both.standardError.contains("\nconfigure: "), "\(both.standardError)")
+        let built2Path = try #require(results.last?["path"] as? String)
+        let bothAgain = try imagec.run("build", "systems/built1.swift", "systems/built2.swift")
+        #expect(bothAgain.status == 0 && bothAgain.standardOutput == entry.path + "\n" + URL(fileURLWithPath: built2Path).deletingLastPathComponent().path + "\n")
+        #expect(try DiskReader(URL(fileURLWithPath: built2Path)).read("/etc/hostname") == "built2\n")
+
         // Pushed to the local pool its deployment names (not part of the digest); again: nothing written.
         let pool = folder.appendingPathComponent("pool")
         let deployed = Self.definition.replacingOccurrences(

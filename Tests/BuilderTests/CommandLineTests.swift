@@ -114,6 +114,11 @@ struct CommandLineTests {
         #expect(badOption.standardError.contains("Unknown option '--frobnicate'"))
         let noCommand = try imagec("frobnicate")
         #expect(noCommand.status == 2)
+        // Several definitions: --system picks from one only; at least one job.
+        let systemOfMany = try imagec("build", "--system", "test001", "systems/test001.swift", "systems/data001.swift")
+        #expect(systemOfMany.status == 2 && systemOfMany.standardError.contains("--system goes with a single definition file"), "\(systemOfMany)")
+        let noJobs = try imagec("build", "--jobs", "0", "systems/test001.swift")
+        #expect(noJobs.status == 2 && noJobs.standardError.contains("--jobs must be 1 or more"), "\(noJobs)")
         // What was expected instead, said.
         let folder = try imagec("show", "systems")
         #expect(folder.status == 2 && folder.standardError.hasPrefix("error: systems is a folder: give a definition file"), "\(folder)")

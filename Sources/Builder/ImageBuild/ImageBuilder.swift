@@ -65,7 +65,7 @@ public struct ImageBuilder: Sendable {
                           substituted: true)
         }
 
-        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(model.hostName)")
+        let scratch = store.root.appendingPathComponent(".tmp-\(getpid())-scratch-\(UUID().uuidString.prefix(8))-\(model.hostName)")
         Interruption.removeOnInterrupt(scratch)
         try? FileManager.default.removeItem(at: scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
