@@ -17,7 +17,7 @@ public struct ImageBuilder: Sendable {
     public var sharedStore: SharedStoreClient?
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 8
+    static let recipeVersion = 9  // 9: disk.raw.digest (DiskDigest) and BlockIndex.digest replace plain SHA-256s
 
     public init(store: Store) { self.store = store }
 
