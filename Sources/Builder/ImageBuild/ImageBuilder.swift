@@ -175,7 +175,7 @@ public struct ImageBuilder: Sendable {
             // The configured tree is no longer needed: it is removed while the image is hashed.
             let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
             defer { _ = try? removing.wait() }
-            let digest = try steps.step("digest") { try DiskDigest.of(built.disk) }
+            let diskDigest = try steps.step("digest") { try DiskDigest.of(built.disk) }
             if model.disk.rootSlots == .ab {
                 try steps.step("block index") {
                     let start = DiskAssembler.rootStart(model) * DiskAssembler.sector
@@ -189,7 +189,7 @@ public struct ImageBuilder: Sendable {
             // The entries it was made from, which garbage collection keeps with it.
             let inputs = [layerEntry.lastPathComponent, base.entryName]
                 + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
-            try built.record(digest: digest, inputs: inputs)
+            try built.record(digest: diskDigest, inputs: inputs)
         }
         try store.recordRoot(entry, for: model.hostName)
         return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused,
