@@ -62,7 +62,13 @@ struct BuildCommand: ParsableCommand {
         let shared = work.count > 1
         let results = try BoundedWork.map(work, jobs: jobs) { definition, system in
             let progress = shared ? progress.about(system.model.hostName) : progress
-            return try build(system, of: definition, key: key, started: started, progress: progress)
+            do {
+                return try build(system, of: definition, key: key, started: started, progress: progress)
+            } catch {
+                // The error itself is printed once the builds under way have ended: say now whose it is.
+                if shared { progress("failed; no other build starts, and the error follows once those under way end") }
+                throw error
+            }
         }
         if json {
             let objects = results.map { JSONValue.object($0.json) }
