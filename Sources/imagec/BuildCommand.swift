@@ -99,6 +99,10 @@ struct BuildCommand: ParsableCommand {
             "seconds": .number((Date().timeIntervalSince(started) * 10).rounded() / 10),
             "cacheHits": .object(["image": .bool(result.reused), "packageLayer": .bool(result.packageLayerReused),
                                     "rootBase": .bool(result.rootBaseReused), "substituted": .bool(result.substituted)]),
+            // Each package layer, bottom to top, and whether it was a hit (none when the image was).
+            "layers": .array(result.layers.map { layer in
+                .object(["stage": .string(layer.stage), "entry": .string(layer.name), "hit": .bool(layer.reused)])
+            }),
         ])
     }
 }

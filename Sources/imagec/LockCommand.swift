@@ -33,7 +33,11 @@ struct LockCommand: ParsableCommand {
         let previous = update ? try PackageLock.read(from: lockFile) : nil
         let progress = output.context.progress
         if update, previous == nil { progress("no lock file yet: locking every package afresh") }
-        let (lock, url, changes) = try Locker().lock(evaluation, keeping: previous, progress: progress)
+        // The locks beside it: a layer they hold unchanged keeps its date, so the systems share it.
+        let folder = lockFile.deletingLastPathComponent()
+        let beside = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+            .filter { $0.hasSuffix(".lock") }.compactMap { try? PackageLock.read(from: folder.appendingPathComponent($0)) }
+        let (lock, url, changes) = try Locker().lock(evaluation, keeping: previous, alongside: beside, progress: progress)
         for (set, change) in zip(lock.sets, changes) {
             var line = "\(set.systems.joined(separator: ", ")): \(set.packages.count) packages "
                 + "(\(set.requested.count) requested), \(set.distribution) \(set.architecture.rawValue)"

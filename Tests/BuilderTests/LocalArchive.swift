@@ -1,4 +1,5 @@
 import Foundation
+import ImageBuild
 import ImagecCore
 import Packages
 
@@ -74,6 +75,18 @@ final class LocalArchive {
         }
         self.port = port
         try publish(packages)
+    }
+
+    /// An archive of today's packages for the system of the definition `file`: locked against
+    /// the build host's sources, fetched into the cache the tests share (through a store at
+    /// `seed`). Returns it with the set and each package's .deb.
+    static func today(for file: URL, seed: URL) throws -> (archive: LocalArchive, set: PackageLock.PackageSet, deb: (LockedPackage) -> URL) {
+        let host = try Support.evaluator().evaluate(file.path)
+        guard let set = try Locker().lock(host).lock.sets.first else { throw BuildEnvironmentError("no lock set for \(file.path)") }
+        let store = try Support.store(seed)
+        try DebCache(store: store).fetch(set, origins: ImageBuilder(store: store).packageOrigins(host.systems[0].model, set: set))
+        let deb = { (package: LockedPackage) in DebCache(store: store).file(for: package) }
+        return (try LocalArchive(set.packages.map { ($0, deb($0)) }), set, deb)
     }
 
     deinit {

@@ -58,6 +58,48 @@ struct LockTests {
         #expect(try lock.set(for: evaluation.systems[0].model, lockFile: url) == set)
     }
 
+    /// Layers follow the templates inside the set: each holds what its stage's request needs
+    /// (dependencies met by the set's own packages, an alternative or a virtual package by what
+    /// the set installs), the bottom one Essential too; the top one whatever else apt chose.
+    /// Locked again with the template's layer unchanged, that layer keeps its date (its store entry).
+    @Test func layersFollowTheTemplatesInsideTheSet() {
+        func package(_ name: String) -> LockedPackage {
+            LockedPackage(name: name, version: "1", architecture: "amd64", size: 1, sha256: "\(name)-sha", path: "pool/\(name).deb")
+        }
+        let relations = [
+            "less-sha": PackageRelations(depends: ["libc6 (>= 2.34)"], provides: []),
+            "tmux-sha": PackageRelations(depends: ["libevent (>= 2), libc6:any", "awk | mawk"], provides: []),
+            "mawk-sha": PackageRelations(depends: [], provides: ["awk"]),
+            "libevent-sha": PackageRelations(depends: ["libc6"], provides: []),
+            "base-files-sha": PackageRelations(depends: [], provides: []),
+        ]
+        let template = PackageStage(location: SourceLocation(file: "/site/templates/Site.swift", line: 4), requested: ["less"])
+        let system = PackageStage(location: SourceLocation(file: "/site/systems/a.swift", line: 3), requested: ["less", "tmux"])
+        let set = ["base-files", "less", "libc6", "libevent", "mawk", "tmux", "chosen-by-apt"].map(package)
+        let layers = PackageLayering.layers(of: set, stages: [template, system], essential: ["base-files", "not-in-set"],
+                                            relations: relations, sourceDateEpoch: 200)
+        #expect(layers.map(\.packages) == [["base-files", "less", "libc6"], ["chosen-by-apt", "libevent", "mawk", "tmux"]])
+        #expect(layers.map(\.stage) == ["templates/Site.swift:4", "systems/a.swift:3"])
+        #expect(layers.map(\.sourceDateEpoch) == [200, 200])
+
+        // Before tmux, the system was its template alone, locked at 100: the template's layer keeps 100.
+        let before = PackageLock.PackageSet(
+            systems: ["a"], distribution: .bookworm, architecture: .amd64, sources: "host", requested: ["less"],
+            sourceDateEpoch: 100, packages: ["base-files", "less", "libc6"].map(package),
+            layers: [PackageLock.Layer(stage: "templates/Site.swift:4", requested: ["less"], packages: ["base-files", "less", "libc6"],
+                                       sourceDateEpoch: 100)])
+        let again = PackageLayering.layers(of: set, stages: [template, system], essential: ["base-files"], relations: relations,
+                                           sourceDateEpoch: 200, known: [before])
+        #expect(again.map(\.sourceDateEpoch) == [100, 200])
+        // Another version of less: another layer, dated anew.
+        var moved = set
+        moved[1].version = "2"
+        moved[1].sha256 = "less-2-sha"
+        let afresh = PackageLayering.layers(of: moved, stages: [template, system], essential: ["base-files"], relations: relations,
+                                            sourceDateEpoch: 200, known: [before])
+        #expect(afresh.map(\.sourceDateEpoch) == [200, 200])
+    }
+
     @Test func aStaleLockSaysWhatChangedAndHowToRefresh() throws {
         let file = try repository()
         let (lock, url, _) = try Locker().lock(try Support.evaluator().evaluate(file.path))

@@ -42,12 +42,7 @@ struct PackageOriginsTests {
         // The real packages of today, locked against the build host's sources and fetched
         // into the cache the tests share: the archive is made of them.
         try Self.definition().write(to: file, atomically: true, encoding: .utf8)
-        let host = try Support.evaluator().evaluate(file.path)
-        let today = try #require(try Locker().lock(host).lock.sets.first)
-        let seed = try Support.store(folder.appendingPathComponent("seed-store"))
-        try DebCache(store: seed).fetch(today, origins: ImageBuilder(store: seed).packageOrigins(host.systems[0].model, set: today))
-        let cached = { (package: LockedPackage) in DebCache(store: seed).file(for: package) }
-        let archive = try LocalArchive(today.packages.map { ($0, cached($0)) })
+        let (archive, today, cached) = try LocalArchive.today(for: file, seed: folder.appendingPathComponent("seed-store"))
         let source = "    AptSource(uris: [\"\(archive.uri)\"], suites: [\"bookworm\"], signedBy: \"\(archive.keyring.path)\")\n"
 
         // Locked against the test's archive: the same .debs, and the time of its Release file.
@@ -79,7 +74,7 @@ struct PackageOriginsTests {
 
         // 1. The store's cache has every package: nothing is asked of the archive.
         let declared = AptSource(uris: [archive.uri], suites: ["bookworm"], signedBy: archive.keyring.path)
-        #expect(try DebCache(store: seed).fetch(set, origins: ArchiveOrigin.aptSources([declared])) == 0)
+        #expect(try DebCache(store: Store(root: folder.appendingPathComponent("seed-store"))).fetch(set, origins: ArchiveOrigin.aptSources([declared])) == 0)
 
         // 2. An empty store and no snapshot: the build stops before any work, naming each
         // package, why each place did not have it, and the two ways out.

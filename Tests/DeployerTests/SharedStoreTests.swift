@@ -126,6 +126,7 @@ struct SharedStoreTests {
         #expect(layered.status == 0 && layered.output.contains("-rootfs-bookworm-amd64 from the shared store")
                 && layered.output.contains("-rootbase from the shared store") && !layered.output.contains("fetching"), "\(layered.output)")
         let local = try DeployTests.imagec(["build", "systems/test001.swift"], in: folder, environment: hostA)
+        #expect(local.status == 0, "\(local.output)")
         let third = try #require(local.output.split(separator: "\n").last.map { URL(fileURLWithPath: String($0)) })
         #expect(layered.output.hasSuffix("/\(third.lastPathComponent)\n"), "\(layered.output)")
         #expect(try SparseFile.sha256(of: third.appendingPathComponent("disk.raw"))

@@ -17,7 +17,7 @@ public struct ImageBuilder: Sendable {
     public var sharedStore: SharedStoreClient?
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 9  // 9: disk.raw.digest (DiskDigest) and BlockIndex.digest replace plain SHA-256s
+    static let recipeVersion = 10  // 10: package layers along the templates
 
     public init(store: Store) { self.store = store }
 
@@ -29,9 +29,21 @@ public struct ImageBuilder: Sendable {
         /// Whether the entry was already in the store.
         public var reused: Bool
         public var packageLayerReused: Bool
+        /// The package layers, bottom to top, and whether each was already in the store
+        /// (empty when the image itself was).
+        public var layers: [Layer] = []
         public var rootBaseReused: Bool
         /// Whether the entry came from the shared store.
         public var substituted = false
+
+        /// A package layer of the build.
+        public struct Layer: Sendable {
+            /// Its store entry.
+            public var name: String
+            /// Where its template (or the system) is defined: `templates/Lab.swift:38`.
+            public var stage: String
+            public var reused: Bool
+        }
     }
 
     /// The digest of a build: canonical system, lock set, imagec's and the recipe's versions.
@@ -77,17 +89,37 @@ public struct ImageBuilder: Sendable {
 
         let sources = model.aptSources.isEmpty ? HostAptSources.read(for: model.distribution.release) : model.aptSources
         let debs = DebCache(store: store)
-        let layer = PackageLayer(set: set, debs: debs)
-        var layerReused = true
-        let layerEntry = try steps.step("package layer") {
-            try store.entry(layer.entryName) { folder in
-                if substitute(layer.entryName, into: folder, progress: progress) { return }
-                layerReused = false
-                // The .debs are needed only to make the layer (the pre-flight fetched them already).
-                if !debs.missing(from: set).isEmpty { try fetchPackages(model, set: set, lockFile: lockFile, progress: progress) }
-                try layer.make(in: folder, scratch: scratch.appendingPathComponent("layer"), progress: progress)
+        // The package layers: the top one found in the store (or the shared one), or made on the
+        // one below it, found or made the same way. Layers below one that is found are not needed.
+        let chain = PackageLayer.chain(of: set, debs: debs)
+        var layers: [Result.Layer] = []
+        func packageLayer(_ index: Int) throws -> URL {
+            let layer = chain[index]
+            let title = chain.count == 1 ? "package layer" : "package layer \(index + 1)/\(chain.count) (\(layer.stage))"
+            if let entry = try store.entry(layer.entryName) ?? substitute(layer.entryName, progress: progress) {
+                layers.append(Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: true))
+                steps.found(title)
+                return entry
             }
+            let below = index > 0 ? try packageLayer(index - 1) : nil
+            var made = false
+            let entry = try steps.step(title) {
+                try store.entry(layer.entryName) { folder in
+                    made = true
+                    // The .debs are needed only to make the layer (the pre-flight fetched them already).
+                    var needed = set
+                    needed.packages = layer.packages
+                    if !debs.missing(from: needed).isEmpty { try fetchPackages(model, set: needed, lockFile: lockFile, progress: progress) }
+                    try layer.make(in: folder, on: below?.appendingPathComponent("tree"),
+                                   scratch: scratch.appendingPathComponent("layer-\(index)"), progress: progress)
+                }
+            }
+            layers.append(Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: !made))
+            return entry
         }
+        let layerEntry: URL? = chain.isEmpty ? nil : try packageLayer(chain.count - 1)
+        guard let layerEntry else { throw BuildEnvironmentError("the lock set for '\(model.hostName)' has no packages") }
+        let layerReused = layers.last?.reused ?? true
         // Values only the release can confirm (time zone, locales, accounts…), before any work on the image.
         try steps.step("release data") {
             try Self.refuse(ReleaseData(tree: layerEntry.appendingPathComponent("tree")).problems(of: model), progress: progress)
@@ -163,7 +195,8 @@ public struct ImageBuilder: Sendable {
                 try built.record(checksum: sha, of: built.initramfs, inputs: [layerEntry.lastPathComponent])
             }
             try store.recordRoot(entry, for: model.hostName)
-            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused, rootBaseReused: true)
+            return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused, layers: layers,
+                          rootBaseReused: true)
         }
         var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
         try steps.step("changes") { try delta.compute() }
@@ -192,7 +225,7 @@ public struct ImageBuilder: Sendable {
             try built.record(digest: diskDigest, inputs: inputs)
         }
         try store.recordRoot(entry, for: model.hostName)
-        return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused,
+        return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused, layers: layers,
                       rootBaseReused: try preparing.wait())
     }
 
@@ -202,19 +235,23 @@ public struct ImageBuilder: Sendable {
         for warning in problems { progress(warning.description) }
     }
 
-    /// Brings the locked packages of each system whose image and package layer the store lacks
-    /// (and whose image the shared store does not hold) into its .deb cache, so that a package
-    /// no origin has stops the build before any work.
+    /// Brings the locked packages of the package layers each system's build will make (those
+    /// above the highest layer the store or the shared store holds, unless one holds the image)
+    /// into the store's .deb cache, so that a package no origin has stops the build before any work.
     public func fetchPackages(
         _ systems: [Evaluation.System], lock: PackageLock, lockFile: URL, progress: ProgressReporter = .silent
     ) throws {
+        func held(_ name: String) -> Bool { store.entry(name) != nil || (try? sharedStore?.holds(name)) == true }
         for system in systems {
-            let set = try lock.set(for: system.model, lockFile: lockFile)
-            let image = ImageEntry.name(digest: try Self.digest(of: system, set: set), host: system.model.hostName)
-            let layer = PackageLayer(set: set, debs: DebCache(store: store)).entryName
-            guard store.entry(image) == nil, store.entry(layer) == nil,
-                  (try? sharedStore?.holds(image)) != true, (try? sharedStore?.holds(layer)) != true
-            else { continue }
+            var set = try lock.set(for: system.model, lockFile: lockFile)
+            guard !held(ImageEntry.name(digest: try Self.digest(of: system, set: set), host: system.model.hostName)) else { continue }
+            var needed: [LockedPackage] = []
+            for layer in PackageLayer.chain(of: set, debs: DebCache(store: store)).reversed() {
+                if held(layer.entryName) { break }
+                needed += layer.packages
+            }
+            guard !needed.isEmpty else { continue }
+            set.packages = needed
             try fetchPackages(system.model, set: set, lockFile: lockFile, progress: progress)
         }
     }
@@ -310,9 +347,12 @@ public struct ImageBuilder: Sendable {
             try FileManager.default.copyItem(at: debs.file(for: package).resolvingSymlinksInPath(), to: folder.appendingPathComponent("deb"))
             bytes += try sharedStore.push(folder, key: key)
         }
-        for input in result.entry.inputs() {
-            guard let entry = store.entry(input) else { continue }
+        // The entries it was made from, and theirs (each package layer's is the one below it).
+        var inputs = result.entry.inputs(), pushed = Set<String>()
+        while let input = inputs.popLast() {
+            guard pushed.insert(input).inserted, let entry = store.entry(input) else { continue }
             bytes += try sharedStore.push(entry, key: key, scratch: staging)
+            inputs += ImageEntry(folder: entry).inputs()
         }
         bytes += try sharedStore.push(result.entry.folder, key: key)
         progress("pushed \(result.entry.name) to \(sharedStore.description): \(ByteCount(bytes: UInt64(bytes)).rounded) written "
@@ -360,6 +400,9 @@ private final class StepLog: @unchecked Sendable {
 
     /// The log: a line per finished step.
     var text: String { lock.withLock { lines } }
+
+    /// A step whose result was found: reported as taking no time.
+    func found(_ title: String) { step(title) {} }
 
     @discardableResult
     func step<T>(_ title: String, _ work: () throws -> T) rethrows -> T {

@@ -3,35 +3,102 @@ import ImagecCore
 import ImageDSL
 import Packages
 
-/// The package layer: a root file system with exactly the locked packages installed and
-/// configured, as a tree (`tree/`) in the store. It depends only on the lock set (and imagec's
-/// recipe), so changing a system's configuration reuses it.
+/// A package layer: a root file system with the locked packages of a template's layer and of
+/// every layer below it installed and configured, as a tree (`tree/`) in the store. It depends
+/// only on those packages, the layers below and imagec's recipe, so systems that share
+/// templates share it, and changing a system's configuration reuses it.
 ///
-/// mmdebstrap installs from a local repository made of the store's .debs, in its `unshare`
-/// mode (no mounts on the host), in memory when there is room (`MemoryScratch`), with
-/// `SOURCE_DATE_EPOCH` from the lock; no file is newer than that date, so two builds give the
-/// same tree. The tree is never edited in place: builds configure a hard-link copy of it.
+/// The bottom layer is made by mmdebstrap from a local repository of the store's .debs, in its
+/// `unshare` mode (no mounts on the host), in memory when there is room (`MemoryScratch`). A
+/// layer above starts from a copy of the layer below's entry (never from what was left in
+/// memory, so it does not matter whether that one was built just now or found in the store)
+/// and installs its own packages with apt, as `apt-get install` does on a running machine.
+/// Every layer has `SOURCE_DATE_EPOCH` from the lock; no file is newer than that date, so two
+/// builds give the same tree. Trees are never edited in place: builds configure a hard-link copy.
 struct PackageLayer {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 6
+    static let recipeVersion = 7
 
     let set: PackageLock.PackageSet
+    let layer: PackageLock.Layer
+    /// What this layer installs, and what it holds with the layers below.
+    let packages: [LockedPackage]
+    let installed: [LockedPackage]
+    /// The store entry of the layer below; `nil` for the bottom one.
+    let parent: String?
     let debs: DebCache
+
+    /// The layers of `set`, bottom to top, each with the entry name of the one below. A layer
+    /// that adds nothing is the one below it, and is left out.
+    static func chain(of set: PackageLock.PackageSet, debs: DebCache) -> [PackageLayer] {
+        var chain: [PackageLayer] = []
+        var installed: [LockedPackage] = []
+        for (layer, packages) in zip(set.effectiveLayers, set.layerPackages) where !packages.isEmpty {
+            installed += packages
+            chain.append(PackageLayer(set: set, layer: layer, packages: packages, installed: installed,
+                                      parent: chain.last?.entryName, debs: debs))
+        }
+        return chain
+    }
 
     /// The store entry name: the hash of everything the layer is made from.
     var entryName: String {
         var identity = "imagec package layer \(Self.recipeVersion)\n\(set.distribution.vendor) \(set.distribution.release) "
-            + "\(set.architecture.rawValue) \(set.sourceDateEpoch)\n"
-        identity += "include \(set.requested.joined(separator: " "))\n"
-        for package in set.packages { identity += "\(package.name) \(package.version) \(package.architecture) \(package.sha256)\n" }
+            + "\(set.architecture.rawValue) \(layer.sourceDateEpoch)\nparent \(parent ?? "none")\n"
+        for package in packages { identity += "\(package.name) \(package.version) \(package.architecture) \(package.sha256)\n" }
         return "\(CanonicalJSON.sha256(Data(identity.utf8)))-rootfs-\(set.distribution.release)-\(set.architecture.rawValue)"
     }
 
-    /// Makes the layer's files in `folder`: `tree/` and `build.log`.
-    func make(in folder: URL, scratch: URL, progress: ProgressReporter) throws {
+    /// Where the layer's definition starts, for progress lines: `templates/Lab.swift:38`.
+    var stage: String { layer.stage.isEmpty ? "the system" : layer.stage }
+
+    /// Makes the layer's files in `folder`: `tree/`, `build.log` and, above the bottom layer,
+    /// `inputs` (the entry below, which garbage collection keeps with it). `parentTree` is the
+    /// tree of the layer below.
+    func make(in folder: URL, on parentTree: URL?, scratch: URL, progress: ProgressReporter) throws {
+        let repository = try makeRepository(in: scratch)
+        // An installed tree takes about three times its .debs.
+        let debBytes = installed.reduce(UInt64(0)) { $0 + UInt64($1.size) }
+        let work = try MemoryScratch("layer-tree", needing: 4 * debBytes + (512 << 20), fallback: scratch)
+        defer { work.remove() }
+        let tree = work.url.appendingPathComponent("tree")
+        progress("installing \(packages.count) packages\(parentTree == nil ? "" : " for \(stage)") with "
+            + "\(parentTree == nil ? "mmdebstrap" : "apt")\(work.url.path.hasPrefix("/dev/shm/") ? " in memory" : "")")
+        var environment = ProcessInfo.processInfo.environment
+        environment["SOURCE_DATE_EPOCH"] = String(layer.sourceDateEpoch)
+        environment["TMPDIR"] = work.url.path
+        environment["LC_ALL"] = "C"
+        var arguments = ["--mode=unshare", "--format=directory", "--dpkgopt=force-unsafe-io", "--aptopt=APT::Install-Recommends \"false\""]
+        if let parentTree {
+            arguments += Self.upperLayerOptions(on: parentTree, copied: work.url.appendingPathComponent("copied"), installing: packages)
+        } else {
+            arguments += Self.bottomLayerOptions(installing: packages)
+        }
+        arguments += Self.finishingHooks.map { "--customize-hook=\($0)" }
+        arguments += [set.distribution.release, tree.path, "deb [trusted=yes] copy://\(repository.path) ./"]
+        let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)
+            .run(timeout: 3600, outputFile: folder.appendingPathComponent("build.log"))
+        guard result.status == 0 else { throw ToolError("mmdebstrap", result) }
+        try checkInstalled(tree)
+
+        let tools = Tools(environment: ["LC_ALL": "C"], scratch: scratch)
+        // Files maintainer scripts wrote get the lock's date, like those from the packages.
+        try tools.run("/bin/sh", ["-c", #"find "$1" -newermt "@$2" -print0 | xargs -0r touch -h -d "@$2""#,
+                                  "sh", tree.path, String(layer.sourceDateEpoch)])
+        let destination = folder.appendingPathComponent("tree")
+        if work.isOnOtherFileSystem(than: folder) {
+            try tools.run("/bin/cp", ["-a", tree.path, destination.path])
+        } else {
+            try FileManager.default.moveItem(at: tree, to: destination)
+        }
+        if let parent { try (parent + "\n").write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8) }
+    }
+
+    /// A repository of the layer's .debs, which is all apt can install from.
+    private func makeRepository(in scratch: URL) throws -> URL {
         let repository = scratch.appendingPathComponent("repository")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
-        for package in set.packages {
+        for package in packages {
             let name = "\(package.name)_\(package.version.replacingOccurrences(of: ":", with: "%3a"))_\(package.architecture).deb"
             // A hard link (a copy across file systems): apt-ftparchive would record where a
             // symbolic link leads, which mmdebstrap's copy:// source cannot follow.
@@ -52,74 +119,77 @@ struct PackageLayer {
         ).run(timeout: 600, outputFile: scratch.appendingPathComponent("Release"))
         guard release.status == 0 else { throw ToolError("apt-ftparchive release", release) }
         try FileManager.default.moveItem(at: scratch.appendingPathComponent("Release"), to: repository.appendingPathComponent("Release"))
-
-        // An installed tree takes about three times its .debs.
-        let debBytes = set.packages.reduce(UInt64(0)) { $0 + UInt64($1.size) }
-        let work = try MemoryScratch("layer-tree", needing: 4 * debBytes + (512 << 20), fallback: scratch)
-        defer { work.remove() }
-        let tree = work.url.appendingPathComponent("tree")
-        progress("installing \(set.packages.count) packages with mmdebstrap\(work.url.path.hasPrefix("/dev/shm/") ? " in memory" : "")")
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOURCE_DATE_EPOCH"] = String(set.sourceDateEpoch)
-        environment["TMPDIR"] = work.url.path
-        environment["LC_ALL"] = "C"
-        // Package configuration, not download, is what takes time. The initramfs is made
-        // once at the end instead of after the kernel and again by its trigger, compressed
-        // with gzip's fastest level (3 s less than its default, for a 12 % larger file; the
-        // machine's own later updates use the default again); man-db's index
-        // is not rebuilt after each package (its daily timer does it); dpkg does not fsync
-        // files of a tree that is thrown away if the build fails.
-        let essentialHooks = [
-            #"echo "man-db man-db/auto-update boolean false" | chroot "$1" debconf-set-selections"#,
-            #"chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs""#,
-        ]
-        let customizeHooks = [
-            #"rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs"#,
-            #"if [ -x "$1/usr/sbin/update-initramfs" ] && ls "$1"/boot/vmlinuz-* >/dev/null 2>&1; then chroot "$1" env COMPRESSLEVEL=1 update-initramfs -c -k all; fi"#,
-            #"echo "man-db man-db/auto-update boolean true" | chroot "$1" debconf-set-selections"#,
-            // Nothing of the build host, of mmdebstrap, secret or machine-unique.
-            #"rm -f "$1/etc/resolv.conf" "$1/etc/hostname" "$1/var/lib/systemd/random-seed""#,
-            MachineUniqueState.removalHook,
-            #"rm -f "$1/etc/dpkg/dpkg.cfg.d/99mmdebstrap" "$1/etc/apt/apt.conf.d/99mmdebstrap""#,
-            #": > "$1/etc/machine-id""#,
-            #"rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*"#,
-        ]
-        var arguments = [
-            // Every locked package by name: the repository holds only the locked versions, so
-            // this installs exactly the lock.
-            "--mode=unshare", "--variant=apt", "--format=directory", "--dpkgopt=force-unsafe-io",
-            "--include=\(set.packages.map(\.name).joined(separator: ","))",
-            "--aptopt=APT::Install-Recommends \"false\"",
-        ]
-        arguments += essentialHooks.map { "--essential-hook=\($0)" } + customizeHooks.map { "--customize-hook=\($0)" }
-        arguments += [set.distribution.release, tree.path,
-                      "deb [trusted=yes] copy://\(repository.path) ./"]
-        let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)
-            .run(timeout: 3600, outputFile: folder.appendingPathComponent("build.log"))
-        guard result.status == 0 else { throw ToolError("mmdebstrap", result) }
-        try checkInstalled(tree)
-
-        let tools = Tools(environment: ["LC_ALL": "C"], scratch: scratch)
-        // Files maintainer scripts wrote get the lock's date, like those from the packages.
-        try tools.run("/bin/sh", ["-c", #"find "$1" -newermt "@$2" -print0 | xargs -0r touch -h -d "@$2""#,
-                                  "sh", tree.path, String(set.sourceDateEpoch)])
-        let destination = folder.appendingPathComponent("tree")
-        if work.isOnOtherFileSystem(than: folder) {
-            try tools.run("/bin/cp", ["-a", tree.path, destination.path])
-        } else {
-            try FileManager.default.moveItem(at: tree, to: destination)
-        }
+        return repository
     }
+
+    // Package configuration, not download, is what takes time. The initramfs is made once at
+    // the end instead of after the kernel and again by its trigger, compressed with gzip's
+    // fastest level (3 s less than its default, for a 12 % larger file; the machine's own later
+    // updates use the default again); man-db's index is not rebuilt after each package (its
+    // daily timer does it); dpkg does not fsync files of a tree that is thrown away if the build fails.
+    private static let divertInitramfs =
+        #"chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs""#
+    private static let undivertInitramfs =
+        #"rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs"#
+    private static let makeInitramfs =
+        #"if [ -x "$1/usr/sbin/update-initramfs" ] && ls "$1"/boot/vmlinuz-* >/dev/null 2>&1; then chroot "$1" env COMPRESSLEVEL=1 update-initramfs -c -k all; fi"#
+    private static func manDBUpdates(_ on: Bool) -> String {
+        #"echo "man-db man-db/auto-update boolean \#(on)" | chroot "$1" debconf-set-selections"#
+    }
+
+    /// The bottom layer: mmdebstrap installs Essential, then every package of the layer by name
+    /// (the repository holds only the locked versions, so this installs exactly the lock).
+    private static func bottomLayerOptions(installing packages: [LockedPackage]) -> [String] {
+        ["--variant=apt", "--include=\(packages.map(\.name).joined(separator: ","))",
+         "--essential-hook=\(manDBUpdates(false))", "--essential-hook=\(divertInitramfs)",
+         "--customize-hook=\(undivertInitramfs)", "--customize-hook=\(makeInitramfs)"]
+    }
+
+    /// A layer above: the tree below copied in name order (so the copy's order depends neither on
+    /// the store's file system nor on how that tree came to be), then apt installs the layer's
+    /// packages by name. The initramfs is made again only when what it is made of changed.
+    private static func upperLayerOptions(on parentTree: URL, copied: URL, installing packages: [LockedPackage]) -> [String] {
+        func quoted(_ url: URL) -> String { "'" + url.path.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
+        let copy = "tar --sort=name --xattrs --numeric-owner --exclude='./dev/*' -C \(quoted(parentTree)) -c . "
+            + #"| tar -x --xattrs --same-owner --numeric-owner -C "$1" && touch "# + quoted(copied)
+        let install = #"APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-get install -y -q --no-install-recommends -o DPkg::Chroot-Directory="$1" "#
+            + packages.map(\.name).joined(separator: " ")
+        // The initramfs's inputs: its hooks and configuration, modules, firmware, udev rules, the
+        // libraries' search path, the kernel.
+        let inputs = ["usr/share/initramfs-tools", "etc/initramfs-tools", "usr/lib/modules", "usr/lib/firmware", "etc/modprobe.d",
+                      "usr/lib/modprobe.d", "etc/udev", "usr/lib/udev", "etc/ld.so.conf", "etc/ld.so.conf.d", "boot"]
+        let changed = "find " + inputs.map { #""$1/\#($0)""# }.joined(separator: " ")
+            + " ! -name 'initrd.img*' -cnewer \(quoted(copied)) 2>/dev/null | grep -q ."
+
+        return [
+            "--variant=custom",
+            "--setup-hook=\(copy)",
+            "--customize-hook=\(manDBUpdates(false))", "--customize-hook=\(divertInitramfs)",
+            "--customize-hook=\(install)",
+            "--customize-hook=\(undivertInitramfs)",
+            #"--customize-hook=if \#(changed); then rm -f "$1"/boot/initrd.img-*; \#(makeInitramfs); fi"#,
+        ]
+    }
+
+    /// After the install, in every layer: nothing of the build host, of mmdebstrap, secret or machine-unique.
+    private static let finishingHooks = [
+        manDBUpdates(true),
+        #"rm -f "$1/etc/resolv.conf" "$1/etc/hostname" "$1/var/lib/systemd/random-seed""#,
+        MachineUniqueState.removalHook,
+        #"rm -f "$1/etc/dpkg/dpkg.cfg.d/99mmdebstrap" "$1/etc/apt/apt.conf.d/99mmdebstrap""#,
+        #": > "$1/etc/machine-id""#,
+        #"rm -f "$1/etc/apt/sources.list" "$1"/etc/apt/sources.list.d/*"#,
+    ]
 
     /// The layer must hold exactly the locked packages: no more, no fewer.
     private func checkInstalled(_ tree: URL) throws {
         let text = try String(contentsOf: tree.appendingPathComponent("var/lib/dpkg/status"), encoding: .utf8)
-        let installed = Set(text.split(separator: "\n").filter { $0.hasPrefix("Package: ") }.map { String($0.dropFirst(9)) })
-        let locked = Set(set.packages.map(\.name))
-        guard installed == locked else {
+        let inTree = Set(text.split(separator: "\n").filter { $0.hasPrefix("Package: ") }.map { String($0.dropFirst(9)) })
+        let locked = Set(installed.map(\.name))
+        guard inTree == locked else {
             throw BuildEnvironmentError(
                 "the package layer does not match the lock: installed but not locked: "
-                    + "\(installed.subtracting(locked).sorted()), locked but not installed: \(locked.subtracting(installed).sorted())")
+                    + "\(inTree.subtracting(locked).sorted()), locked but not installed: \(locked.subtracting(inTree).sorted())")
         }
     }
 }

@@ -25,11 +25,14 @@ public struct StoreCollector: Sendable {
         }
         var keep = Set(roots)
         var keptDebs = Set<String>()
+        // An entry's inputs, and theirs (a package layer's is the layer below it).
+        var queue = roots
+        while let name = queue.popLast() {
+            let inputs = (try? String(contentsOf: store.root.appendingPathComponent(name).appendingPathComponent("inputs"), encoding: .utf8)) ?? ""
+            for input in inputs.split(separator: "\n").map(String.init) where keep.insert(input).inserted { queue.append(input) }
+        }
         for name in roots {
             let entry = store.root.appendingPathComponent(name)
-            if let inputs = try? String(contentsOf: entry.appendingPathComponent("inputs"), encoding: .utf8) {
-                keep.formUnion(inputs.split(separator: "\n").map(String.init))
-            }
             if let data = manager.contents(atPath: entry.appendingPathComponent("lock.json").path),
                let set = try? JSONDecoder().decode(PackageLock.PackageSet.self, from: data) {
                 keptDebs.formUnion(set.packages.map { "\($0.sha256).deb" })

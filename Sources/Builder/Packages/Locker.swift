@@ -26,18 +26,24 @@ public struct Locker: Sendable {
     /// long as the sources still serve it and no other package's new version forces it to
     /// move: only what left the archive, what the definition added or dropped, and what their
     /// dependencies force change.
+    ///
+    /// A layer that is the same as one of `known` (the other locks beside it, say: the same
+    /// packages on the same layers below) keeps that layer's date, so the systems share it.
     @discardableResult
     public func lock(
-        _ evaluation: Evaluation, keeping previous: PackageLock? = nil, progress: ProgressReporter = .silent
+        _ evaluation: Evaluation, keeping previous: PackageLock? = nil, alongside known: [PackageLock] = [],
+        progress: ProgressReporter = .silent
     ) throws -> (lock: PackageLock, url: URL, changes: [Change]) {
         struct Key: Hashable {
             var distribution: Distribution, architecture: Architecture, sources: [AptSource], requested: [String]
+            var stages: [[String]]
         }
         var groups: [(key: Key, systems: [SystemModel])] = []
         for system in evaluation.systems.map(\.model) + evaluation.variants {
             let key = Key(
                 distribution: system.distribution, architecture: system.architecture,
-                sources: system.aptSources, requested: system.requestedPackages)
+                sources: system.aptSources, requested: system.requestedPackages,
+                stages: PackageLayering.stages(of: system).map(\.requested))
             if let index = groups.firstIndex(where: { $0.key == key }) {
                 if !groups[index].systems.contains(where: { $0.hostName == system.hostName }) { groups[index].systems.append(system) }
             } else {
@@ -100,18 +106,28 @@ public struct Locker: Sendable {
             func withoutSources(_ packages: [LockedPackage]) -> [LockedPackage] {
                 packages.map { var package = $0; package.source = nil; package.sourceVersion = nil; return package }
             }
+            let knownSets = (before.map { [$0] } ?? []) + known.flatMap(\.sets)
+            func layered(_ set: PackageLock.PackageSet) -> PackageLock.PackageSet {
+                var set = set
+                set.layers = PackageLayering.layers(
+                    of: packages, stages: PackageLayering.stages(of: first), essential: index.essential, relations: index.relations,
+                    sourceDateEpoch: set.sourceDateEpoch, known: knownSets)
+                // A layer dated by another lock may be newer: no file of the image is newer than the set.
+                set.sourceDateEpoch = ([set.sourceDateEpoch] + set.layers!.map(\.sourceDateEpoch)).max()!
+                return set
+            }
             if var before, moved.isEmpty, withoutSources(before.packages) == withoutSources(packages), before.requested == group.key.requested,
                before.sources == (try PackageLock.sourcesIdentity(of: first)) {
                 // Nothing moved: the set stays as it was, its dates too (they are in the digest);
-                // a lock written before sources were recorded gets them.
+                // a lock written before sources or layers were recorded gets them.
                 before.systems = systems
                 before.packages = packages
-                sets.append(before)
+                sets.append(layered(before))
             } else {
-                sets.append(PackageLock.PackageSet(
+                sets.append(layered(PackageLock.PackageSet(
                     systems: systems, distribution: first.distribution, architecture: first.architecture,
                     sources: try PackageLock.sourcesIdentity(of: first), requested: group.key.requested,
-                    sourceDateEpoch: releases.map(\.date).max() ?? 0, releases: releases, packages: packages))
+                    sourceDateEpoch: releases.map(\.date).max() ?? 0, releases: releases, packages: packages)))
             }
             changes.append(Change(systems: systems, packages: moved))
         }

@@ -11,6 +11,8 @@ struct PackageIndex {
     /// The `Source:` field of each .deb that has one (`samtools`, or `gcc-12 (12.2.0-14)` for a
     /// binary whose version is not its source's), by SHA-256.
     private(set) var sources: [String: String] = [:]
+    /// What each .deb needs and provides, by SHA-256: what splits a lock set into layers.
+    private(set) var relations: [String: PackageRelations] = [:]
 
     init(lists: [URL]) throws {
         for list in lists {
@@ -41,6 +43,7 @@ struct PackageIndex {
     private mutating func scan(_ bytes: UnsafeRawBufferPointer) {
         var current = ""
         var source: String?, sha256: String?
+        var depends: [String] = [], provides: [String] = []
         var start = 0
         while start <= bytes.count {
             var end = start
@@ -49,8 +52,11 @@ struct PackageIndex {
             if line.isEmpty {
                 // The stanza's end.
                 if let sha256, let source { sources[sha256] = source }
+                if let sha256 { relations[sha256] = PackageRelations(depends: depends, provides: provides) }
                 source = nil
                 sha256 = nil
+                depends = []
+                provides = []
             } else if line.starts(with: "Package: ".utf8) {
                 current = String(decoding: line.dropFirst(9), as: UTF8.self)
                 names.insert(current)
@@ -58,8 +64,15 @@ struct PackageIndex {
                 source = String(decoding: line.dropFirst(8), as: UTF8.self)
             } else if line.starts(with: "Provides: ".utf8) {
                 for item in String(decoding: line.dropFirst(10), as: UTF8.self).split(separator: ",") {
-                    if let name = item.split(separator: " ").first { provided.insert(String(name)) }
+                    if let name = item.split(separator: " ").first {
+                        provided.insert(String(name))
+                        provides.append(String(name))
+                    }
                 }
+            } else if line.starts(with: "Depends: ".utf8) {
+                depends.append(String(decoding: line.dropFirst(9), as: UTF8.self))
+            } else if line.starts(with: "Pre-Depends: ".utf8) {
+                depends.append(String(decoding: line.dropFirst(13), as: UTF8.self))
             } else if line.starts(with: "SHA256: ".utf8) {
                 sha256 = String(decoding: line.dropFirst(8), as: UTF8.self)
                 served.insert(sha256!)
@@ -67,6 +80,23 @@ struct PackageIndex {
                 essential.insert(current)
             }
             start = end + 1
+        }
+    }
+}
+
+/// A .deb's `Depends:` and `Pre-Depends:` fields, as written, and the names it `Provides:`.
+struct PackageRelations: Equatable, Sendable {
+    var depends: [String]
+    var provides: [String]
+
+    /// Each dependency as its alternatives' package names, without versions or architecture
+    /// qualifiers: `libc6 (>= 2.34), awk | mawk` gives `[["libc6"], ["awk", "mawk"]]`.
+    var dependencyNames: [[String]] {
+        depends.flatMap { $0.split(separator: ",") }.map { group in
+            group.split(separator: "|").compactMap { alternative in
+                alternative.split(whereSeparator: { $0 == " " || $0 == "(" }).first
+                    .map { String($0.split(separator: ":").first ?? $0) }
+            }
         }
     }
 }

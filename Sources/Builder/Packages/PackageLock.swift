@@ -26,6 +26,41 @@ public struct PackageLock: Codable, Equatable, Sendable {
         /// finds the packages once they leave the sources. `nil` in locks written before it.
         public var releases: [Release]?
         public var packages: [LockedPackage]
+        /// The set split along the system's templates, bottom to top (``PackageLayering``):
+        /// each layer is a store entry shared by the systems with the same chain. `nil` in locks
+        /// written before layers: the set is one layer.
+        public var layers: [Layer]?
+
+        /// The layers, or the whole set as one layer in a lock written before layers.
+        public var effectiveLayers: [Layer] {
+            layers ?? [Layer(stage: "", requested: requested, packages: packages.map(\.name), sourceDateEpoch: sourceDateEpoch)]
+        }
+
+        /// The packages of each layer, bottom to top.
+        public var layerPackages: [[LockedPackage]] {
+            let byName = Dictionary(packages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            return effectiveLayers.map { $0.packages.compactMap { byName[$0] } }
+        }
+    }
+
+    /// What one template (or the system) installs on top of the layers below it.
+    public struct Layer: Codable, Equatable, Sendable {
+        /// Where the template's (or system's) definition starts: `templates/Lab.swift:38`.
+        public var stage: String
+        /// Everything that stage asks for: the lock is stale when it changes.
+        public var requested: [String]
+        /// The names (of the set's packages) this layer adds, sorted.
+        public var packages: [String]
+        /// The layer's `SOURCE_DATE_EPOCH`: the set's when it was locked, kept while the layer
+        /// and those below it stay the same (so adding a package on top rebuilds only the top).
+        public var sourceDateEpoch: Int
+
+        public init(stage: String, requested: [String], packages: [String], sourceDateEpoch: Int) {
+            self.stage = stage
+            self.requested = requested
+            self.packages = packages
+            self.sourceDateEpoch = sourceDateEpoch
+        }
     }
 
     /// A source's Release file at the time of locking, named without its mirror.
@@ -98,6 +133,14 @@ public struct PackageLock: Codable, Equatable, Sendable {
             differences.append("distribution changed from \(set.distribution) \(set.architecture.rawValue)")
         }
         if set.sources != (try Self.sourcesIdentity(of: model)) { differences.append("apt sources changed") }
+        if differences.isEmpty, let layers = set.layers {
+            let stages = PackageLayering.stages(of: model)
+            let locked = layers.map(\.requested), now = stages.map(\.requested)
+            if locked != now {
+                let moved = stages.first { !locked.contains($0.requested) }.map { PackageLayering.label($0.location) }
+                differences.append("of a template changed\(moved.map { " (\($0))" } ?? "")")
+            }
+        }
         guard differences.isEmpty else {
             throw DefinitionError(.invalid, [Diagnostic(
                 "the lock file is out of date for '\(model.hostName)' (packages \(differences.joined(separator: "; "))); \(command)",

@@ -1,0 +1,189 @@
+import Foundation
+@testable import ImageBuild
+@testable import ImagecCore
+import ImageDSL
+@testable import Packages
+import Testing
+
+/// Package layers along the templates, end to end, against an archive served on 127.0.0.1 that
+/// the test makes from today's real packages (and never against what a mirror serves today):
+/// adding a package to a system makes only its own layer on the template's, which boots with
+/// the package working, and gives the same bytes from an empty store; an addition that forces a
+/// template's package to a newer version makes that template's layer afresh, with no file of the
+/// old version left, and the same files and contents as one layer of the whole set.
+@Suite(.serialized)
+struct LayerTests {
+    static func template(source: String) -> String {
+        """
+        import ImageDSL
+
+        enum Site {
+            static let base = OperatingSystem {
+                KernelArguments("net.ifnames=0")
+                SerialConsole()
+                OpenSSH()
+                Network { Interface("eth0", .dhcp) }
+                Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(1))
+                Packages("less")
+        \(source)
+            }
+        }
+
+        """
+    }
+
+    static func system(_ extra: String = "") -> String {
+        """
+        import ImageDSL
+
+        let system = OperatingSystem(inheriting: Site.base) {
+            HostName("layered1")
+        \(extra)
+        }
+
+        """
+    }
+
+    /// The layers a `build --json` reports: (stage, entry, hit).
+    static func layers(_ run: CommandLineTests.Run) throws -> [(stage: String, entry: String, hit: Bool)] {
+        let result = try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any] ?? [:]
+        return (result["layers"] as? [[String: Any]] ?? []).map {
+            ($0["stage"] as? String ?? "", $0["entry"] as? String ?? "", $0["hit"] as? Bool ?? false)
+        }
+    }
+
+    @Test func aPackageAddedOnATemplateMakesOnlyItsLayer() throws {
+        let folder = try Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }  // gigabytes of layers and images
+        for sub in ["systems", "templates"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let file = folder.appendingPathComponent("systems/layered1.swift")
+        let templateFile = folder.appendingPathComponent("templates/Site.swift")
+        let lockFile = PackageLock.url(for: file)
+
+        // Today's packages for every system of the test, locked against the build host's sources
+        // and fetched into the cache the tests share: the archive is made of them.
+        try Self.template(source: "").write(to: templateFile, atomically: true, encoding: .utf8)
+        try Self.system(#"Packages("tmux", "htop")"#).write(to: file, atomically: true, encoding: .utf8)
+        let (archive, today, cached) = try LocalArchive.today(for: file, seed: folder.appendingPathComponent("seed-store"))
+        let source = "        AptSource(uris: [\"\(archive.uri)\"], suites: [\"bookworm\"], signedBy: \"\(archive.keyring.path)\")"
+        try Self.template(source: source).write(to: templateFile, atomically: true, encoding: .utf8)
+        let store = try Support.store(folder.appendingPathComponent("store"))
+        let imagec = BuildTests.Imagec(folder: folder)
+
+        // The system adds nothing to its template: one layer.
+        try Self.system().write(to: file, atomically: true, encoding: .utf8)
+        #expect(try imagec.run("lock", "systems/layered1.swift").status == 0)
+        let plain = try imagec.run("build", "--json", "systems/layered1.swift")
+        #expect(plain.status == 0, "\(plain.standardError)")
+        let templateLayer = try #require(try Self.layers(plain).first)
+        #expect(try Self.layers(plain).count == 1 && !templateLayer.hit && templateLayer.stage == "templates/Site.swift:4")
+
+        // tmux added: only the system's own layer is made, on the template's.
+        try Self.system("""
+                Packages("tmux")
+                Check.command("tmux -V", prints: "tmux 3", name: "tmux")
+            """).write(to: file, atomically: true, encoding: .utf8)
+        let locking = try imagec.run("lock", "systems/layered1.swift")
+        #expect(locking.status == 0, "\(locking.standardError)")
+        let locked = try #require(try PackageLock.read(from: lockFile)?.sets.first?.layers)
+        #expect(locked.map(\.stage) == ["templates/Site.swift:4", "systems/layered1.swift:3"])
+        #expect(locked.last?.packages.contains("tmux") == true && locked.first?.packages.contains("tmux") == false)
+        let added = try imagec.run("build", "--json", "systems/layered1.swift")
+        #expect(added.status == 0, "\(added.standardError)")
+        let addedLayers = try Self.layers(added)
+        #expect(addedLayers.map(\.entry).first == templateLayer.entry && addedLayers.map(\.hit) == [true, false], "\(addedLayers)")
+        #expect(!added.standardError.contains("with mmdebstrap"), "the template's layer was made again")
+        let addedPath = try #require((try JSONSerialization.jsonObject(with: Data(added.standardOutput.utf8)) as? [String: Any])?["path"] as? String)
+        let digest = try String(contentsOf: URL(fileURLWithPath: addedPath + ".digest"), encoding: .utf8)
+
+        // It boots, and tmux works.
+        let tested = try imagec.run("test", "--firmware", "bios", "--boot-timeout", "900", "systems/layered1.swift")
+        #expect(tested.status == 0, "\(tested.standardOutput)\n\(tested.standardError)")
+        #expect(tested.standardError.contains("pass tmux"), "\(tested.standardError)")
+
+        // From an empty store (the same .debs): the same bytes.
+        let empty = try Support.store(folder.appendingPathComponent("empty-store"))
+        let fresh = try imagec.run(["build", "--json", "systems/layered1.swift"], environment: ["IMAGEC_STORE": empty.root.path])
+        #expect(fresh.status == 0, "\(fresh.standardError)")
+        #expect(try Self.layers(fresh).map(\.hit) == [false, false])
+        let freshPath = try #require((try JSONSerialization.jsonObject(with: Data(fresh.standardOutput.utf8)) as? [String: Any])?["path"] as? String)
+        #expect(try String(contentsOf: URL(fileURLWithPath: freshPath + ".digest"), encoding: .utf8) == digest)
+        try? FileManager.default.removeItem(at: empty.root)
+
+        // A newer less whose files moved, and an htop that needs it: adding htop moves the
+        // template's less, so the template's layer is made afresh.
+        let less = try #require(today.packages.first { $0.name == "less" })
+        let htop = try #require(today.packages.first { $0.name == "htop" })
+        let work = folder.appendingPathComponent("rebuilt")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let (newLess, newLessFile) = try LocalArchive.rebuild(less, file: cached(less), in: work) { $0 }
+        let (newHtop, newHtopFile) = try LocalArchive.rebuild(htop, file: cached(htop), in: work) {
+            $0.replacingOccurrences(of: "\nDepends: ", with: "\nDepends: less (>= \(newLess.version)), ")
+        }
+        // (rebuild's tree: the old file out, a new one in, then packed again.)
+        let lessTree = work.appendingPathComponent("less-tree")
+        try FileManager.default.removeItem(at: lessTree.appendingPathComponent("usr/bin/lesskey"))
+        try "new in \(newLess.version)\n".write(to: lessTree.appendingPathComponent("usr/share/doc/less/NEW-FILE"), atomically: true, encoding: .utf8)
+        try LocalArchive.run("/usr/bin/dpkg-deb", ["--root-owner-group", "-b", lessTree.path, newLessFile.path])
+        var repacked = newLess
+        let lessData = try Data(contentsOf: newLessFile)
+        repacked.sha256 = CanonicalJSON.sha256(lessData)
+        repacked.size = lessData.count
+        try archive.publish(today.packages.map { ($0, cached($0)) } + [(repacked, newLessFile), (newHtop, newHtopFile)])
+
+        try Self.system(#"Packages("htop")"#).write(to: file, atomically: true, encoding: .utf8)
+        #expect(try imagec.run("lock", "systems/layered1.swift").status == 0)
+        let moved = try #require(try PackageLock.read(from: lockFile)?.sets.first)
+        #expect(moved.packages.first { $0.name == "less" }?.version == newLess.version)
+        #expect(moved.layers?.first?.packages.contains("less") == true)
+        let forced = try imagec.run("build", "--json", "systems/layered1.swift")
+        #expect(forced.status == 0, "\(forced.standardError)")
+        let forcedLayers = try Self.layers(forced)
+        #expect(forcedLayers.map(\.hit) == [false, false] && forcedLayers.first?.entry != templateLayer.entry, "\(forcedLayers)")
+        let top = store.root.appendingPathComponent(try #require(forcedLayers.last?.entry)).appendingPathComponent("tree")
+        #expect(!FileManager.default.fileExists(atPath: top.appendingPathComponent("usr/bin/lesskey").path), "a file of the old less is left")
+        #expect(FileManager.default.fileExists(atPath: top.appendingPathComponent("usr/share/doc/less/NEW-FILE").path))
+
+        // The same files and contents as the whole set installed as one layer; only the files
+        // that record the order packages were configured in may differ (system users' ids).
+        var flat = moved
+        flat.layers = nil
+        let one = PackageLayer.chain(of: flat, debs: DebCache(store: store))
+        #expect(one.count == 1)
+        let flatEntry = try store.entry(one[0].entryName) { entry in
+            try one[0].make(in: entry, on: nil, scratch: folder.appendingPathComponent("flat-scratch"), progress: .silent)
+        }
+        let differences = try Self.differences(top, flatEntry.appendingPathComponent("tree"))
+        let orderOnly: Set<String> = ["etc/group", "etc/group-", "etc/gshadow", "etc/gshadow-", "etc/passwd", "etc/passwd-",
+                                      "etc/shadow", "etc/shadow-", "var/lib/dpkg/status-old"]
+        #expect(differences.filter { !orderOnly.contains($0) && !$0.hasPrefix("mtime ") } == [], "\(differences)")
+    }
+
+    /// Paths present in one tree only, or whose type, mode, owner or contents differ (a
+    /// difference of modification time alone is listed as `mtime <path>`).
+    static func differences(_ first: URL, _ second: URL) throws -> [String] {
+        let script = """
+            import hashlib, os, stat, sys
+            def walk(root):
+                out = {}
+                for folder, dirs, files in os.walk(root):
+                    for name in dirs + files:
+                        path = os.path.join(folder, name)
+                        st = os.lstat(path)
+                        if stat.S_ISREG(st.st_mode):
+                            with open(path, 'rb') as f: content = hashlib.sha256(f.read()).hexdigest()
+                        elif stat.S_ISLNK(st.st_mode): content = os.readlink(path)
+                        else: content = ''
+                        out[os.path.relpath(path, root)] = ((st.st_mode, st.st_uid, st.st_gid, content), int(st.st_mtime))
+                return out
+            a, b = walk(sys.argv[1]), walk(sys.argv[2])
+            for path in sorted(set(a) | set(b)):
+                if path not in a or path not in b or a[path][0] != b[path][0]: print(path)
+                elif a[path][1] != b[path][1]: print('mtime ' + path)
+            """
+        let output = try LocalArchive.run("/usr/bin/python3", ["-c", script, first.path, second.path])
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
