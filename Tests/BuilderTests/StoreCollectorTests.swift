@@ -3,12 +3,17 @@ import ImageBuild
 import ImagecCore
 import Testing
 
-/// Garbage collection keeps the latest build of each system, its package layer and its .debs.
+/// Garbage collection keeps the latest build of each system, its package layers (the one it was
+/// made from, and the layers below that one) and its .debs.
 struct StoreCollectorTests {
     @Test func keepsRootsTheirLayersAndTheirDebs() throws {
         let store = Store(root: try Support.temporaryDirectory())
-        let layer = "aaaa-rootfs-bookworm-amd64", oldLayer = "bbbb-rootfs-bookworm-amd64"
-        _ = try store.entry(layer) { try Data(count: 4096).write(to: $0.appendingPathComponent("rootfs.tar")) }
+        let layer = "aaaa-rootfs-bookworm-amd64", oldLayer = "bbbb-rootfs-bookworm-amd64", below = "0000-rootfs-bookworm-amd64"
+        _ = try store.entry(below) { try Data(count: 4096).write(to: $0.appendingPathComponent("rootfs.tar")) }
+        _ = try store.entry(layer) { folder in
+            try Data(count: 4096).write(to: folder.appendingPathComponent("rootfs.tar"))
+            try (below + "\n").write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8)
+        }
         _ = try store.entry(oldLayer) { try Data(count: 4096).write(to: $0.appendingPathComponent("rootfs.tar")) }
         func image(_ name: String, layer: String, debs: [String]) throws -> URL {
             try store.entry(name) { folder in
@@ -35,7 +40,13 @@ struct StoreCollectorTests {
 
         #expect(try collector.collect().count == 3)
         let left = try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { !$0.hasPrefix(".") }.sorted()
-        #expect(left == ["2222-host", layer, "debs"])
+        #expect(left == [below, "2222-host", layer, "debs"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: debs.path) == ["d2.deb"])
+
+        // A .deb cache shared with other stores (a link) is left alone.
+        let other = Store(root: try Support.temporaryDirectory())
+        try FileManager.default.createSymbolicLink(at: other.root.appendingPathComponent("debs"), withDestinationURL: debs)
+        #expect(try StoreCollector(store: other).collect().isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: debs.path) == ["d2.deb"])
     }
 }

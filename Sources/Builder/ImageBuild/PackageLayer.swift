@@ -17,7 +17,7 @@ import Packages
 /// builds give the same tree. Trees are never edited in place: builds configure a hard-link copy.
 struct PackageLayer {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 7
+    static let recipeVersion = 8
 
     let set: PackageLock.PackageSet
     let layer: PackageLock.Layer
@@ -74,6 +74,9 @@ struct PackageLayer {
         } else {
             arguments += Self.bottomLayerOptions(installing: packages)
         }
+        // mmdebstrap copies in the build host's name, which maintainer scripts may read (into a
+        // mail configuration, say): a fixed one instead, so no host's name reaches the layer.
+        arguments.append(#"--setup-hook=echo localhost > "$1/etc/hostname""#)
         arguments += Self.finishingHooks.map { "--customize-hook=\($0)" }
         arguments += [set.distribution.release, tree.path, "deb [trusted=yes] copy://\(repository.path) ./"]
         let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)

@@ -44,8 +44,10 @@ public struct StoreCollector: Sendable {
             let url = store.root.appendingPathComponent(name)
             garbage.append(Garbage(path: url, bytes: Self.allocatedSize(of: url)))
         }
+        // A .deb cache that is a link to one shared with other stores is left alone: their roots are not known here.
         let debs = store.root.appendingPathComponent("debs")
-        for name in ((try? manager.contentsOfDirectory(atPath: debs.path)) ?? []).sorted() where !keptDebs.contains(name) {
+        let shared = (try? manager.destinationOfSymbolicLink(atPath: debs.path)) != nil
+        for name in (shared ? [] : (try? manager.contentsOfDirectory(atPath: debs.path)) ?? []).sorted() where !keptDebs.contains(name) {
             let url = debs.appendingPathComponent(name)
             garbage.append(Garbage(path: url, bytes: Self.allocatedSize(of: url)))
         }

@@ -2,9 +2,10 @@ import Foundation
 import ImagecCore
 import ImageDSL
 
-/// Splits a lock set along the system's inheritance chain: a layer for each template that
-/// asks for packages, holding what its request installs on top of the layer below, then the
-/// system's own. Systems that share templates share their layers (and their store entries).
+/// Splits a lock set along the system's inheritance chain: a bottom layer of what every system
+/// installs (``SystemModel/basePackages``, with Essential), a layer for each template that asks
+/// for packages, holding what its request installs on top of the layer below, then the system's
+/// own. Systems that share templates share their layers (and their store entries).
 ///
 /// A layer is always a subset of the set, in the set's versions: the packages a stage's request
 /// needs, followed through `Depends:` and `Pre-Depends:` inside the set only. So a layer never
@@ -15,8 +16,9 @@ enum PackageLayering {
     /// stage above it still asks for everything it asks for (a template that removes a package,
     /// as `oneDiskVM` removes Chrony, makes the stages below it merge into its own).
     static func stages(of model: SystemModel) -> [PackageStage] {
-        let all = model.packageStages ?? [PackageStage(
-            location: model.location(of: "system") ?? SourceLocation(file: "", line: 0), requested: model.requestedPackages)]
+        let base = PackageStage(location: SourceLocation(file: "", line: 0), requested: model.basePackages)
+        let all = [base] + (model.packageStages ?? [PackageStage(
+            location: model.location(of: "system") ?? SourceLocation(file: "system", line: 0), requested: model.requestedPackages)])
         return all.enumerated().filter { index, stage in
             all[(index + 1)...].allSatisfy { Set($0.requested).isSuperset(of: stage.requested) }
         }.map(\.element)
@@ -77,9 +79,9 @@ enum PackageLayering {
         return layers
     }
 
-    /// `templates/Lab.swift:38`: the file's folder and name, and the line.
+    /// `templates/Lab.swift:38`: the file's folder and name, and the line; `imagec base` for the bottom stage.
     static func label(_ location: SourceLocation) -> String {
-        "\(location.file.split(separator: "/").suffix(2).joined(separator: "/")):\(location.line)"
+        location.file.isEmpty ? "imagec base" : "\(location.file.split(separator: "/").suffix(2).joined(separator: "/")):\(location.line)"
     }
 
     /// What makes a chain of layers the same as another: each layer's packages with versions and

@@ -59,12 +59,18 @@ public struct SystemModel: Codable, Equatable, Sendable {
         return model
     }
 
+    /// What every system installs, whatever its definition: apt, systemd, udev, the initramfs
+    /// tools, e2fsprogs and the kernel. The bottom package layer, shared by every system with the same kernel.
+    public var basePackages: [String] {
+        ["apt", "systemd-sysv", "udev", "initramfs-tools", "e2fsprogs", kernelPackage].sorted()
+    }
+
     /// The packages the system asks for: what it declares and its services need, plus what
     /// every image needs to boot and be managed (apt, systemd, udev, an initramfs, the kernel,
     /// and the tools its locales, keyboard and file systems need). The archive's Essential and
     /// Priority-required packages come on top when the lock is resolved.
     public var requestedPackages: [String] {
-        var names: Set<String> = ["apt", "systemd-sysv", "udev", "initramfs-tools", "e2fsprogs", kernelPackage]
+        var names = Set(basePackages)
         names.formUnion(packages)
         if locales.contains(where: { !["C", "C.UTF-8", "POSIX"].contains($0) }) { names.insert("locales") }
         if keyboard.layout != "us" || keyboard.variant != nil { names.formUnion(["keyboard-configuration", "console-setup"]) }
