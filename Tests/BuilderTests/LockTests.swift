@@ -118,6 +118,23 @@ struct LockTests {
         }
     }
 
+    @Test func layersThatDoNotAddUpAreRefused() throws {
+        let file = try repository()
+        var (lock, url, _) = try Locker().lock(try Support.evaluator().evaluate(file.path))
+        let model = try Support.evaluator().evaluate(file.path).systems[0].model
+        #expect(try lock.set(for: model, lockFile: url).layers?.count == 2)  // imagec base, then the system's
+        lock.sets[0].layers![1].packages.removeLast()
+        do {
+            _ = try lock.set(for: model, lockFile: url)
+            Issue.record("layers missing a package were accepted")
+        } catch let error as DefinitionError {
+            #expect(error.diagnostics.map(\.message) == [
+                "the lock file's layers for 'locked1' do not hold each of its packages once; run `imagec lock \(file.path)` to update it",
+            ])
+            #expect(error.diagnostics.first?.location?.file == url.path)
+        }
+    }
+
     @Test func anUnknownPackageIsReportedAtTheLineThatAsksForIt() throws {
         let file = try repository(Self.definition.replacingOccurrences(of: "Packages(\"htop\")", with: "Packages(\"htop\", \"no-such-package-imagec\")"))
         do {

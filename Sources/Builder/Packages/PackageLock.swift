@@ -133,6 +133,15 @@ public struct PackageLock: Codable, Equatable, Sendable {
             differences.append("distribution changed from \(set.distribution) \(set.architecture.rawValue)")
         }
         if set.sources != (try Self.sourcesIdentity(of: model)) { differences.append("apt sources changed") }
+        if let layers = set.layers {
+            // Each package in exactly one layer: a package in none would be missing from the image.
+            let names = layers.flatMap(\.packages)
+            guard Set(names).count == names.count, Set(names) == Set(set.packages.map(\.name)) else {
+                throw DefinitionError(.invalid, [Diagnostic(
+                    "the lock file's layers for '\(model.hostName)' do not hold each of its packages once; \(command)",
+                    at: SourceLocation(file: lockFile.path, line: 1))])
+            }
+        }
         if differences.isEmpty, let layers = set.layers {
             let stages = PackageLayering.stages(of: model)
             let locked = layers.map(\.requested), now = stages.map(\.requested)
