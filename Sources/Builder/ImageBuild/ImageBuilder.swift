@@ -117,8 +117,8 @@ public struct ImageBuilder: Sendable {
             layers.append(Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: !made))
             return entry
         }
-        let layerEntry: URL? = chain.isEmpty ? nil : try packageLayer(chain.count - 1)
-        guard let layerEntry else { throw BuildEnvironmentError("the lock set for '\(model.hostName)' has no packages") }
+        guard !chain.isEmpty else { throw BuildEnvironmentError("the lock set for '\(model.hostName)' has no packages") }
+        let layerEntry = try packageLayer(chain.count - 1)
         let layerReused = layers.last?.reused ?? true
         // Values only the release can confirm (time zone, locales, accounts…), before any work on the image.
         try steps.step("release data") {
