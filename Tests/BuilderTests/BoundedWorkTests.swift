@@ -43,4 +43,36 @@ struct BoundedWorkTests {
         // Item 0 was running when item 1 failed; at most one more had started beside it.
         #expect(tally.started.count <= 3, "\(tally.started)")
     }
+
+    /// Set by the deinit of a value only the work holds, after a pause.
+    final class Released: @unchecked Sendable {
+        private let lock = NSLock()
+        private var flag = false
+        var done: Bool { lock.withLock { flag } }
+        func mark() { lock.withLock { flag = true } }
+    }
+
+    final class Resource: @unchecked Sendable {
+        let released: Released
+        init(_ released: Released) { self.released = released }
+        deinit { usleep(200_000); released.mark() }
+    }
+
+    /// What the work captured is released before `wait()` returns (a Ceph connection closed
+    /// on a worker thread while the main thread exited crashed librados).
+    @Test func whatTheWorkHeldIsReleasedBeforeTheWaitEnds() throws {
+        let released = Released()
+        do {
+            let resource = Resource(released)
+            _ = try BoundedWork.map([resource], jobs: 1) { $0.released.done }
+        }
+        #expect(released.done)
+        let alone = Released()
+        let work = { () -> BackgroundWork<Bool> in
+            let resource = Resource(alone)
+            return BackgroundWork { withExtendedLifetime(resource) { true } }
+        }()
+        _ = try work.wait()
+        #expect(alone.done)
+    }
 }
