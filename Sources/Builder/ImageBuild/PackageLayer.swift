@@ -157,10 +157,13 @@ struct PackageLayer {
             + #"| tar -x --xattrs --same-owner --numeric-owner -C "$1" && touch "# + quoted(copied)
         let install = #"APT_CONFIG="$MMDEBSTRAP_APT_CONFIG" apt-get install -y -q --no-install-recommends -o DPkg::Chroot-Directory="$1" "#
             + packages.map(\.name).joined(separator: " ")
-        // The initramfs's inputs: its hooks and configuration, modules, firmware, udev rules, the
-        // libraries' search path, the kernel.
+        // The initramfs's inputs: its hooks and configuration, modules, firmware, the site's udev
+        // rules and network links, the libraries' search path, the kernel. Not usr/lib/udev: the
+        // udev hook takes from it only files of the udev package (in the bottom layer, never
+        // changed above it), and a package whose rules belong in the initramfs ships a hook.
         let inputs = ["usr/share/initramfs-tools", "etc/initramfs-tools", "usr/lib/modules", "usr/lib/firmware", "etc/modprobe.d",
-                      "usr/lib/modprobe.d", "etc/udev", "usr/lib/udev", "etc/ld.so.conf", "etc/ld.so.conf.d", "boot"]
+                      "usr/lib/modprobe.d", "etc/udev", "usr/lib/systemd/network", "etc/systemd/network",
+                      "etc/ld.so.conf", "etc/ld.so.conf.d", "boot"]
         let changed = "find " + inputs.map { #""$1/\#($0)""# }.joined(separator: " ")
             + " ! -name 'initrd.img*' -cnewer \(quoted(copied)) 2>/dev/null | grep -q ."
 
