@@ -117,7 +117,7 @@ struct BuildTests {
         #expect((result["digest"] as? String).map { entry.lastPathComponent == "\($0.dropFirst(7))-built1" } == true)
         #expect(result["cacheHits"] as? [String: Bool] == ["image": false, "packageLayer": false, "rootBase": false, "substituted": false])
         // (No fetch step: the .debs are in the cache the tests share, and nothing is fetched.)
-        for step in ["package layer 1/2 (imagec base)", "package layer 2/2 (systems/built1.swift:3)", "root base", "configure", "disk", "digest"] {
+        for step in ["package layer 1/2 (imagec base)", "package layer 2/2 (systems/built1.swift:3)", "initramfs", "root base", "configure", "disk", "digest"] {
             #expect(built.standardError.contains("\n\(step): "), "no progress line for \(step)")
         }
         let entryFiles = try FileManager.default.contentsOfDirectory(atPath: entry.path).sorted()

@@ -116,7 +116,7 @@ struct PackageOriginsTests {
         #expect(built.standardError.contains("  adduser \(adduser.version) from the snapshot archive \(later)\n"), "\(built.standardError)")
         // The other packages came from the apt source in the builds that failed, and stayed in the cache.
         #expect(built.standardError.contains("fetching 2 packages"), "\(built.standardError)")
-        #expect(Self.entries(folder.appendingPathComponent("store")).count == 4)  // two layers (imagec base, the system's), root base, image
+        #expect(Self.entries(folder.appendingPathComponent("store")).count == 5)  // two layers (imagec base, the system's), initramfs, root base, image
 
         // 5. `imagec lock --update` moves htop, and libnl-genl-3-200 which its new version
         // needs; every other package keeps its version, though newer ones are not in question.

@@ -30,6 +30,7 @@ public struct Tools {
         "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "dumpe2fs": "e2fsprogs", "e2fsck": "e2fsprogs", "tune2fs": "e2fsprogs", "tar": "tar", "mkswap": "util-linux",
         "grub-mkimage": "grub-common", "mformat": "mtools", "mmd": "mtools", "mcopy": "mtools", "sfdisk": "fdisk",
         "mmdebstrap": "mmdebstrap", "mkfs.xfs": "xfsprogs", "mkfs.btrfs": "btrfs-progs", "mkfs.vfat": "dosfstools", "apt-ftparchive": "apt-utils", "qemu-img": "qemu-utils", "systemctl": "systemd",
+        "bwrap": "bubblewrap",
     ]
 
     /// Creates the file if needed and sets its size.

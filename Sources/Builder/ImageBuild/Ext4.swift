@@ -10,10 +10,12 @@ struct Ext4 {
     let scratch: URL
     let time: Int
 
-    /// A file system of `size` at byte `offset` of `image`, holding `tree` if given. Its UUID is also its
-    /// directory hash seed; `metadata_csum_seed` lets `setUUID` change the UUID later without
-    /// rewriting every checksum.
-    func make(_ image: URL, offset: Int = 0, label: String, uuid: String, size: ByteCount, from tree: URL?) throws {
+    /// A file system of `size` at byte `offset` of `image`, holding `tree` if given, and then
+    /// `adding` files (each at its path, owned by root, mode 0644, with its own modification
+    /// time). Its UUID is also its directory hash seed; `metadata_csum_seed` lets `setUUID`
+    /// change the UUID later without rewriting every checksum.
+    func make(_ image: URL, offset: Int = 0, label: String, uuid: String, size: ByteCount, from tree: URL?,
+              adding files: [(source: URL, path: String)] = []) throws {
         let configuration = scratch.appendingPathComponent("mke2fs.conf")
         // A pinned configuration, so the host's defaults cannot change the result.
         try """
@@ -36,7 +38,22 @@ struct Ext4 {
         if let tree { arguments += ["-d", tree.path] }
         try tools.run("/usr/sbin/mke2fs", arguments + [image.path, "\(size.bytes / 1024)k"], extra: ["MKE2FS_CONFIG": configuration.path])
         let device = "\(image.path)?offset=\(offset)"
-        guard tree != nil else { return }
+        guard let tree else { return }
+        if !files.isEmpty {
+            var commands = ""
+            for (source, path) in files {
+                let modified = try FileManager.default.attributesOfItem(atPath: source.path)[.modificationDate] as? Date ?? Date()
+                let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                let folderModified = try FileManager.default.attributesOfItem(atPath: tree.path + folder)[.modificationDate] as? Date ?? Date()
+                commands += "write \(Self.quoted(source.path)) \(Self.quoted(path))\n"
+                    + "sif \(Self.quoted(path)) mode 0100644\nsif \(Self.quoted(path)) uid 0\nsif \(Self.quoted(path)) gid 0\n"
+                    + "sif \(Self.quoted(path)) mtime @\(Int(modified.timeIntervalSince1970))\n"
+                    + "sif \(Self.quoted(path)) crtime @\(time)\n"
+                    // Adding a name may stamp its folder: the folder keeps the tree's time.
+                    + "sif \(Self.quoted(folder)) mtime @\(Int(folderModified.timeIntervalSince1970))\n"
+            }
+            try debugfs(commands, on: device)
+        }
         // mke2fs copies each source file's atime and ctime (the unpack time): set them all.
         let groups = try tools.output("/usr/sbin/dumpe2fs", [device])
         var perGroup = 0, group = 0
@@ -68,6 +85,9 @@ struct Ext4 {
 
     /// The file system ran out of space while the delta was replayed.
     struct Full: Error { var message: String }
+
+    /// A path as debugfs reads it: double-quoted, a quote inside doubled.
+    private static func quoted(_ path: String) -> String { "\"" + path.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     /// Runs a debugfs script. debugfs reports a failed command on standard error but still
     /// exits 0, so only its standard error is kept, and any line there but its banner fails.

@@ -17,7 +17,7 @@ public struct ImageBuilder: Sendable {
     public var sharedStore: SharedStoreClient?
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 10  // 10: package layers along the templates
+    static let recipeVersion = 11  // 11: the initramfs apart from the layers
 
     public init(store: Store) { self.store = store }
 
@@ -50,7 +50,9 @@ public struct ImageBuilder: Sendable {
     public static func digest(of system: Evaluation.System, set: PackageLock.PackageSet) throws -> ImageDigest {
         var data = system.canonicalJSON
         data.append(try CanonicalJSON.encode(value: set))
-        data.append(Data("imagec \(Imagec.version) image \(recipeVersion) layer \(PackageLayer.recipeVersion) base \(RootBase.recipeVersion)\n".utf8))
+        let recipes = "image \(recipeVersion) layer \(PackageLayer.recipeVersion) initramfs \(InitramfsEntry.recipeVersion) "
+            + "base \(RootBase.recipeVersion)"
+        data.append(Data("imagec \(Imagec.version) \(recipes)\n".utf8))
         return ImageDigest(hex: CanonicalJSON.sha256(data))
     }
 
@@ -92,13 +94,45 @@ public struct ImageBuilder: Sendable {
         // The package layers: the top one found in the store (or the shared one), or made on the
         // one below it, found or made the same way. Layers below one that is found are not needed.
         let chain = PackageLayer.chain(of: set, debs: debs)
-        var layers: [Result.Layer] = []
+        var layerReports: [Int: Result.Layer] = [:]
+        var layerEntries: [Int: URL] = [:]
+        // The initramfs of a layer made now is started at once, on the other core, while the
+        // layers above are installed: it is most often the one the system boots with.
+        var initramfsWork: [String: BackgroundWork<URL>] = [:]
+        defer { for work in initramfsWork.values { _ = try? work.wait() } }
+        let needsInitramfs = model.format != .initramfs  // an initramfs system boots its whole tree
+        func initramfs(from index: Int, entry: URL) -> BackgroundWork<URL> {
+            let made = InitramfsEntry(layer: chain[index].entryName, sourceDateEpoch: chain[index].layer.sourceDateEpoch)
+            if let work = initramfsWork[made.entryName] { return work }
+            let work = BackgroundWork {
+                if let found = store.entry(made.entryName) { return found }
+                return try steps.step("initramfs") {
+                    try store.entry(made.entryName) { folder in
+                        if substitute(made.entryName, into: folder, progress: progress) { return }
+                        try made.make(in: folder, from: entry.appendingPathComponent("tree"),
+                                      scratch: scratch.appendingPathComponent("initramfs-\(index)"))
+                    }
+                }
+            }
+            initramfsWork[made.entryName] = work
+            return work
+        }
+        /// The index in the chain of the layer an entry's initramfs comes from.
+        func initramfsLayer(of entry: URL) throws -> Int {
+            guard let name = PackageLayer.initramfsLayer(of: entry), let index = chain.firstIndex(where: { $0.entryName == name }) else {
+                throw BuildEnvironmentError("the package layer \(entry.path) names no layer of its chain to make the initramfs from: "
+                    + "remove it and build again")
+            }
+            return index
+        }
         func packageLayer(_ index: Int) throws -> URL {
+            if let entry = layerEntries[index] { return entry }
             let layer = chain[index]
             let title = chain.count == 1 ? "package layer" : "package layer \(index + 1)/\(chain.count) (\(layer.stage))"
             if let entry = try store.entry(layer.entryName) ?? substitute(layer.entryName, progress: progress) {
-                layers.append(Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: true))
+                layerReports[index] = Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: true)
                 steps.found(title)
+                layerEntries[index] = entry
                 return entry
             }
             let below = index > 0 ? try packageLayer(index - 1) : nil
@@ -114,12 +148,19 @@ public struct ImageBuilder: Sendable {
                                    scratch: scratch.appendingPathComponent("layer-\(index)"), progress: progress)
                 }
             }
-            layers.append(Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: !made))
+            layerReports[index] = Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: !made)
+            layerEntries[index] = entry
+            if made && needsInitramfs {
+                let source = try initramfsLayer(of: entry)
+                if let sourceEntry = layerEntries[source] ?? store.entry(chain[source].entryName) {
+                    _ = initramfs(from: source, entry: sourceEntry)
+                }
+            }
             return entry
         }
         guard !chain.isEmpty else { throw BuildEnvironmentError("the lock set for '\(model.hostName)' has no packages") }
         let layerEntry = try packageLayer(chain.count - 1)
-        let layerReused = layers.last?.reused ?? true
+        let layerReused = layerReports[chain.count - 1]?.reused ?? true
         // Values only the release can confirm (time zone, locales, accounts…), before any work on the image.
         try steps.step("release data") {
             try Self.refuse(ReleaseData(tree: layerEntry.appendingPathComponent("tree")).problems(of: model), progress: progress)
@@ -132,8 +173,24 @@ public struct ImageBuilder: Sendable {
         }
         defer { _ = try? sboms.wait() }
         let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
-        let base = RootBase(layer: layerEntry, size: model.disk.rootSize, offset: DiskAssembler.rootStart(model) * DiskAssembler.sector,
-                            sourceDateEpoch: set.sourceDateEpoch)
+        // The initramfs: from the layer the top one names, needed only to make the root base.
+        let initramfsSource = try initramfsLayer(of: layerEntry)
+        let initramfsName = needsInitramfs
+            ? InitramfsEntry(layer: chain[initramfsSource].entryName, sourceDateEpoch: chain[initramfsSource].layer.sourceDateEpoch).entryName
+            : nil
+        let base = RootBase(layer: layerEntry, initramfs: initramfsName, size: model.disk.rootSize,
+                            offset: DiskAssembler.rootStart(model) * DiskAssembler.sector, sourceDateEpoch: set.sourceDateEpoch)
+        var initramfsImages: (() throws -> URL)?
+        if let initramfsName, store.entry(base.entryName) == nil, (try? sharedStore?.holds(base.entryName)) != true {
+            if let found = store.entry(initramfsName) {
+                initramfsImages = { found }
+            } else {
+                let work = initramfs(from: initramfsSource, entry: try packageLayer(initramfsSource))
+                initramfsImages = { try work.wait() }
+            }
+        }
+        // Bottom to top: a layer below the top one may have been looked up for the initramfs only.
+        let layers = layerReports.sorted { $0.key < $1.key }.map(\.value)
 
         // Two things at once, on the two cores a build machine has at least: the root base
         // is made (or found) and its disk copied, which the disk step takes; a hard-link copy
@@ -148,7 +205,8 @@ public struct ImageBuilder: Sendable {
                 try store.entry(base.entryName) { folder in
                     if substitute(base.entryName, into: folder, progress: progress) { return }
                     reused = false
-                    try base.make(in: folder, scratch: baseTools.scratch, tools: baseTools) { needed in
+                    let initramfs = try initramfsImages?()
+                    try base.make(in: folder, initramfs: initramfs, scratch: baseTools.scratch, tools: baseTools) { needed in
                         DefinitionError(.invalid, [Diagnostic(
                             "the root file system needs about \(ByteCount(bytes: needed).rounded) but the root size is \(model.disk.rootSize)",
                             at: model.location(of: "rootSize"))])
@@ -221,7 +279,8 @@ public struct ImageBuilder: Sendable {
             try describe(folder)
             // The entries it was made from, which garbage collection keeps with it.
             let inputs = [layerEntry.lastPathComponent, base.entryName]
-                + [SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
+                + [initramfsName.flatMap { store.entry($0)?.lastPathComponent },
+                   SystemConfigurator.localeEntryName(model, rootBase: base.entryName)].compactMap { $0 }
             try built.record(digest: diskDigest, inputs: inputs)
         }
         try store.recordRoot(entry, for: model.hostName)

@@ -17,7 +17,7 @@ import Packages
 /// builds give the same tree. Trees are never edited in place: builds configure a hard-link copy.
 struct PackageLayer {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 8
+    static let recipeVersion = 9
 
     let set: PackageLock.PackageSet
     let layer: PackageLock.Layer
@@ -52,9 +52,9 @@ struct PackageLayer {
     /// Where the layer's definition starts, for progress lines: `templates/Lab.swift:38`.
     var stage: String { layer.stage.isEmpty ? "the system" : layer.stage }
 
-    /// Makes the layer's files in `folder`: `tree/`, `build.log` and, above the bottom layer,
-    /// `inputs` (the entry below, which garbage collection keeps with it). `parentTree` is the
-    /// tree of the layer below.
+    /// Makes the layer's files in `folder`: `tree/`, `build.log`, `initramfs-layer` and, above
+    /// the bottom layer, `inputs` (the entry below, which garbage collection keeps with it).
+    /// `parentTree` is the tree of the layer below.
     func make(in folder: URL, on parentTree: URL?, scratch: URL, progress: ProgressReporter) throws {
         let repository = try makeRepository(in: scratch)
         // An installed tree takes about three times its .debs.
@@ -69,8 +69,10 @@ struct PackageLayer {
         environment["TMPDIR"] = work.url.path
         environment["LC_ALL"] = "C"
         var arguments = ["--mode=unshare", "--format=directory", "--dpkgopt=force-unsafe-io", "--aptopt=APT::Install-Recommends \"false\""]
+        let touchedInitramfs = work.url.appendingPathComponent("initramfs-inputs-changed")
         if let parentTree {
-            arguments += Self.upperLayerOptions(on: parentTree, copied: work.url.appendingPathComponent("copied"), installing: packages)
+            arguments += Self.upperLayerOptions(on: parentTree, copied: work.url.appendingPathComponent("copied"),
+                                                touched: touchedInitramfs, installing: packages)
         } else {
             arguments += Self.bottomLayerOptions(installing: packages)
         }
@@ -95,6 +97,17 @@ struct PackageLayer {
             try FileManager.default.moveItem(at: tree, to: destination)
         }
         if let parent { try (parent + "\n").write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8) }
+        let initramfsLayer = parentTree.flatMap { parentTree in
+            FileManager.default.fileExists(atPath: touchedInitramfs.path) ? nil : Self.initramfsLayer(of: parentTree.deletingLastPathComponent())
+        } ?? entryName
+        try (initramfsLayer + "\n").write(to: folder.appendingPathComponent("initramfs-layer"), atomically: true, encoding: .utf8)
+    }
+
+    /// The layer an entry's initramfs is made from (`InitramfsEntry`): the highest layer of
+    /// its chain whose packages changed what the initramfs is made of, the bottom one at least.
+    static func initramfsLayer(of entry: URL) -> String? {
+        (try? String(contentsOf: entry.appendingPathComponent("initramfs-layer"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A repository of the layer's .debs, which is all apt can install from.
@@ -125,17 +138,15 @@ struct PackageLayer {
         return repository
     }
 
-    // Package configuration, not download, is what takes time. The initramfs is made once at
-    // the end instead of after the kernel and again by its trigger, compressed with gzip's
-    // fastest level (3 s less than its default, for a 12 % larger file; the machine's own later
-    // updates use the default again); man-db's index is not rebuilt after each package (its
-    // daily timer does it); dpkg does not fsync files of a tree that is thrown away if the build fails.
+    // Package configuration, not download, is what takes time. No layer makes the initramfs
+    // (neither after the kernel, nor by its trigger): it is a store entry of its own,
+    // `InitramfsEntry`, made beside the layers above; man-db's index is not rebuilt after each
+    // package (its daily timer does it); dpkg does not fsync files of a tree that is thrown
+    // away if the build fails.
     private static let divertInitramfs =
         #"chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs""#
     private static let undivertInitramfs =
         #"rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs"#
-    private static let makeInitramfs =
-        #"if [ -x "$1/usr/sbin/update-initramfs" ] && ls "$1"/boot/vmlinuz-* >/dev/null 2>&1; then chroot "$1" env COMPRESSLEVEL=1 update-initramfs -c -k all; fi"#
     private static func manDBUpdates(_ on: Bool) -> String {
         #"echo "man-db man-db/auto-update boolean \#(on)" | chroot "$1" debconf-set-selections"#
     }
@@ -145,13 +156,13 @@ struct PackageLayer {
     private static func bottomLayerOptions(installing packages: [LockedPackage]) -> [String] {
         ["--variant=apt", "--include=\(packages.map(\.name).joined(separator: ","))",
          "--essential-hook=\(manDBUpdates(false))", "--essential-hook=\(divertInitramfs)",
-         "--customize-hook=\(undivertInitramfs)", "--customize-hook=\(makeInitramfs)"]
+         "--customize-hook=\(undivertInitramfs)"]
     }
 
     /// A layer above: the tree below copied in name order (so the copy's order depends neither on
     /// the store's file system nor on how that tree came to be), then apt installs the layer's
-    /// packages by name. The initramfs is made again only when what it is made of changed.
-    private static func upperLayerOptions(on parentTree: URL, copied: URL, installing packages: [LockedPackage]) -> [String] {
+    /// packages by name. `touched` is made when the install changed what the initramfs is made of.
+    private static func upperLayerOptions(on parentTree: URL, copied: URL, touched: URL, installing packages: [LockedPackage]) -> [String] {
         func quoted(_ url: URL) -> String { "'" + url.path.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
         let copy = "tar --sort=name --xattrs --numeric-owner --exclude='./dev/*' -C \(quoted(parentTree)) -c . "
             + #"| tar -x --xattrs --same-owner --numeric-owner -C "$1" && touch "# + quoted(copied)
@@ -165,7 +176,7 @@ struct PackageLayer {
                       "usr/lib/modprobe.d", "etc/udev", "usr/lib/systemd/network", "etc/systemd/network",
                       "etc/ld.so.conf", "etc/ld.so.conf.d", "boot"]
         let changed = "find " + inputs.map { #""$1/\#($0)""# }.joined(separator: " ")
-            + " ! -name 'initrd.img*' -cnewer \(quoted(copied)) 2>/dev/null | grep -q ."
+            + " -cnewer \(quoted(copied)) 2>/dev/null | grep -q ."
 
         return [
             "--variant=custom",
@@ -173,7 +184,7 @@ struct PackageLayer {
             "--customize-hook=\(manDBUpdates(false))", "--customize-hook=\(divertInitramfs)",
             "--customize-hook=\(install)",
             "--customize-hook=\(undivertInitramfs)",
-            #"--customize-hook=if \#(changed); then rm -f "$1"/boot/initrd.img-*; \#(makeInitramfs); fi"#,
+            "--customize-hook=if \(changed); then touch \(quoted(touched)); fi",
         ]
     }
 

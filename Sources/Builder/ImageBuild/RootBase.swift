@@ -3,38 +3,45 @@ import ImagecCore
 import ImageDSL
 
 /// The package layer made ready for fast configuration, as a store entry of its own: a disk
-/// holding only an ext4 file system of the layer's tree, at the root partition's size and
-/// offset (`disk.raw`). A build hard-links the layer's tree, configures the copy and replays
+/// holding only an ext4 file system of the layer's tree and its initramfs, at the root
+/// partition's size and offset (`disk.raw`). A build hard-links the layer's tree, configures the copy and replays
 /// only what configuration changed onto a copy of this disk (`TreeDelta`), so changing a
 /// system's configuration costs seconds, not a file system made from scratch.
 struct RootBase {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 3
+    static let recipeVersion = 4
 
     /// The package layer's entry.
     let layer: URL
+    /// The name of the initramfs entry written into `/boot` (`InitramfsEntry`); none for a
+    /// system that is itself an initramfs.
+    let initramfs: String?
     let size: ByteCount
     /// Where the root partition starts on the disk, in bytes.
     let offset: Int
     let sourceDateEpoch: Int
 
     var entryName: String {
-        let identity = "imagec root base \(Self.recipeVersion)\n\(layer.lastPathComponent)\n\(size.bytes) at \(offset)\n"
+        let identity = "imagec root base \(Self.recipeVersion)\n\(layer.lastPathComponent)\n\(initramfs ?? "no initramfs")\n"
+            + "\(size.bytes) at \(offset)\n"
         return "\(CanonicalJSON.sha256(Data(identity.utf8)))-rootbase"
     }
 
     /// The file system's UUID before the build sets its own, and its directory hash seed.
     var uuid: String { ImageIdentifiers(digest: entryName).fileSystemUUID("root") }
 
-    /// Makes the entry's files in `folder`. `tooLarge` reports a tree that does not fit.
-    func make(in folder: URL, scratch: URL, tools: Tools, tooLarge: (UInt64) -> Error) throws {
+    /// Makes the entry's files in `folder`, with the initramfs entry `initramfs` (the one named
+    /// above). `tooLarge` reports a tree that does not fit.
+    func make(in folder: URL, initramfs: URL?, scratch: URL, tools: Tools, tooLarge: (UInt64) -> Error) throws {
         let tree = layer.appendingPathComponent("tree")
-        let used = try tools.output("/usr/bin/du", ["-s", "-B1", "--apparent-size", tree.path])
-            .split(separator: "\t").first.flatMap { UInt64($0) } ?? 0
+        let images = try initramfs.map { try InitramfsEntry.images(in: $0) } ?? []
+        let used = try tools.output("/usr/bin/du", ["-s", "-c", "-B1", "--apparent-size", tree.path] + images.map(\.path))
+            .split(separator: "\n").last?.split(separator: "\t").first.flatMap { UInt64($0) } ?? 0
         // Room for metadata, the journal and the configuration: about a tenth more, and 64 MiB.
         let needed = used + used / 10 + (64 << 20)
         guard needed <= size.bytes else { throw tooLarge(needed) }
         try Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
-            .make(folder.appendingPathComponent("disk.raw"), offset: offset, label: "root", uuid: uuid, size: size, from: tree)
+            .make(folder.appendingPathComponent("disk.raw"), offset: offset, label: "root", uuid: uuid, size: size, from: tree,
+                  adding: images.map { ($0, "/boot/" + $0.lastPathComponent) })
     }
 }
