@@ -24,7 +24,7 @@ struct LayerTests {
                 OpenSSH()
                 Network { Interface("eth0", .dhcp) }
                 Disk(rootSize: .gibibytes(2), minimumRootSize: .gibibytes(1))
-                Packages("less")
+                Packages("less", "iputils-ping", "libcap2-bin")  // ping gets a file capability (an extended attribute)
         \(source)
             }
         }
@@ -147,6 +147,16 @@ struct LayerTests {
         let top = store.root.appendingPathComponent(try #require(forcedLayers.last?.entry)).appendingPathComponent("tree")
         #expect(!FileManager.default.fileExists(atPath: top.appendingPathComponent("usr/bin/lesskey").path), "a file of the old less is left")
         #expect(FileManager.default.fileExists(atPath: top.appendingPathComponent("usr/share/doc/less/NEW-FILE").path))
+        // ping's capability went up through the layers; the system's layer holds links to the
+        // template layer's unchanged files, not copies.
+        let ping = try LocalArchive.run("/usr/bin/python3", ["-c", "import os, sys; print(os.getxattr(sys.argv[1], 'security.capability').hex())",
+                                                            top.appendingPathComponent("usr/bin/ping").path])
+        #expect(!ping.isEmpty, "ping has no capability in the system's layer")
+        let siteTree = store.root.appendingPathComponent(forcedLayers[1].entry).appendingPathComponent("tree")
+        func inode(_ tree: URL) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: tree.appendingPathComponent("usr/bin/ping").path)[.systemFileNumber] as? Int
+        }
+        #expect(try inode(top) == inode(siteTree) && inode(top) != nil)
         // console-setup's udev rule is not in the initramfs: it still comes from the bottom layer.
         #expect(FileManager.default.fileExists(atPath: top.appendingPathComponent("usr/lib/udev/rules.d/90-console-setup.rules").path))
         #expect(PackageLayer.initramfsLayer(of: top.deletingLastPathComponent()) == forcedLayers[0].entry)
@@ -203,7 +213,9 @@ struct LayerTests {
                             with open(path, 'rb') as f: content = hashlib.sha256(f.read()).hexdigest()
                         elif stat.S_ISLNK(st.st_mode): content = os.readlink(path)
                         else: content = ''
-                        out[os.path.relpath(path, root)] = ((st.st_mode, st.st_uid, st.st_gid, content), int(st.st_mtime))
+                        attributes = tuple(sorted((n, os.getxattr(path, n, follow_symlinks=False))
+                                                  for n in os.listxattr(path, follow_symlinks=False)))
+                        out[os.path.relpath(path, root)] = ((st.st_mode, st.st_uid, st.st_gid, content, attributes), int(st.st_mtime))
                 return out
             a, b = walk(sys.argv[1]), walk(sys.argv[2])
             for path in sorted(set(a) | set(b)):
