@@ -102,7 +102,7 @@ public struct ImageBuilder: Sendable {
         defer { for work in initramfsWork.values { _ = try? work.wait() } }
         let needsInitramfs = model.format != .initramfs  // an initramfs system boots its whole tree
         func initramfs(from index: Int, entry: URL) -> BackgroundWork<URL> {
-            let made = InitramfsEntry(layer: chain[index].entryName, sourceDateEpoch: chain[index].layer.sourceDateEpoch)
+            let made = chain[index].initramfs
             if let work = initramfsWork[made.entryName] { return work }
             let work = BackgroundWork {
                 if let found = store.entry(made.entryName) { return found }
@@ -175,9 +175,7 @@ public struct ImageBuilder: Sendable {
         let tools = Tools(environment: DiskAssembler.environment(set.sourceDateEpoch), scratch: scratch)
         // The initramfs: from the layer the top one names, needed only to make the root base.
         let initramfsSource = try initramfsLayer(of: layerEntry)
-        let initramfsName = needsInitramfs
-            ? InitramfsEntry(layer: chain[initramfsSource].entryName, sourceDateEpoch: chain[initramfsSource].layer.sourceDateEpoch).entryName
-            : nil
+        let initramfsName = needsInitramfs ? chain[initramfsSource].initramfs.entryName : nil
         let base = RootBase(layer: layerEntry, initramfs: initramfsName, size: model.disk.rootSize,
                             offset: DiskAssembler.rootStart(model) * DiskAssembler.sector, sourceDateEpoch: set.sourceDateEpoch)
         var initramfsImages: (() throws -> URL)?

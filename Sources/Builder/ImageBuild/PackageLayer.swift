@@ -49,6 +49,9 @@ struct PackageLayer {
         return "\(CanonicalJSON.sha256(Data(identity.utf8)))-rootfs-\(set.distribution.release)-\(set.architecture.rawValue)"
     }
 
+    /// The initramfs made from this layer's tree, with its date.
+    var initramfs: InitramfsEntry { InitramfsEntry(layer: entryName, sourceDateEpoch: layer.sourceDateEpoch) }
+
     /// Where the layer's definition starts, for progress lines: `templates/Lab.swift:38`.
     var stage: String { layer.stage.isEmpty ? "the system" : layer.stage }
 
