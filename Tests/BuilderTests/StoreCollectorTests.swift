@@ -4,7 +4,7 @@ import ImagecCore
 import Testing
 
 /// Garbage collection keeps the latest build of each system, its package layers (the one it was
-/// made from, and the layers below that one) and its .debs.
+/// made from, and the layers below that one) and its .debs, with their plain forms.
 struct StoreCollectorTests {
     @Test func keepsRootsTheirLayersAndTheirDebs() throws {
         let store = Store(root: try Support.temporaryDirectory())
@@ -30,23 +30,28 @@ struct StoreCollectorTests {
         try store.recordRoot(latest, for: "host")
         let debs = store.root.appendingPathComponent("debs")
         try FileManager.default.createDirectory(at: debs, withIntermediateDirectories: true)
-        for name in ["d1", "d2"] { try Data(count: 10).write(to: debs.appendingPathComponent("\(name).deb")) }
+        try FileManager.default.createDirectory(at: debs.appendingPathComponent("plain"), withIntermediateDirectories: true)
+        for name in ["d1", "d2"] {
+            try Data(count: 10).write(to: debs.appendingPathComponent("\(name).deb"))
+            try Data(count: 30).write(to: debs.appendingPathComponent("plain/\(name).deb"))  // its plain form (PlainDeb)
+        }
 
         let collector = StoreCollector(store: store)
         let planned = try collector.garbage().map { $0.path.lastPathComponent }
-        #expect(planned == ["1111-host", oldLayer, "d1.deb"])
+        #expect(planned == ["1111-host", oldLayer, "d1.deb", "d1.deb"])
         #expect(try collector.garbage().allSatisfy { $0.bytes > 0 })
         #expect(FileManager.default.fileExists(atPath: old.path))  // the dry run removed nothing
 
-        #expect(try collector.collect().count == 3)
+        #expect(try collector.collect().count == 4)
         let left = try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { !$0.hasPrefix(".") }.sorted()
         #expect(left == [below, "2222-host", layer, "debs"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: debs.path) == ["d2.deb"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: debs.path).sorted() == ["d2.deb", "plain"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: debs.appendingPathComponent("plain").path) == ["d2.deb"])
 
         // A .deb cache shared with other stores (a link) is left alone.
         let other = Store(root: try Support.temporaryDirectory())
         try FileManager.default.createSymbolicLink(at: other.root.appendingPathComponent("debs"), withDestinationURL: debs)
         #expect(try StoreCollector(store: other).collect().isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: debs.path) == ["d2.deb"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: debs.path).sorted() == ["d2.deb", "plain"])
     }
 }

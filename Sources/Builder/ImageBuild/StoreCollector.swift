@@ -47,9 +47,14 @@ public struct StoreCollector: Sendable {
         // A .deb cache that is a link to one shared with other stores is left alone: their roots are not known here.
         let debs = store.root.appendingPathComponent("debs")
         let shared = (try? manager.destinationOfSymbolicLink(atPath: debs.path)) != nil
-        for name in (shared ? [] : (try? manager.contentsOfDirectory(atPath: debs.path)) ?? []).sorted() where !keptDebs.contains(name) {
-            let url = debs.appendingPathComponent(name)
-            garbage.append(Garbage(path: url, bytes: Self.allocatedSize(of: url)))
+        // The plain forms of the .debs (`PlainDeb`, in `debs/plain`) go with their .debs.
+        let plain = debs.appendingPathComponent("plain")
+        for folder in shared ? [] : [debs, plain] {
+            for name in ((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+            where !keptDebs.contains(name) && !(folder == debs && name == "plain") {
+                let url = folder.appendingPathComponent(name)
+                garbage.append(Garbage(path: url, bytes: Self.allocatedSize(of: url)))
+            }
         }
         return garbage
     }

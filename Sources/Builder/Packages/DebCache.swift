@@ -13,6 +13,31 @@ public struct DebCache: Sendable {
         directory.appendingPathComponent("\(package.sha256).deb")
     }
 
+    /// Where the plain form of a package's .deb is kept (`PlainDeb`), beside it.
+    public func plainFile(for package: LockedPackage) -> URL {
+        directory.appendingPathComponent("plain/\(package.sha256).deb")
+    }
+
+    /// The files to install `packages` from, each in its plain form (`PlainDeb`), made from
+    /// the cached .deb (checked against the lock when it came in) where it is not yet, `jobs`
+    /// at once. The plain forms are the same packages and can be removed at any time.
+    public func installable(_ packages: [LockedPackage], jobs: Int) throws -> [URL] {
+        let folder = directory.resolvingSymlinksInPath().appendingPathComponent("plain")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try BoundedWork.map(packages, jobs: jobs) { package in
+            let plain = folder.appendingPathComponent("\(package.sha256).deb")
+            if FileManager.default.fileExists(atPath: plain.path) { return plain }
+            // Made aside and renamed: a build beside this one may make the same file.
+            let partial = folder.appendingPathComponent(".\(package.sha256)-\(getpid())-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(at: partial) }
+            try PlainDeb.make(from: file(for: package).resolvingSymlinksInPath(), to: partial)
+            guard rename(partial.path, plain.path) == 0 else {
+                throw BuildEnvironmentError("cannot move \(partial.path) to \(plain.path): \(String(cString: strerror(errno)))")
+            }
+            return plain
+        }
+    }
+
     /// The packages of `set` the cache lacks.
     public func missing(from set: PackageLock.PackageSet) -> [LockedPackage] {
         set.packages.filter { !FileManager.default.fileExists(atPath: file(for: $0).path) }
