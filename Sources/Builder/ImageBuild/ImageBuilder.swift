@@ -17,7 +17,7 @@ public struct ImageBuilder: Sendable {
     public var sharedStore: SharedStoreClient?
     /// Part of every digest: bump it with any change to what the recipe (this file,
     /// `SystemConfigurator`, `DiskAssembler`) writes, or old store entries would be reused.
-    static let recipeVersion = 11  // 11: the initramfs apart from the layers
+    static let recipeVersion = 12  // 12: the file systems' lifetime writes reset
 
     public init(store: Store) { self.store = store }
 

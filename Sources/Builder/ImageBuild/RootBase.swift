@@ -9,7 +9,7 @@ import ImageDSL
 /// system's configuration costs seconds, not a file system made from scratch.
 struct RootBase {
     /// Changes whenever the recipe below changes.
-    static let recipeVersion = 4
+    static let recipeVersion = 5  // 5: the lifetime writes reset
 
     /// The package layer's entry.
     let layer: URL
