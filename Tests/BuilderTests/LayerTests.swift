@@ -184,6 +184,20 @@ struct LayerTests {
         let wholeEntry = try store.entry(whole.entryName) { entry in
             try whole.make(in: entry, from: flatTree, scratch: folder.appendingPathComponent("initramfs-scratch"))
         }
+        // imagec's hook functions make the very archive the release's own make, byte for byte.
+        if InitramfsHookFunctions.apply(to: flatTree) {
+            #expect(try String(contentsOf: wholeEntry.appendingPathComponent("build.log"), encoding: .utf8).hasPrefix("imagec's hook functions"))
+            let stock = folder.appendingPathComponent("initramfs-release-functions")
+            try FileManager.default.createDirectory(at: stock, withIntermediateDirectories: true)
+            try whole.make(in: stock, from: flatTree, scratch: folder.appendingPathComponent("initramfs-scratch-2"), releaseHookFunctions: true)
+            let made = try InitramfsEntry.images(in: wholeEntry), expected = try InitramfsEntry.images(in: stock)
+            #expect(made.map(\.lastPathComponent) == expected.map(\.lastPathComponent))
+            for (first, second) in zip(made, expected) {
+                #expect(FileManager.default.contentsEqual(atPath: first.path, andPath: second.path), "\(first.lastPathComponent)")
+            }
+        } else {
+            print("LayerTests: this initramfs-tools release defines its own hook functions otherwise; imagec's are not used")
+        }
         let images = try [layered, wholeEntry].map { try InitramfsEntry.images(in: $0) }
         #expect(images[0].map(\.lastPathComponent) == images[1].map(\.lastPathComponent) && images[0].count == 1)
         for (first, second) in zip(images[0], images[1]) {
