@@ -125,38 +125,86 @@ public struct ImageBuilder: Sendable {
             }
             return index
         }
-        func packageLayer(_ index: Int) throws -> URL {
-            if let entry = layerEntries[index] { return entry }
+        // Layers the store lacks are made each on a thread of its own, bottom to top: a layer
+        // hands its tree to the one above as soon as it is installed, and is copied into the
+        // store while the one above installs on a copy of it.
+        var making: [Int: (handoff: LayerHandoff, work: BackgroundWork<Void>)] = [:]
+        defer {
+            for layer in making.values { layer.handoff.release() }
+            for layer in making.values { _ = try? layer.work.wait() }
+        }
+        /// Finds layer `index`, or starts making it (and the layers below it the store lacks).
+        func startLayer(_ index: Int) throws {
+            guard layerEntries[index] == nil && making[index] == nil else { return }
             let layer = chain[index]
             let title = chain.count == 1 ? "package layer" : "package layer \(index + 1)/\(chain.count) (\(layer.stage))"
             if let entry = try store.entry(layer.entryName) ?? substitute(layer.entryName, progress: progress) {
                 layerReports[index] = Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: true)
                 steps.found(title)
                 layerEntries[index] = entry
-                return entry
+                return
             }
-            let below = index > 0 ? try packageLayer(index - 1) : nil
-            var made = false
-            let entry = try steps.step(title) {
-                try store.entry(layer.entryName) { folder in
-                    made = true
-                    // The .debs are needed only to make the layer (the pre-flight fetched them already).
-                    var needed = set
-                    needed.packages = layer.packages
-                    if !debs.missing(from: needed).isEmpty { try fetchPackages(model, set: needed, lockFile: lockFile, progress: progress) }
-                    try layer.make(in: folder, on: below?.appendingPathComponent("tree"),
-                                   scratch: scratch.appendingPathComponent("layer-\(index)"), progress: progress)
+            // The layer below: its entry, or (being made) its tree in memory once installed.
+            if index > 0 { try startLayer(index - 1) }
+            let belowEntry = index > 0 ? layerEntries[index - 1] : nil
+            let below = index > 0 ? making[index - 1]?.handoff : nil
+            let handoff = LayerHandoff()
+            let work = BackgroundWork {
+                var installed: MemoryScratch?
+                defer {
+                    below?.release()
+                    if let installed {
+                        if installed.isOnOtherFileSystem(than: store.root) { handoff.waitForRelease() }
+                        installed.remove()
+                    }
+                }
+                do {
+                    let belowTree = try belowEntry?.appendingPathComponent("tree")
+                        ?? below.map { try $0.installedTree() ?? $0.storedEntry().entry.appendingPathComponent("tree") }
+                    var made = false
+                    let entry = try steps.step(title) {
+                        try store.entry(layer.entryName) { folder in
+                            made = true
+                            // The .debs are needed only to make the layer (the pre-flight fetched them already).
+                            var needed = set
+                            needed.packages = layer.packages
+                            if !debs.missing(from: needed).isEmpty { try fetchPackages(model, set: needed, lockFile: lockFile, progress: progress) }
+                            let layerScratch = scratch.appendingPathComponent("layer-\(index)")
+                            let tree = try layer.install(in: folder, copying: belowTree, scratch: layerScratch, progress: progress)
+                            installed = tree
+                            below?.release()
+                            handoff.hand(tree.isOnOtherFileSystem(than: folder) ? PackageLayer.tree(in: tree) : nil)
+                            // The copy into the store links to the entry below.
+                            let belowStored = try below?.storedEntry().entry.appendingPathComponent("tree") ?? belowTree
+                            try layer.store(tree, in: folder, below: belowStored, scratch: layerScratch)
+                        }
+                    }
+                    handoff.store(entry, made: made)
+                } catch {
+                    handoff.fail(error)
+                    throw error
                 }
             }
-            layerReports[index] = Result.Layer(name: layer.entryName, stage: layer.layer.stage, reused: !made)
-            layerEntries[index] = entry
-            if made && needsInitramfs {
-                let source = try initramfsLayer(of: entry)
-                if let sourceEntry = layerEntries[source] ?? store.entry(chain[source].entryName) {
-                    _ = initramfs(from: source, entry: sourceEntry)
+            making[index] = (handoff, work)
+        }
+        /// Layer `index`'s entry, found or made (waiting for it).
+        func packageLayer(_ index: Int) throws -> URL {
+            try startLayer(index)
+            if let entry = layerEntries[index] { return entry }
+            // Bottom to top, as they are stored: each made layer's initramfs starts at once.
+            for (made, layer) in making.sorted(by: { $0.key < $1.key }) where layerEntries[made] == nil && made <= index {
+                if made == index { layer.handoff.release() }  // no layer above copies its tree
+                let (entry, wasMade) = try layer.handoff.storedEntry()
+                layerReports[made] = Result.Layer(name: chain[made].entryName, stage: chain[made].layer.stage, reused: !wasMade)
+                layerEntries[made] = entry
+                if wasMade && needsInitramfs {
+                    let source = try initramfsLayer(of: entry)
+                    if let sourceEntry = layerEntries[source] ?? store.entry(chain[source].entryName) {
+                        _ = initramfs(from: source, entry: sourceEntry)
+                    }
                 }
             }
-            return entry
+            return try layerEntries[index] ?? { throw BuildEnvironmentError("package layer \(index + 1) was not made") }()
         }
         guard !chain.isEmpty else { throw BuildEnvironmentError("the lock set for '\(model.hostName)' has no packages") }
         let layerEntry = try packageLayer(chain.count - 1)

@@ -10,9 +10,9 @@ import Packages
 ///
 /// The bottom layer is made by mmdebstrap from a local repository of the store's .debs, in its
 /// `unshare` mode (no mounts on the host), in memory when there is room (`MemoryScratch`). A
-/// layer above starts from a copy of the layer below's entry (never from what was left in
-/// memory, so it does not matter whether that one was built just now or found in the store)
-/// and installs its own packages with apt, as `apt-get install` does on a running machine.
+/// layer above starts from a copy, in name order, of the layer below's tree (from its entry,
+/// or from memory when it was just made: the same files, so it does not matter which) and
+/// installs its own packages with apt, as `apt-get install` does on a running machine.
 /// Every layer has `SOURCE_DATE_EPOCH` from the lock; no file is newer than that date, so two
 /// builds give the same tree. Trees are never edited in place: builds configure a hard-link copy.
 struct PackageLayer {
@@ -59,51 +59,80 @@ struct PackageLayer {
     /// the bottom layer, `inputs` (the entry below, which garbage collection keeps with it).
     /// `parentTree` is the tree of the layer below.
     func make(in folder: URL, on parentTree: URL?, scratch: URL, progress: ProgressReporter) throws {
+        let installed = try install(in: folder, copying: parentTree, scratch: scratch, progress: progress)
+        defer { installed.remove() }
+        try store(installed, in: folder, below: parentTree, scratch: scratch)
+    }
+
+    /// Installs the layer's packages on a copy of `parentTree` (the tree of the layer below, from
+    /// its entry or, just made, from memory) into a scratch folder, in memory when there is room;
+    /// mmdebstrap's log goes to `folder/build.log`. The scratch's `tree/` is then the layer's
+    /// whole tree, its times clamped, ready for `store(_:in:below:scratch:)`.
+    func install(in folder: URL, copying parentTree: URL?, scratch: URL, progress: ProgressReporter) throws -> MemoryScratch {
         let repository = try makeRepository(in: scratch, progress: progress)
         // An installed tree takes about three times its .debs.
         let debBytes = installed.reduce(UInt64(0)) { $0 + UInt64($1.size) }
         let work = try MemoryScratch("layer-tree", needing: 4 * debBytes + (512 << 20), fallback: scratch)
-        defer { work.remove() }
-        let tree = work.url.appendingPathComponent("tree")
-        progress("installing \(packages.count) packages\(parentTree == nil ? "" : " for \(stage)") with "
-            + "\(parentTree == nil ? "mmdebstrap" : "apt")\(work.url.path.hasPrefix("/dev/shm/") ? " in memory" : "")")
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOURCE_DATE_EPOCH"] = String(layer.sourceDateEpoch)
-        environment["TMPDIR"] = work.url.path
-        environment["LC_ALL"] = "C"
-        var arguments = ["--mode=unshare", "--format=directory", "--dpkgopt=force-unsafe-io", "--aptopt=APT::Install-Recommends \"false\""]
-        let touchedInitramfs = work.url.appendingPathComponent("initramfs-inputs-changed")
-        let copied = work.url.appendingPathComponent("copied")
-        if let parentTree {
-            arguments += Self.upperLayerOptions(on: parentTree, copied: copied, touched: touchedInitramfs, installing: packages)
-        } else {
-            arguments += Self.bottomLayerOptions(installing: packages)
-        }
-        // mmdebstrap copies in the build host's name, which maintainer scripts may read (into a
-        // mail configuration, say): a fixed one instead, so no host's name reaches the layer.
-        arguments.append(#"--setup-hook=echo localhost > "$1/etc/hostname""#)
-        arguments += Self.finishingHooks.map { "--customize-hook=\($0)" }
-        arguments += [set.distribution.release, tree.path, "deb [trusted=yes] copy://\(repository.path) ./"]
-        let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)
-            .run(timeout: 3600, outputFile: folder.appendingPathComponent("build.log"))
-        guard result.status == 0 else { throw ToolError("mmdebstrap", result) }
-        try checkInstalled(tree)
+        do {
+            let tree = Self.tree(in: work)
+            progress("installing \(packages.count) packages\(parentTree == nil ? "" : " for \(stage)") with "
+                + "\(parentTree == nil ? "mmdebstrap" : "apt")\(work.url.path.hasPrefix("/dev/shm/") ? " in memory" : "")")
+            var environment = ProcessInfo.processInfo.environment
+            environment["SOURCE_DATE_EPOCH"] = String(layer.sourceDateEpoch)
+            environment["TMPDIR"] = work.url.path
+            environment["LC_ALL"] = "C"
+            var arguments = ["--mode=unshare", "--format=directory", "--dpkgopt=force-unsafe-io", "--aptopt=APT::Install-Recommends \"false\""]
+            if let parentTree {
+                arguments += Self.upperLayerOptions(on: parentTree, copied: Self.copied(in: work), touched: Self.touchedInitramfs(in: work),
+                                                    installing: packages)
+            } else {
+                arguments += Self.bottomLayerOptions(installing: packages)
+            }
+            // mmdebstrap copies in the build host's name, which maintainer scripts may read (into a
+            // mail configuration, say): a fixed one instead, so no host's name reaches the layer.
+            arguments.append(#"--setup-hook=echo localhost > "$1/etc/hostname""#)
+            arguments += Self.finishingHooks.map { "--customize-hook=\($0)" }
+            arguments += [set.distribution.release, tree.path, "deb [trusted=yes] copy://\(repository.path) ./"]
+            let result = try Command(executable: "/usr/bin/mmdebstrap", arguments: arguments, environment: environment)
+                .run(timeout: 3600, outputFile: folder.appendingPathComponent("build.log"))
+            guard result.status == 0 else { throw ToolError("mmdebstrap", result) }
+            try checkInstalled(tree)
 
+            // Files maintainer scripts wrote get the lock's date, like those from the packages.
+            try Tools(environment: ["LC_ALL": "C"], scratch: scratch).run("/bin/sh", [
+                "-c", #"find "$1" -newermt "@$2" -print0 | xargs -0r touch -h -d "@$2""#, "sh", tree.path, String(layer.sourceDateEpoch),
+            ])
+            return work
+        } catch {
+            work.remove()
+            throw error
+        }
+    }
+
+    /// The layer's tree in the scratch `install` made.
+    static func tree(in work: MemoryScratch) -> URL { work.url.appendingPathComponent("tree") }
+    private static func copied(in work: MemoryScratch) -> URL { work.url.appendingPathComponent("copied") }
+    private static func touchedInitramfs(in work: MemoryScratch) -> URL { work.url.appendingPathComponent("initramfs-inputs-changed") }
+
+    /// Puts the tree `install` made into the entry `folder`, with the entry's other files:
+    /// moved when on the same file system, else copied (above the bottom layer, as hard links
+    /// to `parentTree`, the tree of the entry below).
+    func store(_ work: MemoryScratch, in folder: URL, below parentTree: URL?, scratch: URL) throws {
+        let tree = Self.tree(in: work)
         let tools = Tools(environment: ["LC_ALL": "C"], scratch: scratch)
-        // Files maintainer scripts wrote get the lock's date, like those from the packages.
-        try tools.run("/bin/sh", ["-c", #"find "$1" -newermt "@$2" -print0 | xargs -0r touch -h -d "@$2""#,
-                                  "sh", tree.path, String(layer.sourceDateEpoch)])
         let destination = folder.appendingPathComponent("tree")
         if !work.isOnOtherFileSystem(than: folder) {
             try FileManager.default.moveItem(at: tree, to: destination)
         } else if let parentTree {
-            try tools.run("/bin/sh", ["-c", Self.linkedCopy, "sh", tree.path, parentTree.path, destination.path, copied.path, work.url.path])
+            try tools.run("/bin/sh", ["-c", Self.linkedCopy, "sh", tree.path, parentTree.path, destination.path,
+                                      Self.copied(in: work).path, work.url.path])
         } else {
             try tools.run("/bin/cp", ["-a", tree.path, destination.path])
         }
         if let parent { try (parent + "\n").write(to: folder.appendingPathComponent("inputs"), atomically: true, encoding: .utf8) }
         let initramfsLayer = parentTree.flatMap { parentTree in
-            FileManager.default.fileExists(atPath: touchedInitramfs.path) ? nil : Self.initramfsLayer(of: parentTree.deletingLastPathComponent())
+            FileManager.default.fileExists(atPath: Self.touchedInitramfs(in: work).path)
+                ? nil : Self.initramfsLayer(of: parentTree.deletingLastPathComponent())
         } ?? entryName
         try (initramfsLayer + "\n").write(to: folder.appendingPathComponent("initramfs-layer"), atomically: true, encoding: .utf8)
     }
