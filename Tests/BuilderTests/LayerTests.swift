@@ -210,6 +210,43 @@ struct LayerTests {
             let inside = try Self.differences(unpacked[0], unpacked[1]).filter { !$0.hasPrefix("mtime ") }
             #expect(inside == [], "\(first.lastPathComponent): \(inside)")
         }
+
+        // A tmux whose postinst fails, built from an empty store: the layers below are made on
+        // their own threads beside it. The build stops with the install's error and hangs on
+        // nothing; the layers below are whole entries, the failed one is not in the store, and
+        // no tree is left in memory.
+        let tmux = try #require(today.packages.first { $0.name == "tmux" })
+        let (brokenTmux, brokenTmuxFile) = try LocalArchive.rebuild(tmux, file: cached(tmux), in: work)
+        let tmuxTree = work.appendingPathComponent("tmux-tree")
+        let postinst = tmuxTree.appendingPathComponent("DEBIAN/postinst")
+        try "#!/bin/sh\necho 'imagec test: this postinst fails' >&2\nexit 1\n".write(to: postinst, atomically: true, encoding: .utf8)
+        chmod(postinst.path, 0o755)
+        try LocalArchive.run("/usr/bin/dpkg-deb", ["--root-owner-group", "-b", tmuxTree.path, brokenTmuxFile.path])
+        var broken = brokenTmux
+        let brokenData = try Data(contentsOf: brokenTmuxFile)
+        broken.sha256 = CanonicalJSON.sha256(brokenData)
+        broken.size = brokenData.count
+        try archive.publish(today.packages.map { ($0, cached($0)) } + [(repacked, newLessFile), (newHtop, newHtopFile), (broken, brokenTmuxFile)])
+        try Self.system(#"Packages("tmux")"#).write(to: file, atomically: true, encoding: .utf8)
+        let lockedBroken = try imagec.run("lock", "systems/layered1.swift")
+        #expect(lockedBroken.status == 0, "\(lockedBroken.standardError)")
+        #expect(try PackageLock.read(from: lockFile)?.sets.first?.packages.first { $0.name == "tmux" }?.version == broken.version)
+        let failingStore = try Support.store(folder.appendingPathComponent("failing-store"))
+        let failed = try imagec.run(["build", "systems/layered1.swift"], environment: ["IMAGEC_STORE": failingStore.root.path])
+        #expect(failed.status != 0)
+        #expect(failed.standardError.contains("mmdebstrap") && failed.standardError.contains("tmux"), "\(failed.standardError)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: failingStore.root.path)
+        #expect(!left.contains { $0.hasPrefix(".tmp-") }, "\(left)")
+        let layersLeft = left.filter { $0.contains("-rootfs-") }.sorted()
+        #expect(layersLeft.count == 2, "\(left)")
+        for name in layersLeft {
+            #expect(FileManager.default.fileExists(atPath: failingStore.root.appendingPathComponent(name).appendingPathComponent("tree/usr/bin/dpkg").path))
+        }
+        let abandoned = try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { name in
+            guard name.hasPrefix("imagec-"), let pid = Int32(name.dropFirst(7).prefix { $0.isNumber }) else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+        #expect(abandoned.isEmpty, "trees left in memory: \(abandoned)")
     }
 
     /// Paths present in one tree only, or whose type, mode, owner or contents differ (a
