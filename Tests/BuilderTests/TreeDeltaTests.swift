@@ -24,23 +24,31 @@ struct TreeDeltaTests {
         let base = folder.appendingPathComponent("base.img")
         try ext4.make(base, label: "root", uuid: "11111111-2222-4333-8444-555555555555", size: ByteCount(bytes: 64 << 20), from: original)
 
-        // Configure a hard-link copy the way the builder does: replace, add, remove.
+        // Configure the way the builder does: in-process writes into the folder of changes,
+        // tools run on the overlay (removals become whiteouts, a mode change a copy).
+        let scratch = folder.appendingPathComponent("configuration")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
+        let tree = try ConfiguredTree.overlay(on: original, in: scratch)
+        try "new\n".write(to: try tree.writable("/etc/hostname"), atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(at: try tree.writable("/etc/localtime"), withDestinationURL: URL(fileURLWithPath: "/usr/share/zoneinfo/Europe/Paris"))
+        try "ssh-ed25519 AAAA yann\n".write(to: try tree.writable("/etc/ssh/authorized_keys/yann"), atomically: false, encoding: .utf8)
+        try "q".write(to: try tree.writable("/etc/with \"quote\" and space"), atomically: false, encoding: .utf8)
+        chmod(tree.upper.path + "/etc/ssh/authorized_keys/yann", 0o600)
+        chown(tree.upper.path + "/etc/ssh/authorized_keys/yann", 1000, 1000)
+        chmod(tree.upper.path + "/etc/ssh", 0o700)
+        let edit = try tree.command("/bin/sh", ["-c", #"rm "$1/etc/gone" && rm -r "$1/usr/share/doc/b" && chmod 750 "$1/usr/share/doc/a""#,
+                                                "sh", tree.root.path]).run(timeout: 30, outputFile: folder.appendingPathComponent("edit.txt"))
+        #expect(edit.status == 0, "\(edit.output)")
+        // What the overlay shows, copied out: what the image must hold.
         let configured = folder.appendingPathComponent("configured")
-        try tools.run("/bin/cp", ["-al", original.path, configured.path])
-        try FileManager.default.removeItem(atPath: configured.path + "/etc/hostname")
-        try "new\n".write(toFile: configured.path + "/etc/hostname", atomically: false, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: configured.path + "/etc/gone")
-        try FileManager.default.removeItem(atPath: configured.path + "/usr/share/doc/b")
-        try FileManager.default.removeItem(atPath: configured.path + "/etc/localtime")
-        try FileManager.default.createSymbolicLink(atPath: configured.path + "/etc/localtime", withDestinationPath: "/usr/share/zoneinfo/Europe/Paris")
-        try makeTree(configured, ["etc/ssh/authorized_keys/yann": "ssh-ed25519 AAAA yann\n", "etc/with \"quote\" and space": "q"])
-        chmod(configured.path + "/etc/ssh/authorized_keys/yann", 0o600)
-        chown(configured.path + "/etc/ssh/authorized_keys/yann", 1000, 1000)
-        chmod(configured.path + "/etc/ssh", 0o700)
+        let copied = try tree.command("/bin/cp", ["-a", tree.root.path, configured.path]).run(timeout: 30, outputFile: folder.appendingPathComponent("copy.txt"))
+        #expect(copied.status == 0, "\(copied.output)")
+        #expect(try listing(original).contains { $0.hasPrefix("etc/gone ") }, "the layer's tree is left as it was")
 
-        var delta = TreeDelta(original: original, configured: configured, time: Self.epoch)
+        var delta = TreeDelta(original: original, changes: tree.upper, time: Self.epoch)
         try delta.compute()
         #expect(delta.changedEntries == 11)  // hostname ×2, gone, b and its file, localtime ×2, ssh, its two entries, quote
+        #expect(delta.script.contains("sif \"/usr/share/doc/a\" mode 040750"))
 
         // Replayed twice onto copies at an offset inside a larger file: the same bytes each time.
         var digests: [String] = []
@@ -65,18 +73,24 @@ struct TreeDeltaTests {
         #expect(digests[0] == digests[1])
     }
 
-    @Test func aFileEditedThroughAHardLinkIsCaught() throws {
+    /// A tool that edits a layer's file in place edits a copy of it: the layer keeps its
+    /// bytes, and the image gets the edited file.
+    @Test func aFileEditedInPlaceLeavesTheLayerAsItWas() throws {
         let folder = try Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let original = folder.appendingPathComponent("original")
         try makeTree(original, ["etc/shadow": "root:*:1::::::\n"])
-        let tools = Tools(environment: DiskAssembler.environment(Self.epoch), scratch: folder)
-        try tools.run("/bin/sh", ["-c", #"find "$1" -print0 | xargs -0 touch -h -d "@$2""#, "sh", original.path, String(Self.epoch)])
-        let configured = folder.appendingPathComponent("configured")
-        try tools.run("/bin/cp", ["-al", original.path, configured.path])
-        try "edited\n".write(toFile: configured.path + "/etc/shadow", atomically: false, encoding: .utf8)
-        var delta = TreeDelta(original: original, configured: configured, time: Self.epoch)
-        #expect(throws: BuildEnvironmentError.self) { try delta.compute() }
+        let scratch = folder.appendingPathComponent("configuration")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
+        let tree = try ConfiguredTree.overlay(on: original, in: scratch)
+        let edit = try tree.command("/bin/sh", ["-c", #"echo 'edited' >> "$1/etc/shadow""#, "sh", tree.root.path])
+            .run(timeout: 30, outputFile: folder.appendingPathComponent("edit.txt"))
+        #expect(edit.status == 0, "\(edit.output)")
+        #expect(try String(contentsOf: original.appendingPathComponent("etc/shadow"), encoding: .utf8) == "root:*:1::::::\n")
+        #expect(try String(contentsOf: tree.existing("/etc/shadow")!, encoding: .utf8) == "root:*:1::::::\nedited\n")
+        var delta = TreeDelta(original: original, changes: tree.upper, time: Self.epoch)
+        try delta.compute()
+        #expect(delta.script.hasPrefix("rm \"/etc/shadow\"\nwrite \"\(tree.upper.path)/etc/shadow\" \"/etc/shadow\"\n"), "\(delta.script)")
     }
 
     private func makeTree(_ root: URL, _ files: [String: String]) throws {

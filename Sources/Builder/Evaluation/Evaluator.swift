@@ -240,7 +240,7 @@ public struct Evaluator: Sendable {
 
         let program = scratch.appendingPathComponent("definition")
         let arguments = [
-            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-g", "-wmo",
+            "-swift-version", "5", "-diagnostic-style", "llvm", "-module-name", "Definitions", "-gline-tables-only", "-wmo",
             "-I", toolchain.moduleDirectory.path, "-L", toolchain.libraryDirectory.path, "-lImageDSL",
             "-Xlinker", "-rpath", "-Xlinker", toolchain.libraryDirectory.path,
             "-module-cache-path", cacheDirectory.appendingPathComponent("module-cache").path,
@@ -376,7 +376,7 @@ public struct Evaluator: Sendable {
 
     /// A definition that crashed. The runtime's message (`Fatal error: …`, `Precondition
     /// failed: …`) says why; the first frame of the backtrace in a definition file says where
-    /// (definitions are compiled with debug information for that). What the definition printed
+    /// (definitions are compiled with line tables for that). What the definition printed
     /// before crashing is kept, the backtrace is not.
     static func crash(output: String, status: Int32, file: URL, templates: [URL]) -> DefinitionError {
         let definitions = Set(([file] + templates).map(\.path))

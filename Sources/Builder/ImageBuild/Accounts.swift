@@ -5,16 +5,16 @@ import ImageDSL
 /// The account databases of an image (`/etc/passwd`, `group`, `shadow`, `gshadow`), edited as
 /// text so that nothing random (salts, dates) gets in.
 struct Accounts {
-    let root: URL
+    let tree: ConfiguredTree
     private var passwd: [[String]]
     private var group: [[String]]
     private var shadow: [[String]]
     private var gshadow: [[String]]
 
-    init(root: URL) throws {
-        self.root = root
+    init(tree: ConfiguredTree) throws {
+        self.tree = tree
         func read(_ name: String) throws -> [[String]] {
-            let text = (try? String(contentsOf: root.appendingPathComponent("etc/\(name)"), encoding: .utf8)) ?? ""
+            let text = tree.existing("/etc/\(name)").flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? ""
             return text.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
         }
         passwd = try read("passwd")
@@ -102,8 +102,8 @@ struct Accounts {
 
     func save() throws {
         for (name, table, mode) in [("passwd", passwd, 0o644), ("group", group, 0o644), ("shadow", shadow, 0o640), ("gshadow", gshadow, 0o640)] {
-            let url = root.appendingPathComponent("etc/\(name)")
-            try? FileManager.default.removeItem(at: url)  // a new file: the old one may be a hard link into the store
+            let url = try tree.writable("/etc/\(name)")
+            try? FileManager.default.removeItem(at: url)  // a new file, never the layer's edited
             try (table.map { $0.joined(separator: ":") }.joined(separator: "\n") + "\n").write(to: url, atomically: false, encoding: .utf8)
             let shadowGroup = group.first { $0[0] == "shadow" }.flatMap { UInt32($0[2]) } ?? 0
             chown(url.path, 0, mode == 0o640 ? shadowGroup : 0)

@@ -239,8 +239,8 @@ public struct ImageBuilder: Sendable {
         let layers = layerReports.sorted { $0.key < $1.key }.map(\.value)
 
         // Two things at once, on the two cores a build machine has at least: the root base
-        // is made (or found) and its disk copied, which the disk step takes; a hard-link copy
-        // of the layer's tree is configured, and compared with the tree.
+        // is made (or found) and its disk copied, which the disk step takes; the system is
+        // configured in a folder of changes above the layer's tree, which the disk replays.
         let rootDisk = scratch.appendingPathComponent("root-disk.raw")
         let baseTools = Tools(environment: tools.environment, scratch: scratch.appendingPathComponent("base"))
         try FileManager.default.createDirectory(at: baseTools.scratch, withIntermediateDirectories: false)
@@ -265,16 +265,25 @@ public struct ImageBuilder: Sendable {
             return reused
         }
         defer { _ = try? preparing.wait() }
-        // Configuration replaces files, never edits them: the layer's files stay as they are.
-        let root = scratch.appendingPathComponent("root")
-        try steps.step("link tree") { try tools.run("/bin/cp", ["-al", layerEntry.appendingPathComponent("tree").path, root.path]) }
+        // The layer's files stay as they are: an initramfs, which is the whole tree, is
+        // configured on a hard-link copy, a disk's root in a folder of changes above the layer.
+        let layerTree = layerEntry.appendingPathComponent("tree")
+        let tree = model.format == .initramfs
+            ? try steps.step("link tree") { try ConfiguredTree.copy(of: layerTree, at: scratch.appendingPathComponent("root"), tools: tools) }
+            : try ConfiguredTree.overlay(on: layerTree, in: scratch)
         let ids = ImageIdentifiers(digest: digest.hex)
+        // The disk's other parts (partitions, boot loader) are made meanwhile, in a folder of their own.
+        let assembler = DiskAssembler(model: model, rootDisk: { try preparing.wait(); return rootDisk }, ids: ids,
+                                      sourceDateEpoch: set.sourceDateEpoch, scratch: scratch.appendingPathComponent("disk"))
+        try FileManager.default.createDirectory(at: assembler.scratch, withIntermediateDirectories: false)
+        let parts = model.format == .initramfs ? nil : BackgroundWork { try assembler.makeParts { title, work in try steps.step(title, work) } }
+        defer { _ = try? parts?.wait() }
         try steps.step("configure") {
-            try SystemConfigurator(model: model, root: root, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
+            try SystemConfigurator(model: model, tree: tree, ids: ids, aptSources: sources, sourceDateEpoch: set.sourceDateEpoch,
                                    store: store, rootBase: base.entryName).apply()
         }
         try steps.step("verify") {
-            try Self.refuse(TreeVerification(model: model, root: root, scratch: scratch).problems(), progress: progress)
+            try Self.refuse(TreeVerification(model: model, tree: tree, scratch: scratch).problems(), progress: progress)
         }
         // Beside what a build makes: its system, its lock set, its log.
         func describe(_ folder: URL) throws {
@@ -291,8 +300,8 @@ public struct ImageBuilder: Sendable {
             let entry = try store.entry(name) { folder in
                 let built = ImageEntry(folder: folder)
                 try steps.step("initramfs") {
-                    try Initramfs.write(root, to: built.initramfs, time: set.sourceDateEpoch)
-                    try FileManager.default.copyItem(at: try Initramfs.kernel(in: root), to: built.kernel)
+                    try Initramfs.write(tree.root, to: built.initramfs, time: set.sourceDateEpoch)
+                    try FileManager.default.copyItem(at: try Initramfs.kernel(in: tree.root), to: built.kernel)
                 }
                 let sha = try steps.step("checksum") { try SparseFile.sha256(of: built.initramfs) }
                 try describe(folder)
@@ -302,16 +311,11 @@ public struct ImageBuilder: Sendable {
             return Result(digest: digest, entry: ImageEntry(folder: entry), reused: false, packageLayerReused: layerReused, layers: layers,
                           rootBaseReused: true)
         }
-        var delta = TreeDelta(original: layerEntry.appendingPathComponent("tree"), configured: root, time: set.sourceDateEpoch)
+        var delta = TreeDelta(original: layerTree, changes: tree.upper, time: set.sourceDateEpoch)
         try steps.step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
-            let assembler = DiskAssembler(model: model, rootDisk: { try preparing.wait(); return rootDisk }, delta: delta, ids: ids,
-                                          sourceDateEpoch: set.sourceDateEpoch, scratch: scratch)
             let built = ImageEntry(folder: folder)
-            try assembler.assemble(into: built.disk) { title, work in try steps.step(title, work) }
-            // The configured tree is no longer needed: it is removed while the image is hashed.
-            let removing = BackgroundWork { try? FileManager.default.removeItem(at: root) }
-            defer { _ = try? removing.wait() }
+            try assembler.assemble(try parts!.wait(), delta: delta, into: built.disk) { title, work in try steps.step(title, work) }
             let diskDigest = try steps.step("digest") { try DiskDigest.of(built.disk) }
             if model.disk.rootSlots == .ab {
                 try steps.step("block index") {

@@ -2,13 +2,13 @@ import Foundation
 import ImagecCore
 import ImageDSL
 
-/// Applies a system's configuration to an unpacked root file system: host name, accounts,
+/// Applies a system's configuration to a root tree (`ConfiguredTree`): host name, accounts,
 /// localisation, network, file systems, apt sources, files, units and the boot loader's
 /// configuration. Everything it writes follows from the model and the identifiers, nothing
-/// from the clock or chance.
+/// from the clock or chance. It replaces files, never edits them in place.
 struct SystemConfigurator {
     let model: SystemModel
-    let root: URL
+    let tree: ConfiguredTree
     let ids: ImageIdentifiers
     let aptSources: [AptSource]
     let sourceDateEpoch: Int
@@ -27,7 +27,7 @@ struct SystemConfigurator {
         // An initramfs system is booted by its kernel and runs from memory: no boot loader.
         if model.format != .initramfs { try writeBootConfiguration() }
         // The definition's own files come last: they win over anything generated.
-        let accounts = try Accounts(root: root)
+        let accounts = try Accounts(tree: tree)
         for file in model.files {
             try write(file.path, file.contents, mode: file.mode,
                       owner: try accounts.uid(of: file.owner, forFile: file.path, in: model),
@@ -56,7 +56,7 @@ struct SystemConfigurator {
     }
 
     private func writeAccounts() throws {
-        var accounts = try Accounts(root: root)
+        var accounts = try Accounts(tree: tree)
         for group in model.groups { try accounts.add(group, in: model) }
         for user in model.users { try accounts.add(user, in: model, lastChange: sourceDateEpoch / 86400) }
         try accounts.save()
@@ -111,12 +111,14 @@ struct SystemConfigurator {
         if !generated.isEmpty {
             try write("/etc/locale.gen", generated.map { "\($0) \($0.split(separator: ".").last.map(String.init) ?? "UTF-8")\n" }.joined())
             // Compiling locales takes a second or more each: the archive is kept in the store.
-            let archive = root.appendingPathComponent("usr/lib/locale/locale-archive")
+            let path = "/usr/lib/locale/locale-archive"
             let entry = try store.entry(Self.localeEntryName(model, rootBase: rootBase)!) { folder in
-                try? FileManager.default.removeItem(at: archive)
-                try run("/usr/sbin/chroot", [root.path, "/usr/sbin/locale-gen", "--keep-existing"], what: "locale-gen")
-                try FileManager.default.copyItem(at: archive, to: folder.appendingPathComponent("locale-archive"))
+                try run("/usr/sbin/chroot", [tree.root.path, "/bin/sh", "-c", "rm -f \(path) && exec /usr/sbin/locale-gen --keep-existing"],
+                        what: "locale-gen")
+                guard let made = tree.existing(path) else { throw BuildEnvironmentError("locale-gen made no \(path)") }
+                try FileManager.default.copyItem(at: made, to: folder.appendingPathComponent("locale-archive"))
             }
+            let archive = try tree.writable(path)
             try? FileManager.default.removeItem(at: archive)
             try FileManager.default.copyItem(at: entry.appendingPathComponent("locale-archive"), to: archive)
             chmod(archive.path, 0o644)  // the store's copy is read-only
@@ -213,8 +215,8 @@ struct SystemConfigurator {
         var enabled = model.units.filter(\.enabled).map(\.name) + MachineUniqueState.all.map(\.unitName)
         if homesOnVolumesUnit != nil { enabled.append(Self.homesUnit) }
         if !model.network.interfaces.isEmpty { enabled.append("systemd-networkd.service") }
-        let result = try Command(executable: "/usr/bin/systemctl", arguments: ["--root=\(root.path)", "enable"] + enabled)
-            .run(timeout: 120, outputFile: root.deletingLastPathComponent().appendingPathComponent("systemctl.txt"))
+        let result = try tree.command("/usr/bin/systemctl", ["--root=\(tree.root.path)", "enable"] + enabled)
+            .run(timeout: 120, outputFile: tree.root.deletingLastPathComponent().appendingPathComponent("systemctl.txt"))
         guard result.status == 0 else {
             let missing = model.units.first { result.output.contains($0.name) }
             throw DefinitionError(.invalid, [Diagnostic(
@@ -247,8 +249,7 @@ struct SystemConfigurator {
 
     /// Writes a file at an absolute path of the image, making its folders.
     func write(_ path: String, _ contents: String, mode: Int = 0o644, owner: UInt32 = 0, group: UInt32 = 0) throws {
-        let url = root.appendingPathComponent(String(path.dropFirst()))
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let url = try tree.writable(path)
         try? FileManager.default.removeItem(at: url)
         try Data(contents.utf8).write(to: url)
         guard chown(url.path, owner, group) == 0, chmod(url.path, mode_t(mode)) == 0 else {
@@ -257,14 +258,14 @@ struct SystemConfigurator {
     }
 
     private func link(_ path: String, to target: String) throws {
-        let url = root.appendingPathComponent(String(path.dropFirst()))
+        let url = try tree.writable(path)
         try? FileManager.default.removeItem(at: url)
         try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: target)
     }
 
     private func run(_ executable: String, _ arguments: [String], what: String) throws {
-        let result = try Command(executable: executable, arguments: arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"])
-            .run(timeout: 600, outputFile: root.deletingLastPathComponent().appendingPathComponent("\(what).txt"))
+        let result = try tree.command(executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"])
+            .run(timeout: 600, outputFile: tree.root.deletingLastPathComponent().appendingPathComponent("\(what).txt"))
         guard result.status == 0 else { throw ToolError(what, result) }
     }
 }

@@ -1,25 +1,26 @@
+import CArchive  // sys/xattr.h, which Glibc's Swift module lacks
 import Foundation
 import ImagecCore
 
 /// What configuration changed in a root tree, as a `debugfs` script that makes the same
 /// change in an ext4 image of the original tree.
 ///
-/// The configured tree starts as a hard-link copy of the original (`cp -al`), and every
-/// change replaces a file rather than editing it, so an entry still sharing the original's
-/// inode is unchanged and the walk compares inode numbers, not contents. Entries are visited
-/// in byte order of their names and every inode the script touches gets fixed times, so the
-/// same change always gives the same image bytes.
+/// Configuration wrote every change into an upper folder above the original (`ConfiguredTree`),
+/// as overlayfs does: a new or replaced entry is there, a removed one is a whiteout, a folder
+/// that replaced the original's is opaque. So the walk visits that folder alone, not the
+/// whole tree. Entries are visited in byte order of their names and every inode the script
+/// touches gets fixed times, so the same change always gives the same image bytes.
 struct TreeDelta {
     let original: URL
-    let configured: URL
-    /// The time every created or touched inode gets (`SOURCE_DATE_EPOCH`); no file of the
-    /// original is newer, so a shared inode modified later was edited through a hard link.
+    /// The upper folder.
+    let changes: URL
+    /// The time every created or touched inode gets (`SOURCE_DATE_EPOCH`).
     let time: Int
 
     private(set) var script = ""
     private(set) var changedEntries = 0
 
-    /// Walks both trees and writes the script.
+    /// Walks the changes and writes the script.
     mutating func compute() throws {
         script = ""
         changedEntries = 0
@@ -41,37 +42,43 @@ struct TreeDelta {
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    /// Compares the directory `path` ("" for the root) of both trees; returns whether anything in it changed.
+    /// Whether the upper folder `path` hides the original's folder of the same name.
+    private func isOpaque(_ path: String) -> Bool {
+        var value: UInt8 = 0
+        return lgetxattr(changes.path + path, "trusted.overlay.opaque", &value, 1) == 1 && value == UInt8(ascii: "y")
+    }
+
+    /// Replays the changes inside the folder `path` ("" for the root), present in both trees.
     private mutating func compare(directory path: String) throws {
-        let before = Set(try names(original, path))
-        let after = try names(configured, path)
+        let names = try names(changes, path)
         var changed = false
-        for name in before.subtracting(after).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-            try remove(path + "/" + name)
-            changed = true
+        // Removals first, then the rest, each in name order.
+        var kept: [(String, Entry)] = []
+        for name in names {
+            guard let new = entry(changes, path + "/" + name) else { continue }
+            if ConfiguredTree.isWhiteout(new.info) {
+                try remove(path + "/" + name)
+                changed = true
+            } else {
+                kept.append((name, new))
+            }
         }
-        for name in after {
+        for (name, new) in kept {
             let child = path + "/" + name
-            guard let new = entry(configured, child) else { continue }
-            guard let old = before.contains(name) ? entry(original, child) : nil else {
+            guard let old = entry(original, child) else {
                 try create(child, new)
                 changed = true
                 continue
             }
-            if new.type == S_IFDIR && old.type == S_IFDIR {
+            if new.type == S_IFDIR && old.type == S_IFDIR && !isOpaque(child) {
                 if new.info.st_mode != old.info.st_mode || new.info.st_uid != old.info.st_uid || new.info.st_gid != old.info.st_gid {
                     try setAttributes(child, new.info)
                 }
                 try compare(directory: child)
-            } else if new.type != old.type || new.info.st_ino != old.info.st_ino {
+            } else {
                 try remove(child)
                 try create(child, new)
                 changed = true
-            } else if new.type == S_IFREG && new.info.st_mtim.tv_sec > time {
-                throw BuildEnvironmentError(
-                    "\(child) of the package layer was changed in place through a hard link during configuration; "
-                        + "configuration must replace files, not edit them (the root base is now damaged: remove "
-                        + "\(original.deletingLastPathComponent().path) and build again)")
             }
         }
         // Adding or removing entries changed the directory's times: set them back.
@@ -93,13 +100,13 @@ struct TreeDelta {
         switch new.type {
         case S_IFDIR:
             script += "mkdir \(try quoted(path))\n"
-            for name in try names(configured, path) {
-                if let child = entry(configured, path + "/" + name) { try create(path + "/" + name, child) }
+            for name in try names(changes, path) {
+                if let child = entry(changes, path + "/" + name), !ConfiguredTree.isWhiteout(child.info) { try create(path + "/" + name, child) }
             }
         case S_IFREG:
-            script += "write \(try quoted(configured.path + path)) \(try quoted(path))\n"
+            script += "write \(try quoted(changes.path + path)) \(try quoted(path))\n"
         case S_IFLNK:
-            let target = try FileManager.default.destinationOfSymbolicLink(atPath: configured.path + path)
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: changes.path + path)
             script += "symlink \(try quoted(path)) \(try quoted(target))\n"
         default:
             throw BuildEnvironmentError("configuration made \(path), which is neither a file, a folder nor a symbolic link")

@@ -5,11 +5,11 @@ import ImageDSL
 /// The image's own checkers, run on its configured tree before a disk is made: `visudo -c`
 /// for the sudoers rules, `sshd -t` for the configuration the OpenSSH service and its extra
 /// lines give, `systemd-analyze verify` for the declared units. Each runs the image's binary
-/// in bubblewrap with the tree as its read-only root, so nothing is written into it, and each
+/// in bubblewrap with the whole tree as its read-only root, so nothing is written into it, and each
 /// complaint is reported at the declaration that wrote the file.
 struct TreeVerification {
     let model: SystemModel
-    let root: URL
+    let tree: ConfiguredTree
     let scratch: URL
 
     func problems() throws -> [Diagnostic] {
@@ -37,13 +37,13 @@ struct TreeVerification {
         return problems
     }
 
-    private func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path) }
+    private func exists(_ path: String) -> Bool { tree.existing("/" + path) != nil }
 
     private func run(_ bubblewrap: URL, _ command: [String], what: String, binds: [String] = []) throws -> Command.Result {
-        let arguments = ["--die-with-parent", "--unshare-all", "--ro-bind", root.path, "/", "--dev", "/dev", "--proc", "/proc",
+        let arguments = ["--die-with-parent", "--unshare-all", "--ro-bind", tree.root.path, "/", "--dev", "/dev", "--proc", "/proc",
                          "--tmpfs", "/run", "--tmpfs", "/tmp", "--clearenv", "--setenv", "LC_ALL", "C",
                          "--setenv", "PATH", "/usr/sbin:/usr/bin:/sbin:/bin"] + binds + command
-        return try Command(executable: bubblewrap.path, arguments: arguments)
+        return try tree.command(bubblewrap.path, arguments)
             .run(timeout: 120, outputFile: scratch.appendingPathComponent("\(what)-verify.txt"))
     }
 
