@@ -77,6 +77,35 @@ struct EvaluationTests {
         #expect(try evaluator.evaluate(repository.system.path).cacheHit)
     }
 
+    /// The compiler's commands are kept, so the driver is not started again; a kept plan that
+    /// no longer works falls back to swiftc, and a definition that does not compile is still
+    /// reported with the compiler's own diagnostic.
+    @Test func theCompilerPlanIsKeptAndABrokenOneFallsBackToSwiftc() throws {
+        let repository = try Repository(system: Self.simple)
+        let cache = repository.root.appendingPathComponent("cache")
+        let evaluator = try Support.evaluator(cache: cache)
+        #expect(try evaluator.evaluate(repository.system.path).systems.first?.model.hostName == "a1")
+        let plans = cache.appendingPathComponent("compiler-plans")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: plans.path)
+        #expect(kept.count == 1)
+
+        try repository.write(system: "let system = OperatingSystem(inheriting: Site.base) { HostName(\"a2\") }\n")
+        #expect(try evaluator.evaluate(repository.system.path).systems.first?.model.hostName == "a2")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: plans.path) == kept, "the same plan, used again")
+
+        let file = plans.appendingPathComponent(kept[0])
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(text.contains("swift-frontend"))
+        try text.replacingOccurrences(of: "swift-frontend", with: "swift-frontend-gone").write(to: file, atomically: true, encoding: .utf8)
+        try repository.write(system: "let system = OperatingSystem(inheriting: Site.base) { HostName(\"a3\") }\n")
+        #expect(try evaluator.evaluate(repository.system.path).systems.first?.model.hostName == "a3")
+
+        try repository.write(system: "let system = OperatingSystem(inheriting: Site.base) { HostName(42) }\n")
+        let error = try Support.definitionError(repository.system.path, evaluator: evaluator)
+        #expect(error.diagnostics.first?.location?.line == 2, "\(error.diagnostics)")
+        #expect(error.diagnostics.first?.message.contains("Int") == true, "\(error.diagnostics)")
+    }
+
     @Test func aNewTemplateFileInvalidatesTheCache() throws {
         let repository = try Repository(system: Self.simple)
         let evaluator = try Support.evaluator(cache: repository.root.appendingPathComponent("cache"))

@@ -50,14 +50,26 @@ struct TreeDeltaTests {
         #expect(delta.changedEntries == 11)  // hostname ×2, gone, b and its file, localtime ×2, ssh, its two entries, quote
         #expect(delta.script.contains("sif \"/usr/share/doc/a\" mode 040750"))
 
+        // The root base's disk (the file system at its offset) and its block list.
+        let baseDisk = folder.appendingPathComponent("base-disk.raw")
+        try tools.truncate(baseDisk, to: 65 << 20)
+        try SparseFile.copy(base, into: baseDisk, at: 1 << 20)
+        let known = try DiskDigest.blockList(of: baseDisk)
+
         // Replayed twice onto copies at an offset inside a larger file: the same bytes each time.
         var digests: [String] = []
         for attempt in 0..<2 {
             let disk = folder.appendingPathComponent("disk\(attempt).raw")
             try tools.truncate(disk, to: 80 << 20)
             try SparseFile.copy(base, into: disk, at: 1 << 20)
-            try ext4.apply(delta, to: disk, offset: 1 << 20, uuid: "99999999-2222-4333-8444-555555555555")
+            let changed = try ext4.apply(delta, to: disk, offset: 1 << 20, uuid: "99999999-2222-4333-8444-555555555555")
             digests.append(try SparseFile.sha256(of: disk))
+            // The digest from the base's block list and the ranges the tools wrote is the
+            // digest of every byte; without those ranges it is not.
+            let root = (1 << 20)..<(65 << 20)
+            #expect(!changed.isEmpty)
+            #expect(try DiskDigest.of(disk, sameAs: known, in: root, except: changed) == DiskDigest.of(disk))
+            #expect(try DiskDigest.of(disk, sameAs: known, in: root, except: []) != DiskDigest.of(disk))
             if attempt == 0 {
                 let dump = folder.appendingPathComponent("dump")
                 try FileManager.default.createDirectory(at: dump, withIntermediateDirectories: true)

@@ -35,19 +35,77 @@ public struct DiskDigest: Hashable, Sendable, CustomStringConvertible {
     /// The digest of bytes whose blocks have these SHA-256 (nil for zeros): that of a file
     /// holding just those `length` bytes.
     static func combining(length: Int, _ blocks: [SHA256.Digest?]) -> DiskDigest {
+        combining(length: length, list: list(blocks))
+    }
+
+    /// The same, from a block list (`list(_:)`).
+    static func combining(length: Int, list: [UInt8]) -> DiskDigest {
         var outer = SHA256()
         outer.update(data: Data("\(scheme)\nsize \(length)\nblock \(blockSize)\n".utf8))
-        var entry = [UInt8](repeating: 0, count: 33)
-        for hash in blocks {
-            if let hash {
-                entry[0] = 1
-                hash.withUnsafeBytes { entry.replaceSubrange(1..<33, with: $0) }
-                outer.update(data: entry)
-            } else {
+        var entry = [UInt8](repeating: 1, count: 33)
+        for start in stride(from: 0, to: list.count, by: 32) {
+            let hash = list[start..<(start + 32)]
+            if hash.allSatisfy({ $0 == 0 }) {
                 outer.update(data: [0])
+            } else {
+                entry.replaceSubrange(1..<33, with: hash)
+                outer.update(data: entry)
             }
         }
         return DiskDigest(hex: hex(outer.finalize()))
+    }
+
+    /// Blocks' SHA-256 as bytes, 32 a block, zeros for a block of zeros: how a root base keeps
+    /// its disk's (`blockList(of:)`).
+    static func list(_ blocks: [SHA256.Digest?]) -> [UInt8] {
+        var list = [UInt8](repeating: 0, count: blocks.count * 32)
+        for (index, hash) in blocks.enumerated() {
+            hash?.withUnsafeBytes { list.replaceSubrange((index * 32)..<(index * 32 + 32), with: $0) }
+        }
+        return list
+    }
+
+    /// The block list of `file`, to keep beside it for `of(_:sameAs:in:except:)`.
+    public static func blockList(of file: URL) throws -> [UInt8] {
+        list(try blockHashes(of: file, within: 0..<SparseFile.size(of: file)))
+    }
+
+    /// The digest of `file`, which holds the same bytes inside `region` as the file whose block
+    /// list is `known`, except in the byte ranges `changed`: only those and what lies outside
+    /// `region` are read. Any other case (a region not on block boundaries, a list of another
+    /// length) reads the whole file.
+    public static func of(_ file: URL, sameAs known: [UInt8], in region: Range<Int>, except changed: [Range<Int>]) throws -> DiskDigest {
+        let size = try SparseFile.size(of: file)
+        let first = region.lowerBound / blockSize, end = (region.upperBound + blockSize - 1) / blockSize
+        guard region.lowerBound % blockSize == 0, region.upperBound % blockSize == 0 || region.upperBound == size,
+              region.upperBound <= size, known.count == end * 32 else { return try of(file) }
+        var list = [UInt8](repeating: 0, count: (size + blockSize - 1) / blockSize * 32)
+        if !region.isEmpty { list.replaceSubrange((first * 32)..<(end * 32), with: known[(first * 32)..<(end * 32)]) }
+        if region.lowerBound > 0 {
+            list.replaceSubrange(0..<(first * 32), with: Self.list(try blockHashes(of: file, within: 0..<region.lowerBound)))
+        }
+        if region.upperBound < size {
+            let after = Self.list(try blockHashes(of: file, within: region.upperBound..<size))
+            list.replaceSubrange((end * 32)..<(end * 32 + after.count), with: after)
+        }
+        // The blocks that changed inside the region, read again.
+        let blocks = Set(changed.flatMap { range -> [Int] in
+            let range = range.clamped(to: region)
+            return range.isEmpty ? [] : Array((range.lowerBound / blockSize)...((range.upperBound - 1) / blockSize))
+        }).sorted()
+        let input = Glibc.open(file.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw BuildEnvironmentError("cannot open \(file.path): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        for block in blocks {
+            let count = try SparseFile.read(input, into: buffer, count: min(blockSize, size - block * blockSize), at: block * blockSize, path: file)
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            var hash = [UInt8](repeating: 0, count: 32)
+            if !SparseFile.isZero(bytes) { SHA256.hash(data: bytes).withUnsafeBytes { hash = Array($0) } }
+            list.replaceSubrange((block * 32)..<(block * 32 + 32), with: hash)
+        }
+        return combining(length: size, list: list)
     }
 
     static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }

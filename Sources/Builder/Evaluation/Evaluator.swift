@@ -248,8 +248,19 @@ public struct Evaluator: Sendable {
         // The compiler's own temporary files go in the scratch folder too.
         var environment = ProcessInfo.processInfo.environment
         environment["TMPDIR"] = scratch.path
-        let compilation = try Command(executable: toolchain.compiler.path, arguments: arguments, environment: environment)
-            .run(timeout: compileTimeout, outputFile: scratch.appendingPathComponent("compiler.txt"))
+        // The driver's commands, run directly when their plan is known; swiftc itself when
+        // there is none or one of them fails (its diagnostics are the ones reported), and the
+        // plan is made again next time.
+        let kept = CompilerPlan.load(compiler: toolchain.compiler, arguments: arguments, scratch: scratch, environment: environment,
+                                     identity: toolchain.fingerprint(), folder: cacheDirectory.appendingPathComponent("compiler-plans"))
+        var compilation = kept.flatMap { try? $0.plan.run(in: scratch, environment: environment, timeout: compileTimeout) }
+        if let failed = compilation, failed.status != 0, !failed.timedOut { compilation = nil }  // a timeout is not tried twice
+        if compilation == nil {
+            if let kept { try? FileManager.default.removeItem(at: kept.file) }
+            compilation = try Command(executable: toolchain.compiler.path, arguments: arguments, environment: environment)
+                .run(timeout: compileTimeout, outputFile: scratch.appendingPathComponent("compiler.txt"))
+        }
+        guard let compilation else { throw BuildEnvironmentError("\(toolchain.compiler.path) did not run") }
         if compilation.timedOut {
             throw DefinitionError(.timeout, [Diagnostic(
                 "compiling the definition took longer than \(Int(compileTimeout)) s", at: SourceLocation(file: file.path, line: 1))])

@@ -129,7 +129,9 @@ struct DiskAssembler {
 
     /// Makes the disk at `output` from `parts`, the root base's disk and what configuration
     /// changed; reports each step through `step`.
-    func assemble(_ parts: Parts, delta: TreeDelta, into output: URL, step: (String, () throws -> Void) throws -> Void) throws {
+    /// - Returns: the byte ranges of the root file system that differ from the root base's disk.
+    func assemble(_ parts: Parts, delta: TreeDelta, into output: URL, step: (String, () throws -> Void) throws -> Void) throws -> [Range<Int>] {
+        var changed: [Range<Int>] = []
         let tools = self.tools
         let ext4 = Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
         try step("disk") {
@@ -156,12 +158,13 @@ struct DiskAssembler {
         }
         try step("configuration") {
             do {
-                try ext4.apply(delta, to: output, offset: Self.rootStart(model) * Self.sector, uuid: ids.fileSystemUUID("root"))
+                changed = try ext4.apply(delta, to: output, offset: Self.rootStart(model) * Self.sector, uuid: ids.fileSystemUUID("root"))
             } catch let full as Ext4.Full {
                 throw DefinitionError(.invalid, [Diagnostic(
                     "the root file system is full (root size \(model.disk.rootSize)): \(full.message)", at: model.location(of: "rootSize"))])
             }
         }
+        return changed
     }
 
     /// The environment of the image tools: nothing from the clock, the locale or the time zone.

@@ -80,12 +80,17 @@ struct Ext4 {
     }
 
     /// Replays `delta` onto the file system at byte `offset` of `disk`, gives it `uuid`, and checks it.
-    func apply(_ delta: TreeDelta, to disk: URL, offset: Int, uuid: String) throws {
+    /// - Returns: the byte ranges of `disk` that may have changed (from the tools' undo files).
+    @discardableResult
+    func apply(_ delta: TreeDelta, to disk: URL, offset: Int, uuid: String) throws -> [Range<Int>] {
         let device = "\(disk.path)?offset=\(offset)"
+        let undo = [UndoFile(url: scratch.appendingPathComponent("debugfs.undo")), UndoFile(url: scratch.appendingPathComponent("tune2fs.undo"))]
+        for file in undo { try? FileManager.default.removeItem(at: file.url) }
         // The lifetime writes reset, as in `make` (tune2fs copies them to the backups).
-        try debugfs("ssv kbytes_written 0\n" + delta.script, on: device)
-        try tools.run("/usr/sbin/tune2fs", ["-U", uuid, device])
+        try debugfs("ssv kbytes_written 0\n" + delta.script, on: device, undo: undo[0].url)
+        try tools.run("/usr/sbin/tune2fs", ["-z", undo[1].url.path, "-U", uuid, device])
         try tools.run("/usr/sbin/e2fsck", ["-fn", device])
+        return try undo.flatMap { try $0.writtenRanges() }.map { ($0.lowerBound + offset)..<($0.upperBound + offset) }
     }
 
     /// The file system ran out of space while the delta was replayed.
@@ -96,10 +101,11 @@ struct Ext4 {
 
     /// Runs a debugfs script. debugfs reports a failed command on standard error but still
     /// exits 0, so only its standard error is kept, and any line there but its banner fails.
-    private func debugfs(_ commands: String, on device: String) throws {
+    private func debugfs(_ commands: String, on device: String, undo: URL? = nil) throws {
         let commandFile = scratch.appendingPathComponent("debugfs.txt")
         try commands.write(to: commandFile, atomically: true, encoding: .utf8)
-        let errors = try tools.output("/bin/sh", ["-c", #"/usr/sbin/debugfs -w -f "$1" "$2" 2>&1 >/dev/null"#, "sh", commandFile.path, device])
+        let errors = try tools.output("/bin/sh", ["-c", #"/usr/sbin/debugfs -w ${3:+-z "$3"} -f "$1" "$2" 2>&1 >/dev/null"#,
+                                                  "sh", commandFile.path, device, undo?.path ?? ""])
         let problems = errors.split(separator: "\n").filter { !$0.hasPrefix("debugfs ") }
         guard problems.isEmpty else {
             let message = problems.prefix(10).joined(separator: "\n")

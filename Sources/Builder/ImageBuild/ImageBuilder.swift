@@ -315,8 +315,14 @@ public struct ImageBuilder: Sendable {
         try steps.step("changes") { try delta.compute() }
         let entry = try store.entry(name) { folder in
             let built = ImageEntry(folder: folder)
-            try assembler.assemble(try parts!.wait(), delta: delta, into: built.disk) { title, work in try steps.step(title, work) }
-            let diskDigest = try steps.step("digest") { try DiskDigest.of(built.disk) }
+            let changed = try assembler.assemble(try parts!.wait(), delta: delta, into: built.disk) { title, work in try steps.step(title, work) }
+            // The root base's blocks are known: only what configuration wrote, and what lies
+            // outside the root file system, is read again.
+            let diskDigest = try steps.step("digest") {
+                let start = DiskAssembler.rootStart(model) * DiskAssembler.sector
+                guard let known = store.entry(base.entryName).flatMap(RootBase.blockList(in:)) else { return try DiskDigest.of(built.disk) }
+                return try DiskDigest.of(built.disk, sameAs: known, in: start..<(start + Int(model.disk.rootSize.bytes)), except: changed)
+            }
             if model.disk.rootSlots == .ab {
                 try steps.step("block index") {
                     let start = DiskAssembler.rootStart(model) * DiskAssembler.sector

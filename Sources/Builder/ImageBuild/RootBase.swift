@@ -40,8 +40,20 @@ struct RootBase {
         // Room for metadata, the journal and the configuration: about a tenth more, and 64 MiB.
         let needed = used + used / 10 + (64 << 20)
         guard needed <= size.bytes else { throw tooLarge(needed) }
+        let disk = folder.appendingPathComponent("disk.raw")
         try Ext4(tools: tools, scratch: scratch, time: sourceDateEpoch)
-            .make(folder.appendingPathComponent("disk.raw"), offset: offset, label: "root", uuid: uuid, size: size, from: tree,
+            .make(disk, offset: offset, label: "root", uuid: uuid, size: size, from: tree,
                   adding: images.map { ($0, "/boot/" + $0.lastPathComponent) })
+        try Data(DiskDigest.blockList(of: disk)).write(to: folder.appendingPathComponent(Self.blockListFile))
+    }
+
+    /// The SHA-256 of each block of `disk.raw` (`DiskDigest.blockList(of:)`): an image made
+    /// from the base hashes only the blocks configuration wrote, and those outside the root.
+    static let blockListFile = "disk.raw.blocks"
+
+    /// The block list of the root base entry `entry`, if it has one (entries made before
+    /// 2026-12-08 have none).
+    static func blockList(in entry: URL) -> [UInt8]? {
+        FileManager.default.contents(atPath: entry.appendingPathComponent(blockListFile).path).map { [UInt8]($0) }
     }
 }
