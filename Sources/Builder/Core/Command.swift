@@ -76,8 +76,11 @@ public struct Command: Sendable {
         var timedOut = false
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             timedOut = true
+            let descendants = Interruption.descendants(of: process.processIdentifier)
             Interruption.killTree(process.processIdentifier)
             finished.wait()
+            // The processes it started are killed too, and gone before this returns.
+            Interruption.waitUntilGone(descendants, seconds: 10)
         }
         let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return (status, timedOut)

@@ -77,6 +77,22 @@ public enum Interruption {
         kill(pid, SIGKILL)
     }
 
+    /// Waits until each of `pids` has exited (or only its exit status is left), for at most
+    /// `seconds`: a killed process may take a moment to go, more on a busy machine.
+    static func waitUntilGone(_ pids: [Int32], seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        func gone(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+            return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+        }
+        var waiting = pids
+        while true {
+            waiting.removeAll(where: gone)
+            if waiting.isEmpty || Date() > deadline { return }
+            usleep(10_000)
+        }
+    }
+
     /// Every process below `pid`, parents before children (from /proc).
     static func descendants(of pid: Int32) -> [Int32] {
         var parents: [Int32: [Int32]] = [:]
