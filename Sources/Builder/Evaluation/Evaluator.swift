@@ -253,14 +253,15 @@ public struct Evaluator: Sendable {
         // plan is made again next time.
         let kept = CompilerPlan.load(compiler: toolchain.compiler, arguments: arguments, scratch: scratch, environment: environment,
                                      identity: toolchain.fingerprint(), folder: cacheDirectory.appendingPathComponent("compiler-plans"))
-        var compilation = kept.flatMap { try? $0.plan.run(in: scratch, environment: environment, timeout: compileTimeout) }
-        if let failed = compilation, failed.status != 0, !failed.timedOut { compilation = nil }  // a timeout is not tried twice
-        if compilation == nil {
+        let planned = kept.flatMap { try? $0.plan.run(in: scratch, environment: environment, timeout: compileTimeout) }
+        let compilation: Command.Result
+        if let planned, planned.status == 0 || planned.timedOut {  // a timeout is not tried twice
+            compilation = planned
+        } else {
             if let kept { try? FileManager.default.removeItem(at: kept.file) }
             compilation = try Command(executable: toolchain.compiler.path, arguments: arguments, environment: environment)
                 .run(timeout: compileTimeout, outputFile: scratch.appendingPathComponent("compiler.txt"))
         }
-        guard let compilation else { throw BuildEnvironmentError("\(toolchain.compiler.path) did not run") }
         if compilation.timedOut {
             throw DefinitionError(.timeout, [Diagnostic(
                 "compiling the definition took longer than \(Int(compileTimeout)) s", at: SourceLocation(file: file.path, line: 1))])

@@ -102,8 +102,7 @@ struct Accounts {
 
     func save() throws {
         for (name, table, mode) in [("passwd", passwd, 0o644), ("group", group, 0o644), ("shadow", shadow, 0o640), ("gshadow", gshadow, 0o640)] {
-            let url = try tree.writable("/etc/\(name)")
-            try? FileManager.default.removeItem(at: url)  // a new file, never the layer's edited
+            let url = try tree.replacing("/etc/\(name)")
             try (table.map { $0.joined(separator: ":") }.joined(separator: "\n") + "\n").write(to: url, atomically: false, encoding: .utf8)
             let shadowGroup = group.first { $0[0] == "shadow" }.flatMap { UInt32($0[2]) } ?? 0
             chown(url.path, 0, mode == 0o640 ? shadowGroup : 0)

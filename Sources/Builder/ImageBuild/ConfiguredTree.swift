@@ -76,6 +76,14 @@ struct ConfiguredTree {
         return URL(fileURLWithPath: upper.path + resolved + "/" + (path.split(separator: "/").last.map(String.init) ?? ""))
     }
 
+    /// Where to write a new file at the image's absolute `path`, in place of any entry there
+    /// (the layer's is hidden, never edited).
+    func replacing(_ path: String) throws -> URL {
+        let url = try writable(path)
+        try? FileManager.default.removeItem(at: url)
+        return url
+    }
+
     /// The file at the image's absolute `path` as the tree shows it (the change, else the
     /// layer's), or nil when there is none.
     func existing(_ path: String) -> URL? {

@@ -118,8 +118,7 @@ struct SystemConfigurator {
                 guard let made = tree.existing(path) else { throw BuildEnvironmentError("locale-gen made no \(path)") }
                 try FileManager.default.copyItem(at: made, to: folder.appendingPathComponent("locale-archive"))
             }
-            let archive = try tree.writable(path)
-            try? FileManager.default.removeItem(at: archive)
+            let archive = try tree.replacing(path)
             try FileManager.default.copyItem(at: entry.appendingPathComponent("locale-archive"), to: archive)
             chmod(archive.path, 0o644)  // the store's copy is read-only
         }
@@ -249,8 +248,7 @@ struct SystemConfigurator {
 
     /// Writes a file at an absolute path of the image, making its folders.
     func write(_ path: String, _ contents: String, mode: Int = 0o644, owner: UInt32 = 0, group: UInt32 = 0) throws {
-        let url = try tree.writable(path)
-        try? FileManager.default.removeItem(at: url)
+        let url = try tree.replacing(path)
         try Data(contents.utf8).write(to: url)
         guard chown(url.path, owner, group) == 0, chmod(url.path, mode_t(mode)) == 0 else {
             throw BuildEnvironmentError("cannot set the owner or mode of \(url.path): \(String(cString: strerror(errno)))")
@@ -258,8 +256,7 @@ struct SystemConfigurator {
     }
 
     private func link(_ path: String, to target: String) throws {
-        let url = try tree.writable(path)
-        try? FileManager.default.removeItem(at: url)
+        let url = try tree.replacing(path)
         try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: target)
     }
 
